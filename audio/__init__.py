@@ -1,0 +1,1 @@
+"""Spoken Indonesian announcements: number words, phrases, speech, playback."""

@@ -1,0 +1,122 @@
+"""Every word a visitor hears: ticket codes, counters and announcement templates."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterable
+from typing import Literal
+
+from audio.letters import NAMES, letter_name
+from audio.numbers import MAX, digit_word, number_words, terbilang
+
+NumberStyle = Literal["words", "digits"]
+NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
+
+DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
+PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
+PAUSE = ","
+
+_CODE = re.compile(r"([A-Z]{1,3})([0-9]{1,6})")
+_TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[,.;:!?]")
+
+
+def ticket_words(code: str, style: NumberStyle = "words") -> str:
+    """Spoken form of a ticket code: "A123" → "a seratus dua puluh tiga".
+
+    In "digits" style every digit is spoken ("a satu dua tiga", zero as "nol");
+    in "words" style leading zeros are not spoken ("A001" → "a satu").
+    Raises ValueError for anything but 1–3 capital letters and 1–6 digits.
+    """
+    match = _CODE.fullmatch(code) if isinstance(code, str) else None
+    if match is None:
+        raise ValueError(
+            f"bad ticket code {code!r}: expected 1-3 capital letters then 1-6 digits, e.g. A001"
+        )
+    prefix, digits = match.groups()
+    letters = [letter_name(letter) for letter in prefix]
+    if style == "words":
+        number = [terbilang(int(digits))]
+    elif style == "digits":
+        number = [digit_word(digit) for digit in digits]
+    else:
+        raise ValueError(f"bad number style {style!r}: expected one of {NUMBER_STYLES}")
+    return " ".join(letters + number)
+
+
+def counter_words(counter: int) -> str:
+    """Spoken form of a counter number: 29 → "dua puluh sembilan"."""
+    if isinstance(counter, bool) or not isinstance(counter, int) or not 1 <= counter <= MAX:
+        raise ValueError(f"bad counter {counter!r}: expected a whole number from 1 to {MAX}")
+    return terbilang(counter)
+
+
+def check_template(template: str) -> str:
+    """Return ``template`` if it is a valid announcement template, else raise ValueError.
+
+    A valid template names ``{ticket}`` and uses no placeholders but
+    ``{ticket}``, ``{counter}``, ``{service}`` and ``{tenant}``, without format specs.
+    """
+    if not isinstance(template, str) or not template.strip():
+        raise ValueError(f"bad announcement template {template!r}: expected non-empty text")
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise ValueError(f"bad announcement template {template!r}: {error}") from None
+    names = set()
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            raise ValueError(
+                f"bad announcement template {template!r}: unknown placeholder {{{name}}}, "
+                f"expected some of {sorted(PLACEHOLDERS)}"
+            )
+        names.add(name)
+    if "ticket" not in names:
+        raise ValueError(f"bad announcement template {template!r}: it must contain {{ticket}}")
+    return template
+
+
+def announcement_text(
+    code: str,
+    counter: int,
+    *,
+    template: str = DEFAULT_TEMPLATE,
+    style: NumberStyle = "words",
+    service: str = "",
+    tenant: str = "",
+) -> str:
+    """The sentence spoken for a call, e.g.
+    "Nomor antrian a satu, silakan menuju loket lima".
+
+    ``service`` and ``tenant`` are the names filled into ``{service}`` and ``{tenant}``.
+    """
+    text = check_template(template).format(
+        ticket=ticket_words(code, style),
+        counter=counter_words(counter),
+        service=service,
+        tenant=tenant,
+    )
+    return " ".join(text.split())
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words of ``text`` in order, with PAUSE for each punctuation mark."""
+    return [PAUSE if token in ",.;:!?" else token for token in _TOKEN.findall(text.lower())]
+
+
+def spoken_vocabulary(templates: Iterable[str], names: Iterable[str] = ()) -> list[str]:
+    """Every word an announcement can use with these templates and service/tenant names."""
+    fixed = [string.Formatter().vformat(t, (), _Blank()) for t in templates]
+    words = set(NAMES.values()) | number_words()
+    words.update(token for text in [*fixed, *names] for token in tokens(text))
+    words.discard(PAUSE)
+    return sorted(words)
+
+
+class _Blank(dict[str, str]):
+    """Format mapping that turns every placeholder into nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
