@@ -1,0 +1,103 @@
+"""Announcement settings built from the site config's `[announcement]` table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audio.phrases import DEFAULT_TEMPLATE
+from audio.settings import AnnouncementSettings, ServiceNames
+
+
+def build(data: dict[str, object], **templates: str) -> AnnouncementSettings:
+    return AnnouncementSettings.from_mapping(
+        data, data_dir=Path("/srv/antrian"), service_templates=templates
+    )
+
+
+def test_defaults() -> None:
+    """An empty table gives the documented defaults, with the cache under the data dir."""
+    settings = build({})
+    assert settings.template == DEFAULT_TEMPLATE
+    assert (settings.number_style, settings.repeat, settings.rate, settings.voice) == (
+        "words", 1, 150, "id"
+    )
+    assert settings.max_age_seconds == 120.0
+    assert settings.voice_pack is None
+    assert settings.cache_dir == Path("/srv/antrian/audio-cache")
+    assert settings.cache_max_bytes == 200 * 1024 * 1024
+
+
+def test_every_key_is_read() -> None:
+    """Each documented key lands in its field; a relative voice pack is under the data dir."""
+    settings = build(
+        {
+            "template": "Antrian {ticket} ke loket {counter}",
+            "number_style": "digits",
+            "repeat": 2,
+            "max_age_seconds": 60,
+            "rate": 170,
+            "voice": "poz/id",
+            "voice_pack": "voices/serang",
+        }
+    )
+    assert settings.template == "Antrian {ticket} ke loket {counter}"
+    assert (settings.number_style, settings.repeat, settings.rate) == ("digits", 2, 170)
+    assert settings.max_age_seconds == 60.0 and isinstance(settings.max_age_seconds, float)
+    assert settings.voice == "poz/id"
+    assert settings.voice_pack == Path("/srv/antrian/voices/serang")
+    assert build({"voice_pack": "/opt/pack"}).voice_pack == Path("/opt/pack")
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"tempo": 1}, "tempo"),
+        ({"template": "Loket {counter}"}, "template"),
+        ({"template": 5}, "template"),
+        ({"number_style": "roman"}, "number_style"),
+        ({"repeat": 0}, "repeat"),
+        ({"repeat": "2"}, "repeat"),
+        ({"repeat": True}, "repeat"),
+        ({"max_age_seconds": 0}, "max_age_seconds"),
+        ({"max_age_seconds": "soon"}, "max_age_seconds"),
+        ({"rate": 5}, "rate"),
+        ({"voice": ""}, "voice"),
+        ({"voice_pack": ""}, "voice_pack"),
+        ({"voice_pack": 3}, "voice_pack"),
+    ],
+)
+def test_bad_values_name_the_key(data: dict[str, object], key: str) -> None:
+    """A bad or unknown key is refused with its name in the message."""
+    with pytest.raises(ValueError, match=rf"^\[announcement\] {key}: "):
+        build(data)
+
+
+def test_bad_service_template_names_the_service() -> None:
+    """A broken per-service template points at that service's `announcement` key."""
+    with pytest.raises(ValueError, match=r"services\.B\.announcement: .*unknown placeholder"):
+        build({}, B="Nomor {ticket} di {loket}")
+
+
+def test_text_uses_the_service_template_and_names() -> None:
+    """A service with its own template and names is announced with them; others use the default."""
+    settings = AnnouncementSettings.from_mapping(
+        {"number_style": "words"},
+        data_dir=Path("/srv"),
+        service_templates={"B": "Nomor antrian {ticket} {tenant}, silakan ke loket {counter}"},
+        service_names={"B": ServiceNames("Perpanjangan STNK", "Samsat")},
+    )
+    assert settings.text("B012", 3) == "Nomor antrian be dua belas Samsat, silakan ke loket tiga"
+    assert settings.text("A001", 29) == (
+        "Nomor antrian a satu, silakan menuju loket dua puluh sembilan"
+    )
+    assert settings.text("A001", 4, service="B").endswith("Samsat, silakan ke loket empat")
+    assert settings.templates() == [DEFAULT_TEMPLATE, settings.service_templates["B"]]
+
+
+def test_settings_are_frozen() -> None:
+    """Settings cannot be changed after they are built."""
+    settings = build({})
+    with pytest.raises(AttributeError):
+        settings.repeat = 3  # type: ignore[misc]
