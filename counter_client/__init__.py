@@ -1,0 +1,1 @@
+"""Officer counter client: async API client and terminal app."""

@@ -1,0 +1,1 @@
+"""Lobby TV, kiosk, counter console and ticket status pages."""

@@ -1,0 +1,1 @@
+"""Redis-backed queue engine, HTTP API and WebSocket fan-out for antrian."""

@@ -1,0 +1,5 @@
+"""`python -m display_server` runs the `antrian` command."""
+
+from display_server.cli import main
+
+raise SystemExit(main())

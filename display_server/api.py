@@ -1,0 +1,233 @@
+"""HTTP API routes: services, tickets, state and the counter actions of SPEC.md."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from display_server.bodies import REQUEST_ID_FIELD, Field, body
+from display_server.clock import Clock, local_now
+from display_server.config import SiteConfig
+from display_server.errors import ApiError
+from display_server.hours import is_open
+from display_server.state import services_view, snapshot_view
+from display_server.store import Store
+from display_server.tokens import TokenBook
+
+TICKET_CODE = re.compile(r"^[A-Z]{1,3}[0-9]{3,4}$")
+SCREEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+EVENT_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+
+
+@dataclass
+class Context:
+    """What every route needs, kept on `app.state.ctx`."""
+
+    site: SiteConfig
+    store: Store
+    tokens: TokenBook
+    clock: Clock
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def ctx(request: Request) -> Context:
+    context: Context = request.app.state.ctx
+    return context
+
+
+def parse_services(site: SiteConfig, raw: str | None) -> frozenset[str] | None:
+    """The `?services=A,B` (or `?profile=id`) filter; 400 for unknown codes."""
+    if raw is None:
+        return None
+    codes = frozenset(c.strip() for c in raw.split(",") if c.strip())
+    unknown = sorted(c for c in codes if site.service(c) is None)
+    if unknown or not codes:
+        raise ApiError("invalid_parameter", f"services: {', '.join(unknown)[:60]}")
+    return codes
+
+
+def screen_filter(site: SiteConfig, params: Any) -> frozenset[str] | None:
+    profile = params.get("profile")
+    if profile is not None:
+        screen = site.screen(profile)
+        if screen is None:
+            raise ApiError("invalid_parameter", "profile")
+        return frozenset(screen.services)
+    return parse_services(site, params.get("services"))
+
+
+async def health(request: Request) -> JSONResponse:
+    await ctx(request).store.redis.ping()
+    return JSONResponse({"status": "ok"})
+
+
+async def services(request: Request) -> JSONResponse:
+    c = ctx(request)
+    snap = await c.store.snapshot()
+    return JSONResponse({"services": services_view(c.site, c.clock, snap["waiting"])})
+
+
+async def state(request: Request) -> JSONResponse:
+    c = ctx(request)
+    wanted = screen_filter(c.site, request.query_params)
+    view = snapshot_view(c.site, c.clock, await c.store.snapshot(), wanted)
+    view["played"] = await c.store.played()
+    return JSONResponse(view)
+
+
+ISSUE_SCHEMA = {
+    "service": Field(str, required=True, max_length=3),
+    "priority": Field(str, max_length=64),
+    "request_id": REQUEST_ID_FIELD,
+}
+
+
+async def issue_ticket(request: Request) -> JSONResponse:
+    c = ctx(request)
+    data = await body(request, ISSUE_SCHEMA)
+    service = c.site.service(data["service"])
+    if service is None:
+        raise ApiError("unknown_service", data["service"])
+    priority = data.get("priority", "")
+    if priority and priority not in {p.id for p in c.site.priority_categories}:
+        raise ApiError("invalid_field", "priority")
+    if not is_open(service.hours, local_now(c.clock, c.site.tz), c.site.holidays):
+        raise ApiError("service_closed", service.name)
+    ticket = await c.store.issue(service.code, priority=priority,
+                                 request_id=data.get("request_id"))
+    return JSONResponse(ticket, status_code=201)
+
+
+async def ticket_status(request: Request) -> JSONResponse:
+    c = ctx(request)
+    day, code = request.path_params["day"], request.path_params["code"]
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise ApiError("invalid_parameter", "tanggal") from None
+    if not TICKET_CODE.match(code):
+        raise ApiError("invalid_parameter", "kode")
+    ticket = await c.store.ticket_status(day, code)
+    if ticket is None:
+        raise ApiError("unknown_ticket", code)
+    return JSONResponse(ticket)
+
+
+def authorize(request: Request) -> int:
+    """The counter of the path, after checking its bearer token (401 / 403 / 404)."""
+    c = ctx(request)
+    raw = request.path_params["n"]
+    if not raw.isdigit() or len(raw) > 6 or c.site.counter(int(raw)) is None:
+        raise ApiError("unknown_counter", raw[:12])
+    number = int(raw)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError("unauthorized")
+    owner = c.tokens.owner(token.strip())
+    if owner is None:
+        raise ApiError("unauthorized")
+    if owner != number:
+        raise ApiError("forbidden")
+    return number
+
+
+CALL_SCHEMA = {"request_id": REQUEST_ID_FIELD}
+CALL_TICKET_SCHEMA = {
+    "ticket": Field(str, required=True, pattern=TICKET_CODE, max_length=8),
+    "request_id": REQUEST_ID_FIELD,
+}
+
+
+async def call_next(request: Request) -> JSONResponse:
+    number = authorize(request)
+    data = await body(request, CALL_SCHEMA)
+    return JSONResponse(await ctx(request).store.call(number, request_id=data.get("request_id")))
+
+
+async def call_ticket(request: Request) -> JSONResponse:
+    number = authorize(request)
+    data = await body(request, CALL_TICKET_SCHEMA)
+    result = await ctx(request).store.call(
+        number, ticket=data["ticket"], request_id=data.get("request_id")
+    )
+    return JSONResponse(result)
+
+
+def _action_schema(action: str) -> tuple[dict[str, Field], str | None]:
+    """The body schema of a counter action and the name of its argument field."""
+    schema: dict[str, Field] = {"request_id": REQUEST_ID_FIELD}
+    arg = {"done": "outcome", "transfer": "service", "pause": "reason",
+           "restore": "ticket"}.get(action)
+    if action == "done":
+        schema["outcome"] = Field(str, choices=("completed", "not_completed"))
+    elif action == "transfer":
+        schema["service"] = Field(str, required=True, max_length=3)
+    elif action == "pause":
+        schema["reason"] = Field(str, max_length=100)
+    elif action == "restore":
+        schema["ticket"] = Field(str, required=True, pattern=TICKET_CODE, max_length=8)
+    return schema, arg
+
+
+def counter_action(action: str) -> Any:
+    schema, arg_name = _action_schema(action)
+    defaults = {"outcome": "completed", "reason": "istirahat"}
+
+    async def endpoint(request: Request) -> JSONResponse:
+        number = authorize(request)
+        data = await body(request, schema)
+        arg = data.get(arg_name, defaults.get(arg_name or "", "")) if arg_name else ""
+        if action == "transfer" and ctx(request).site.service(arg) is None:
+            raise ApiError("unknown_service", arg)
+        result = await ctx(request).store.act(number, action, arg,
+                                              request_id=data.get("request_id"))
+        return JSONResponse(result)
+
+    endpoint.__name__ = f"counter_{action}"
+    return endpoint
+
+
+async def counter_waiting(request: Request) -> JSONResponse:
+    """The waiting tickets of this counter's services, oldest first (for the console)."""
+    number = authorize(request)
+    c = ctx(request)
+    counter = c.site.counter(number)
+    assert counter is not None
+    tickets = await c.store.waiting_tickets(counter.services)
+    return JSONResponse({"counter": number, "tickets": tickets})
+
+
+PLAYED_SCHEMA = {
+    "event_id": Field(str, required=True, pattern=EVENT_ID, max_length=41),
+    "screen": Field(str, required=True, pattern=SCREEN_ID, max_length=64),
+}
+
+
+async def played(request: Request) -> JSONResponse:
+    """A screen or announcer reports that it played the announcement of an event."""
+    data = await body(request, PLAYED_SCHEMA)
+    await ctx(request).store.record_played(data["screen"], data["event_id"])
+    return JSONResponse({"ok": True})
+
+
+routes = [
+    Route("/api/health", health),
+    Route("/api/services", services),
+    Route("/api/state", state),
+    Route("/api/tickets", issue_ticket, methods=["POST"]),
+    Route("/api/tickets/{day}/{code}", ticket_status),
+    Route("/api/played", played, methods=["POST"]),
+    Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
+    Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),
+    Route("/api/counters/{n}/waiting", counter_waiting),
+    *(
+        Route(f"/api/counters/{{n}}/{action}", counter_action(action), methods=["POST"])
+        for action in ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
+    ),
+]

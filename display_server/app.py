@@ -1,0 +1,101 @@
+"""The Starlette application: routes, error bodies, and the per-process events follower."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from display_server import api, ws
+from display_server.api import Context
+from display_server.clock import Clock, system_clock
+from display_server.config import SiteConfig
+from display_server.errors import ApiError
+from display_server.fanout import Fanout
+from display_server.store import Store, connect
+from display_server.tokens import TokenBook, load_secret
+
+log = logging.getLogger("antrian.app")
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code)
+    if code is None:
+        body = {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}}
+        return JSONResponse(body, status_code=exc.status_code)
+    return ApiError(code).response()
+
+
+async def _redis_down(request: Request, exc: Exception) -> Response:
+    log.warning("Redis unavailable: %s", exc)
+    return ApiError("redis_unavailable").response()
+
+
+async def _redis_error(request: Request, exc: Exception) -> Response:
+    log.error("Redis error on %s: %s", request.url.path, exc)
+    return ApiError("internal").response()
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return ApiError("internal").response()
+
+
+def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
+               clock: Clock = system_clock, extra_routes: Sequence[BaseRoute] = (),
+               heartbeat_s: float = 10.0, stream_maxlen: int | None = None) -> Starlette:
+    """Build the app for one site. Redis is connected lazily: the app starts (and answers 503)
+    while Redis is down, and recovers by itself when it is back."""
+    secret = load_secret(data_dir, site.secret)
+    tokens = TokenBook(secret, site.id, [c.number for c in site.counters])
+    maxlen = {} if stream_maxlen is None else {"stream_maxlen": stream_maxlen}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = connect(redis_url)
+        follower = connect(redis_url, retries=-1)
+        store = Store(redis, site, clock, **maxlen)
+        fanout = Fanout(Store(follower, site, clock, **maxlen), site, clock,
+                        heartbeat_s=heartbeat_s)
+        app.state.ctx = Context(site, store, tokens, clock,
+                                {"fanout": fanout, "data_dir": data_dir})
+        tasks = [asyncio.create_task(fanout.follow()), asyncio.create_task(fanout.beat())]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await redis.aclose()
+            await follower.aclose()
+
+    return Starlette(
+        routes=[*api.routes, *ws.routes, *extra_routes],
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            RedisConnectionError: _redis_down,
+            RedisTimeoutError: _redis_down,
+            RedisError: _redis_error,
+            Exception: _crash,
+        },
+        lifespan=lifespan,
+    )

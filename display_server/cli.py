@@ -1,0 +1,101 @@
+"""The `antrian` command: serve, token, report, and the subcommands of the other packages."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from display_server.config import ConfigError, load_config
+from display_server.paths import data_dir
+from display_server.tokens import counter_token, load_secret
+
+log = logging.getLogger("antrian")
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from display_server.redis_local import LocalRedis, RedisNotFoundError
+
+    load_config(args.config)  # fail fast with a clear message before starting anything
+    directory = data_dir(args.data_dir)
+    local: LocalRedis | None = None
+    url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
+    if not url:
+        try:
+            local = LocalRedis(directory)
+        except RedisNotFoundError as exc:
+            print(f"antrian: {exc}", file=sys.stderr)
+            return 1
+        url = local.start()
+    os.environ.update({"ANTRIAN_REDIS_URL": url, "ANTRIAN_DATA_DIR": str(directory)})
+    if args.config:
+        os.environ["ANTRIAN_CONFIG"] = os.path.abspath(args.config)
+    try:
+        uvicorn.run(
+            "display_server.main:create_from_env", factory=True, host=args.host, port=args.port,
+            workers=args.workers, ws_max_size=64 * 1024, log_level=args.log_level,
+            proxy_headers=True, timeout_graceful_shutdown=5,
+        )
+    finally:
+        if local is not None:
+            local.stop()
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    site = load_config(args.config)
+    if site.counter(args.counter) is None:
+        numbers = ", ".join(str(c.number) for c in site.counters)
+        print(f"antrian: loket {args.counter} tidak ada (loket: {numbers})", file=sys.stderr)
+        return 2
+    secret = load_secret(data_dir(args.data_dir), site.secret)
+    print(counter_token(secret, site.id, args.counter))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="antrian", description="Sistem antrian MPP")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", help="site TOML (default: ANTRIAN_CONFIG or the demo site)")
+        p.add_argument("--data-dir", help="data dir (default: ANTRIAN_DATA_DIR)")
+
+    serve = sub.add_parser("serve", help="run the display server")
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or a local one)")
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=_serve)
+
+    token = sub.add_parser("token", help="print the bearer token of a counter")
+    common(token)
+    token.add_argument("--counter", type=int, required=True)
+    token.set_defaults(func=_token)
+
+    from display_server import report
+
+    report.register(sub, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ConfigError as exc:
+        print(f"antrian: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+

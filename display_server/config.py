@@ -1,0 +1,325 @@
+"""Site configuration: read a TOML file into validated, frozen dataclasses."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from display_server.hours import OpeningHours, parse_hours
+
+DEMO_CONFIG = "serang.toml"
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
+
+
+class ConfigError(ValueError):
+    """The site configuration is invalid; the message names the file and field."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Service:
+    code: str
+    name: str
+    tenant: str
+    hours: OpeningHours | None = None
+    quota: int | None = None
+    announcement: str | None = None
+
+
+@dataclass(frozen=True)
+class Counter:
+    number: int
+    name: str
+    services: tuple[str, ...]
+    policy: str = "order"
+
+
+@dataclass(frozen=True)
+class PriorityCategory:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ScreenProfile:
+    id: str
+    name: str
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    id: str
+    name: str
+    timezone: str
+    tenants: tuple[Tenant, ...]
+    services: tuple[Service, ...]
+    counters: tuple[Counter, ...]
+    priority_categories: tuple[PriorityCategory, ...] = ()
+    screens: tuple[ScreenProfile, ...] = ()
+    running_text: tuple[str, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    priority_every: int = 3
+    grace_minutes: int = 15
+    secret: str | None = None
+    announcement: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def service(self, code: str) -> Service | None:
+        return self._services_by_code().get(code)
+
+    def counter(self, number: int) -> Counter | None:
+        return self._counters_by_number().get(number)
+
+    def tenant(self, tenant_id: str) -> Tenant | None:
+        return next((t for t in self.tenants if t.id == tenant_id), None)
+
+    def screen(self, profile_id: str) -> ScreenProfile | None:
+        return next((s for s in self.screens if s.id == profile_id), None)
+
+    def _services_by_code(self) -> dict[str, Service]:
+        return {s.code: s for s in self.services}
+
+    def _counters_by_number(self) -> dict[int, Counter]:
+        return {c.number: c for c in self.counters}
+
+
+class _Reader:
+    """Typed access to one TOML table, raising ConfigError with the field's path."""
+
+    def __init__(self, source: str, path: str, table: Any, known: set[str]) -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(table, dict):
+            self.fail("", "expected a table")
+        unknown = sorted(set(table) - known)
+        if unknown:
+            self.fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(known))})")
+        self.table: dict[str, Any] = table
+
+    def fail(self, key: str, message: str) -> None:
+        where = f"{self.path}.{key}" if key else self.path
+        raise ConfigError(f"{self.source}: {where.lstrip('.')}: {message}")
+
+    def get(self, key: str, kind: type, default: Any = ...) -> Any:
+        if key not in self.table:
+            if default is ...:
+                self.fail(key, "is required")
+            return default
+        value = self.table[key]
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
+            self.fail(key, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+        return value
+
+    def text(self, key: str, default: Any = ..., pattern: re.Pattern[str] | None = None) -> Any:
+        if key not in self.table:
+            return self.get(key, str, default)
+        value: str = self.get(key, str)
+        if not value.strip():
+            self.fail(key, "must not be empty")
+        if pattern is not None and not pattern.match(value):
+            self.fail(key, f"{value!r} does not match {pattern.pattern}")
+        return value
+
+    def number(self, key: str, default: Any = ..., lo: int = 0, hi: int = 1_000_000) -> Any:
+        if key not in self.table:
+            return self.get(key, int, default)
+        value: int = self.get(key, int)
+        if not lo <= value <= hi:
+            self.fail(key, f"must be between {lo} and {hi}, got {value}")
+        return value
+
+    def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
+        if key not in self.table:
+            return tuple(self.get(key, list, default))
+        value: list[Any] = self.get(key, list)
+        if not all(isinstance(v, str) for v in value):
+            self.fail(key, "expected a list of strings")
+        return tuple(value)
+
+    def tables(self, key: str) -> list[Any]:
+        value = self.get(key, list, [])
+        return list(value)
+
+
+def _tenants(src: str, rows: list[Any]) -> tuple[Tenant, ...]:
+    tenants: list[Tenant] = []
+    for i, row in enumerate(rows):
+        r = _Reader(src, f"tenants[{i}]", row, {"id", "name"})
+        tenant = Tenant(id=r.text("id", pattern=TENANT_ID), name=r.text("name"))
+        if any(t.id == tenant.id for t in tenants):
+            r.fail("id", f"duplicate tenant {tenant.id!r}")
+        tenants.append(tenant)
+    return tuple(tenants)
+
+
+def _services(src: str, rows: list[Any], tenant_ids: set[str]) -> tuple[Service, ...]:
+    services: list[Service] = []
+    known = {"code", "name", "tenant", "days", "hours", "quota", "announcement"}
+    for i, row in enumerate(rows):
+        r = _Reader(src, f"services[{i}]", row, known)
+        code = r.text("code", pattern=SERVICE_CODE)
+        tenant = r.text("tenant")
+        if tenant not in tenant_ids:
+            r.fail("tenant", f"unknown tenant {tenant!r}")
+        if any(s.code == code for s in services):
+            r.fail("code", f"duplicate service code {code!r}")
+        hours = None
+        if "days" in r.table or "hours" in r.table:
+            try:
+                hours = parse_hours(r.table.get("days"), r.table.get("hours"))
+            except ValueError as exc:
+                r.fail("hours", str(exc))
+        services.append(
+            Service(
+                code=code,
+                name=r.text("name"),
+                tenant=tenant,
+                hours=hours,
+                quota=r.number("quota", None, lo=1, hi=9999),
+                announcement=r.text("announcement", None),
+            )
+        )
+    return tuple(services)
+
+
+def _counters(src: str, rows: list[Any], codes: set[str]) -> tuple[Counter, ...]:
+    counters: list[Counter] = []
+    for i, row in enumerate(rows):
+        r = _Reader(src, f"counters[{i}]", row, {"number", "name", "services", "policy"})
+        number = r.number("number", lo=1, hi=999)
+        services = r.strings("services")
+        if not services:
+            r.fail("services", "a counter serves at least one service")
+        for code in services:
+            if code not in codes:
+                r.fail("services", f"unknown service {code!r}")
+        if len(set(services)) != len(services):
+            r.fail("services", "a service is listed twice")
+        policy = r.text("policy", "order")
+        if policy not in ("order", "oldest"):
+            r.fail("policy", "must be 'order' (service order first) or 'oldest'")
+        if any(c.number == number for c in counters):
+            r.fail("number", f"duplicate counter {number}")
+        name = r.text("name", f"Loket {number}")
+        counters.append(Counter(number, name, services, policy))
+    return tuple(counters)
+
+
+def _named(src: str, key: str, rows: list[Any]) -> list[tuple[_Reader, str, str]]:
+    out: list[tuple[_Reader, str, str]] = []
+    for i, row in enumerate(rows):
+        known = {"id", "name", "services"} if key == "screens" else {"id", "name"}
+        r = _Reader(src, f"{key}[{i}]", row, known)
+        out.append((r, r.text("id", pattern=TENANT_ID), r.text("name")))
+    return out
+
+
+def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
+    """Validate a parsed TOML document; raise ConfigError naming the bad field."""
+    top = _Reader(
+        source,
+        "",
+        data,
+        {"site", "tenants", "services", "counters", "priority_categories", "screens",
+         "announcement"},
+    )
+    site = _Reader(
+        source,
+        "site",
+        top.get("site", dict),
+        {"id", "name", "timezone", "running_text", "holidays", "priority_every",
+         "grace_minutes", "secret"},
+    )
+    timezone = site.text("timezone", "Asia/Jakarta")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        site.fail("timezone", f"unknown time zone {timezone!r}")
+    running = site.table.get("running_text", ())
+    running_text = (running,) if isinstance(running, str) else site.strings("running_text", ())
+    holidays: set[date] = set()
+    for day in site.strings("holidays", ()):
+        try:
+            holidays.add(date.fromisoformat(day))
+        except ValueError:
+            site.fail("holidays", f"{day!r} is not a date like 2026-12-25")
+    tenants = _tenants(source, top.tables("tenants"))
+    if not tenants:
+        top.fail("tenants", "at least one tenant is required")
+    services = _services(source, top.tables("services"), {t.id for t in tenants})
+    if not services:
+        top.fail("services", "at least one service is required")
+    codes = {s.code for s in services}
+    counters = _counters(source, top.tables("counters"), codes)
+    categories = tuple(PriorityCategory(i, n) for _, i, n in
+                       _named(source, "priority_categories", top.tables("priority_categories")))
+    screens: list[ScreenProfile] = []
+    for r, sid, name in _named(source, "screens", top.tables("screens")):
+        wanted = r.strings("services")
+        for code in wanted:
+            if code not in codes:
+                r.fail("services", f"unknown service {code!r}")
+        screens.append(ScreenProfile(sid, name, wanted))
+    announcement = top.get("announcement", dict, {})
+    return SiteConfig(
+        id=site.text("id", pattern=SITE_ID),
+        name=site.text("name"),
+        timezone=timezone,
+        tenants=tenants,
+        services=services,
+        counters=counters,
+        priority_categories=categories,
+        screens=tuple(screens),
+        running_text=running_text,
+        holidays=frozenset(holidays),
+        priority_every=site.number("priority_every", 3, lo=1, hi=100),
+        grace_minutes=site.number("grace_minutes", 15, lo=0, hi=24 * 60),
+        secret=site.text("secret", None),
+        announcement=announcement,
+        source=source,
+    )
+
+
+def config_path(explicit: str | None = None) -> str | None:
+    """The config file to use: the flag, then ANTRIAN_CONFIG, else None (the demo site)."""
+    return explicit or os.environ.get("ANTRIAN_CONFIG") or None
+
+
+def load_config(path: str | None = None) -> SiteConfig:
+    """Load the site config from `path`, ANTRIAN_CONFIG, or the embedded demo site."""
+    chosen = config_path(path)
+    if chosen is None:
+        text = resources.files("display_server.sites").joinpath(DEMO_CONFIG).read_text("utf-8")
+        source = f"<demo {DEMO_CONFIG}>"
+    else:
+        try:
+            text = Path(chosen).read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{chosen}: cannot read config: {exc.strerror}") from exc
+        source = chosen
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
+    return parse_config(data, source)

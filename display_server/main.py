@@ -1,0 +1,20 @@
+"""The app as uvicorn loads it in every worker process, configured from the environment."""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from display_server.app import create_app
+from display_server.config import load_config
+from display_server.paths import data_dir
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def create_from_env() -> Starlette:
+    """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL and ANTRIAN_DATA_DIR."""
+    site = load_config(None)
+    url = os.environ.get("ANTRIAN_REDIS_URL") or DEFAULT_REDIS_URL
+    return create_app(site, url, data_dir(None))

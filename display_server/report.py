@@ -1,0 +1,97 @@
+"""`antrian report`: visitors, served, no-shows and times per service and counter, from the
+daily aggregates the action scripts keep."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import redis
+
+from display_server.clock import local_now, system_clock
+from display_server.config import load_config
+from display_server.main import DEFAULT_REDIS_URL
+from display_server.store import key_prefix
+
+COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
+
+
+def days(first: date, last: date) -> Iterator[date]:
+    while first <= last:
+        yield first
+        first += timedelta(days=1)
+
+
+def summarize(stats: dict[str, int], keys: list[str]) -> list[dict[str, Any]]:
+    """Rows of counts and average minutes for each key (a service code or 'c<counter>')."""
+    rows = []
+    for key in keys:
+        row: dict[str, Any] = {"key": key}
+        for column in COLUMNS:
+            row[column] = stats.get(f"{column}:{key}", 0)
+        called, served = row["called"], row["served"]
+        row["avg_wait_min"] = round(stats.get(f"wait_ms:{key}", 0) / called / 60000, 1) if called \
+            else None
+        row["avg_service_min"] = round(stats.get(f"service_ms:{key}", 0) / served / 60000, 1) \
+            if served else None
+        rows.append(row)
+    return rows
+
+
+def merge(totals: dict[str, int], day_stats: dict[str, int]) -> None:
+    for k, v in day_stats.items():
+        totals[k] = totals.get(k, 0) + v
+
+
+def _report(args: argparse.Namespace) -> int:
+    site = load_config(args.config)
+    today = local_now(system_clock, site.tz).date()
+    first = date.fromisoformat(args.start) if args.start else today
+    last = date.fromisoformat(args.end) if args.end else first
+    url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL") or DEFAULT_REDIS_URL
+    client = redis.Redis.from_url(url, decode_responses=True)
+    totals: dict[str, int] = {}
+    prefix = key_prefix(site.id)
+    for day in days(first, last):
+        merge(totals, {k: int(v) for k, v in client.hgetall(f"{prefix}stats:{day}").items()})
+    keys = [s.code for s in site.services] if args.by == "service" else \
+        [f"c{c.number}" for c in site.counters]
+    rows = summarize(totals, keys)
+    emit: Callable[[list[dict[str, Any]]], None] = {"json": _json, "csv": _csv}.get(
+        args.format, _table)
+    emit(rows)
+    return 0
+
+
+def _json(rows: list[dict[str, Any]]) -> None:
+    print(json.dumps(rows, indent=2))
+
+
+def _csv(rows: list[dict[str, Any]]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def _table(rows: list[dict[str, Any]]) -> None:
+    header = list(rows[0]) if rows else ["key"]
+    print("  ".join(f"{h:>14}" for h in header))
+    for row in rows:
+        print("  ".join(f"{'-' if row[h] is None else row[h]!s:>14}" for h in header))
+
+
+def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("report", help="print visitors, served and no-shows per service/counter")
+    common(p)
+    p.add_argument("--from", dest="start", help="first day (YYYY-MM-DD, default today)")
+    p.add_argument("--to", dest="end", help="last day (default: the first day)")
+    p.add_argument("--by", choices=("service", "counter"), default="service")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL)")
+    p.set_defaults(func=_report)

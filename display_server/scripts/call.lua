@@ -1,0 +1,70 @@
+-- Call the next ticket (or ARGV[11], a given waiting ticket code) at counter SCOPE.
+-- ARGV[8] priority_every, ARGV[9] policy ('order' | 'oldest'), ARGV[10] services (comma list).
+local prev = remembered()
+if prev then return prev end
+local n = SCOPE
+local every, policy, target = tonumber(ARGV[8]), ARGV[9], ARGV[11]
+local services = {}
+for s in string.gmatch(ARGV[10], '[^,]+') do services[#services + 1] = s end
+local ck = counter_key(n)
+local c = redis.call('HMGET', ck, 'status', 'ticket', 'since_priority')
+if c[1] == 'paused' then return fail('counter_paused') end
+-- normal calls since this counter's last priority call: one priority per `every` normal
+local since = tonumber(c[3] or every)
+
+local chosen, chosen_key
+if target ~= '' then
+  local id = DAY .. ':' .. target
+  local t = load_ticket(id)
+  if not t then return fail('unknown_ticket', target) end
+  if t.status ~= 'waiting' then return fail('ticket_not_waiting', t.status) end
+  local serves = false
+  for _, s in ipairs(services) do if s == t.service then serves = true end end
+  if not serves then return fail('service_not_served', t.service) end
+  chosen, chosen_key = id, queue_key(DAY, t.service, t.priority)
+else
+  -- the head of the normal and the priority queues, by the counter's policy
+  local function head(priority)
+    local best, best_key, best_score
+    for _, s in ipairs(services) do
+      local k = queue_key(DAY, s, priority)
+      local h = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+      if #h > 0 then
+        local score = tonumber(h[2])
+        if policy == 'order' then return h[1], k end
+        if not best_score or score < best_score then best, best_key, best_score = h[1], k, score end
+      end
+    end
+    return best, best_key
+  end
+  local normal, normal_key = head(nil)
+  local prio, prio_key = head('p')
+  if prio and (not normal or since >= every) then
+    chosen, chosen_key = prio, prio_key
+  else
+    chosen, chosen_key = normal, normal_key
+  end
+end
+
+if c[2] then finish(n, c[2], 'completed', true) end
+if not chosen then
+  return remember(cjson.encode({ticket = cjson.null}))
+end
+redis.call('ZREM', chosen_key, chosen)
+local t = load_ticket(chosen)
+if t.priority ~= '' then since = 0 else since = since + 1 end
+redis.call('HSET', ticket_key(chosen), 'status', 'called', 'counter', n, 'called_ms', NOW,
+           'called_at', AT, 'calls', 1)
+redis.call('HSET', ck, 'status', 'serving', 'ticket', chosen, 'since', NOW, 'since_priority', since)
+local wait = NOW - tonumber(t.issued_ms)
+count(t.day, 'called:' .. t.service)
+count(t.day, 'wait_ms:' .. t.service, wait)
+count(t.day, 'called:c' .. n)
+local ev = {type = 'call', ticket = t.code, ticket_day = t.day, service = t.service,
+            counter = tonumber(n), priority = t.priority, waiting = {[t.service] = waiting(t.service)}}
+local eid = emit(ev)
+redis.call('LPUSH', P .. 'recent', cjson.encode({ticket = t.code, service = t.service,
+           counter = tonumber(n), at = AT, event_id = eid}))
+redis.call('LTRIM', P .. 'recent', 0, 49)
+local view = public(load_ticket(chosen))
+return remember(cjson.encode({ticket = view, event_id = eid}))

@@ -1,0 +1,91 @@
+-- Act on counter SCOPE's current ticket or state: ARGV[8] action, ARGV[9] argument,
+-- ARGV[10] the counter's services (comma list), ARGV[11] grace window in ms.
+--   recall | skip | done (arg: outcome) | transfer (arg: service) | pause (arg: reason)
+--   resume | restore (arg: ticket code of a no-show, put back in its queue within the grace window)
+local prev = remembered()
+if prev then return prev end
+local n, action, arg = SCOPE, ARGV[8], ARGV[9]
+local ck = counter_key(n)
+local c = redis.call('HMGET', ck, 'status', 'ticket')
+local status, current = c[1] or 'idle', c[2]
+local eid
+
+local function answer(t)
+  local out = {event_id = eid, status = redis.call('HGET', ck, 'status') or 'idle'}
+  if t then out.ticket = public(t) else out.ticket = cjson.null end
+  return remember(cjson.encode(out))
+end
+
+if action == 'pause' then
+  if status == 'paused' then return fail('counter_paused') end
+  if current then return fail('ticket_in_progress', current) end
+  redis.call('HSET', ck, 'status', 'paused', 'since', NOW, 'reason', arg)
+  eid = emit({type = 'pause', counter = tonumber(n), reason = arg})
+  return answer(nil)
+elseif action == 'resume' then
+  if status ~= 'paused' then return fail('counter_not_paused') end
+  redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
+  redis.call('HDEL', ck, 'reason')
+  eid = emit({type = 'resume', counter = tonumber(n)})
+  return answer(nil)
+elseif action == 'restore' then
+  local id = DAY .. ':' .. arg
+  local t = load_ticket(id)
+  if not t then return fail('unknown_ticket', arg) end
+  local serves = false
+  for s in string.gmatch(ARGV[10], '[^,]+') do if s == t.service then serves = true end end
+  if not serves then return fail('service_not_served', t.service) end
+  if t.status ~= 'no_show' then return fail('ticket_not_skipped', t.status) end
+  if NOW - tonumber(t.skipped_ms) > tonumber(ARGV[11]) then return fail('grace_expired') end
+  redis.call('HSET', ticket_key(id), 'status', 'waiting')
+  redis.call('HDEL', ticket_key(id), 'counter')
+  redis.call('ZADD', queue_key(DAY, t.service, t.priority), t.arrival, id)
+  redis.call('ZREM', P .. 'skipped:' .. DAY, id)
+  count(t.day, 'no_show:' .. t.service, -1)
+  count(t.day, 'no_show:c' .. t.counter, -1)
+  count(t.day, 'restored:' .. t.service)
+  eid = emit({type = 'restore', ticket = t.code, service = t.service, counter = tonumber(n),
+              waiting = {[t.service] = waiting(t.service)}})
+  return answer(load_ticket(id))
+end
+
+if not current then return fail('no_current_ticket') end
+local t = load_ticket(current)
+if not t then return fail('no_current_ticket') end
+
+if action == 'recall' then
+  local calls = redis.call('HINCRBY', ticket_key(current), 'calls', 1)
+  count(t.day, 'recalled:' .. t.service)
+  eid = emit({type = 'recall', ticket = t.code, ticket_day = t.day, service = t.service,
+              counter = tonumber(n), priority = t.priority, calls = calls})
+elseif action == 'done' then
+  eid = finish(n, current, arg, false)
+elseif action == 'skip' then
+  redis.call('HSET', ticket_key(current), 'status', 'no_show', 'skipped_ms', NOW)
+  redis.call('ZADD', P .. 'skipped:' .. DAY, NOW, current)
+  redis.call('EXPIRE', P .. 'skipped:' .. DAY, DAY_TTL)
+  redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
+  redis.call('HDEL', ck, 'ticket')
+  count(t.day, 'no_show:' .. t.service)
+  count(t.day, 'no_show:c' .. n)
+  eid = emit({type = 'skip', ticket = t.code, ticket_day = t.day, service = t.service,
+              counter = tonumber(n)})
+elseif action == 'transfer' then
+  if arg == t.service then return fail('same_service', arg) end
+  redis.call('HSET', ticket_key(current), 'status', 'waiting', 'service', arg,
+             'transferred_ms', NOW)
+  redis.call('HDEL', ticket_key(current), 'counter')
+  local qk = queue_key(DAY, arg, t.priority)
+  redis.call('ZADD', qk, t.arrival, current)
+  redis.call('EXPIRE', qk, DAY_TTL)
+  redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
+  redis.call('HDEL', ck, 'ticket')
+  count(t.day, 'transferred:' .. t.service)
+  count(t.day, 'transferred_in:' .. arg)
+  eid = emit({type = 'transfer', ticket = t.code, ticket_day = t.day, from = t.service,
+              service = arg, counter = tonumber(n),
+              waiting = {[arg] = waiting(arg)}})
+else
+  return fail('unknown_action', action)
+end
+return answer(load_ticket(current))

@@ -1,0 +1,233 @@
+"""Thin Redis layer: runs one atomic Lua script per queue action and reads snapshots and events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import ResponseError
+
+from display_server.clock import Clock, day_of, local_now, system_clock
+from display_server.config import SiteConfig
+from display_server.errors import ApiError
+
+STREAM_MAXLEN = 100_000
+COUNTER_ACTIONS = ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
+
+
+def connect(url: str, *, retries: int = 2, timeout: float = 2.0) -> aioredis.Redis:
+    """A Redis client with redis-py's own retry (exponential backoff with jitter).
+
+    `retries=-1` retries forever: for the events follower, which must outlive a Redis restart.
+    """
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=timeout if retries >= 0 else None,
+        socket_connect_timeout=timeout,
+        retry=Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.02), retries),
+        health_check_interval=10,
+    )
+
+
+def key_prefix(site_id: str) -> str:
+    """Every key of a site starts with this; `{site}` is the Redis Cluster hash tag."""
+    return f"antrian:{{{site_id}}}:"
+
+
+def _script(name: str) -> str:
+    return resources.files("display_server.scripts").joinpath(name).read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the events stream: its id and its JSON text (without the id)."""
+
+    id: str
+    data: str
+
+    def message(self) -> str:
+        """The WebSocket message: the event JSON with `event_id` first."""
+        return f'{{"event_id":"{self.id}",{self.data[1:]}'
+
+    def fields(self) -> dict[str, Any]:
+        return dict(json.loads(self.data), event_id=self.id)
+
+
+class Store:
+    """The queue's state in Redis. Every change is one script call; nothing here decides rules
+    that the scripts do not also enforce atomically."""
+
+    def __init__(self, redis: aioredis.Redis, site: SiteConfig, clock: Clock = system_clock,
+                 stream_maxlen: int = STREAM_MAXLEN) -> None:
+        self.redis = redis
+        self.site = site
+        self.clock = clock
+        self.prefix = key_prefix(site.id)
+        self.events_key = self.prefix + "events"
+        self.stream_maxlen = stream_maxlen
+        common = _script("common.lua")
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(common + "\n" + _script(f"{name}.lua"))
+            for name in ("issue", "call", "counter_action")
+        }
+        self._snapshot = redis.register_script(_script("snapshot.lua"))
+        self._ticket_status = redis.register_script(_script("ticket_status.lua"))
+
+    def today(self) -> str:
+        return day_of(local_now(self.clock, self.site.tz))
+
+    async def _run(self, name: str, scope: str, request_id: str | None, *args: Any) -> Any:
+        now = local_now(self.clock, self.site.tz)
+        argv = [
+            self.prefix,
+            self.stream_maxlen,
+            int(now.timestamp() * 1000),
+            now.isoformat(timespec="milliseconds"),
+            day_of(now),
+            request_id or uuid.uuid4().hex,
+            scope,
+            *args,
+        ]
+        raw = await self._scripts[name](keys=[self.events_key], args=argv)
+        answer = json.loads(raw)
+        if isinstance(answer, dict) and "error" in answer:
+            raise ApiError(answer["error"]["code"], answer["error"]["detail"])
+        return answer
+
+    async def issue(self, service: str, *, priority: str = "",
+                    request_id: str | None = None) -> dict[str, Any]:
+        """Issue the next ticket of `service` for today; the caller checked opening hours."""
+        quota = self.site.service(service).quota or 0  # type: ignore[union-attr]
+        scope = "kiosk"
+        result: dict[str, Any] = await self._run("issue", scope, request_id, service, quota,
+                                                 priority)
+        return result
+
+    async def call(self, counter: int, *, ticket: str = "",
+                   request_id: str | None = None) -> dict[str, Any]:
+        """Call the next waiting ticket (or the given one) at `counter`."""
+        c = self.site.counter(counter)
+        assert c is not None
+        result: dict[str, Any] = await self._run(
+            "call", str(counter), request_id, self.site.priority_every, c.policy,
+            ",".join(c.services), ticket,
+        )
+        return result
+
+    async def act(self, counter: int, action: str, arg: str = "", *,
+                  request_id: str | None = None) -> dict[str, Any]:
+        """Apply a counter action (one of COUNTER_ACTIONS) with its argument."""
+        if action not in COUNTER_ACTIONS:
+            raise ValueError(f"unknown counter action {action!r}")
+        c = self.site.counter(counter)
+        assert c is not None
+        result: dict[str, Any] = await self._run(
+            "counter_action", str(counter), request_id, action, arg, ",".join(c.services),
+            self.site.grace_minutes * 60_000,
+        )
+        return result
+
+    async def snapshot(self) -> dict[str, Any]:
+        """Counters, waiting counts, recent calls and the id of the last event they include."""
+        raw = await self._snapshot(
+            keys=[self.events_key],
+            args=[
+                self.prefix,
+                self.today(),
+                ",".join(str(c.number) for c in self.site.counters),
+                ",".join(s.code for s in self.site.services),
+            ],
+        )
+        state: dict[str, Any] = json.loads(raw)
+        if not state["counters"]:
+            state["counters"] = []
+        if not state["waiting"]:
+            state["waiting"] = {}
+        return state
+
+    async def ticket_status(self, day: str, code: str) -> dict[str, Any] | None:
+        raw = await self._ticket_status(keys=[self.events_key], args=[self.prefix, f"{day}:{code}"])
+        return json.loads(raw) if raw else None
+
+    async def waiting_tickets(
+        self, services: tuple[str, ...], limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Today's waiting tickets of `services`, priority ones first, then by arrival."""
+        day = self.today()
+        queues = [f"{self.prefix}{kind}:{day}:{s}" for kind in ("pq", "q") for s in services]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for q in queues:
+                pipe.zrange(q, 0, limit - 1, withscores=True)
+            heads = await pipe.execute()
+        ids = [(i, score, q.startswith(self.prefix + "pq"))
+               for q, rows in zip(queues, heads, strict=True) for i, score in rows]
+        ids.sort(key=lambda row: (not row[2], row[1]))
+        fields = ("code", "service", "priority", "issued_at", "origin")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i, _, _ in ids[:limit]:
+                pipe.hmget(f"{self.prefix}t:{i}", fields)
+            rows = await pipe.execute()
+        return [dict(zip(fields, row, strict=True)) for row in rows if row[0]]
+
+    async def last_event_id(self) -> str:
+        last = await self.redis.xrevrange(self.events_key, count=1)
+        return str(last[0][0]) if last else "0-0"
+
+    async def events_after(self, event_id: str, limit: int) -> list[Event] | None:
+        """Events after `event_id`, oldest first; None when some of them were trimmed from the
+        stream or there are more than `limit` (the caller then sends a fresh snapshot)."""
+        try:
+            info = await self.redis.xinfo_stream(self.events_key)
+        except ResponseError:
+            return []  # no stream yet: nothing happened
+        trimmed = str(info.get("max-deleted-entry-id", "0-0"))
+        if id_key(event_id) < id_key(trimmed):
+            return None
+        rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit + 1)
+        if len(rows) > limit:
+            return None
+        return [Event(str(i), fields["d"]) for i, fields in rows]
+
+    async def read_new(self, after: str, block_ms: int, count: int = 500) -> list[Event]:
+        """Block until events after `after` exist (or `block_ms` passes); return them in order."""
+        reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
+        if not reply:
+            return []
+        return [Event(str(i), fields["d"]) for i, fields in reply[0][1]]
+
+    async def record_played(self, screen: str, event_id: str) -> None:
+        """Remember that `screen` played the announcement of `event_id` (for the office)."""
+        now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
+        value = json.dumps({"event_id": event_id, "at": now})
+        await self.redis.hset(self.prefix + "played", screen, value)
+
+    async def played(self) -> dict[str, Any]:
+        raw = await self.redis.hgetall(self.prefix + "played")
+        return {screen: json.loads(v) for screen, v in sorted(raw.items())}
+
+    async def stats(self, day: str) -> dict[str, int]:
+        raw = await self.redis.hgetall(f"{self.prefix}stats:{day}")
+        return {k: int(v) for k, v in raw.items()}
+
+
+def id_key(event_id: str) -> tuple[int, int]:
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def valid_event_id(text: str) -> bool:
+    parts = text.split("-")
+    return (
+        len(parts) == 2
+        and all(p.isdigit() and len(p) <= 20 for p in parts)
+        and int(parts[0]) < 2**64
+        and int(parts[1]) < 2**64
+    )

@@ -1,0 +1,53 @@
+"""Counter bearer tokens: an HMAC of the site secret and the counter number."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+SECRET_FILE = "secret"
+
+
+def load_secret(data_dir: Path, configured: str | None = None) -> bytes:
+    """The site secret: from the config if set, else `data_dir/secret`, generated on first use
+    (readable by its owner only)."""
+    if configured:
+        return configured.encode()
+    path = data_dir / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text("ascii").strip()
+        if not secret:
+            raise ValueError(f"{path} is empty: delete it to generate a new secret") from None
+        return secret.encode()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_hex(32))
+    return path.read_text("ascii").strip().encode()
+
+
+def counter_token(secret: bytes, site_id: str, counter: int) -> str:
+    """The bearer token of `counter`: stable for a secret, different for every counter and site."""
+    message = f"antrian:{site_id}:counter:{counter}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
+
+
+class TokenBook:
+    """Maps presented tokens to counters, comparing in constant time."""
+
+    def __init__(self, secret: bytes, site_id: str, counters: list[int]) -> None:
+        self._tokens = {n: counter_token(secret, site_id, n) for n in counters}
+
+    def token(self, counter: int) -> str:
+        return self._tokens[counter]
+
+    def owner(self, presented: str) -> int | None:
+        """The counter this token belongs to, or None."""
+        found = None
+        for n, token in self._tokens.items():
+            if hmac.compare_digest(token.encode(), presented.encode()):
+                found = n
+        return found

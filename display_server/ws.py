@@ -1,0 +1,127 @@
+"""WebSocket /ws/display: a snapshot (or the missed events), then every event live."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from redis.exceptions import RedisError
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from display_server.api import EVENT_ID, SCREEN_ID, Context, screen_filter
+from display_server.errors import ApiError
+from display_server.fanout import Subscriber
+from display_server.state import snapshot_view, wants
+from display_server.store import id_key
+
+log = logging.getLogger("antrian.ws")
+REPLAY_LIMIT = 2000
+
+
+def _error(code: str, detail: str = "") -> str:
+    return json.dumps({"type": "error", **ApiError(code, detail).body()})
+
+
+async def _snapshot_message(c: Context, services: frozenset[str] | None,
+                            resync: bool = False) -> tuple[str, str]:
+    view = snapshot_view(c.site, c.clock, await c.store.snapshot(), services)
+    message: dict[str, Any] = {"type": "snapshot", **view}
+    if resync:
+        message["resync"] = True
+    return view["event_id"], json.dumps(message)
+
+
+async def _start(ws: WebSocket, c: Context, services: frozenset[str] | None,
+                 since: str | None) -> str:
+    """Send the first messages; return the id of the last event they cover."""
+    if since is not None:
+        missed = await c.store.events_after(since, REPLAY_LIMIT)
+        if missed is not None:
+            for event in missed:
+                if wants(services, json.loads(event.data)):
+                    await ws.send_text(event.message())
+            return missed[-1].id if missed else since
+    last, message = await _snapshot_message(c, services, resync=since is not None)
+    await ws.send_text(message)
+    return last
+
+
+async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
+    """Forward queued events newer than `after`; close when the subscriber was dropped."""
+    floor = id_key(after)
+    while True:
+        item = await sub.queue.get()
+        if item is None:
+            await ws.close(code=1013, reason="terlalu lambat")
+            return
+        event_id, message = item
+        if event_id and id_key(event_id) <= floor:
+            continue
+        await ws.send_text(message)
+
+
+async def _receive(ws: WebSocket, c: Context) -> None:
+    """Answer the client's messages: ping, played acknowledgements; anything else is an error."""
+    while True:
+        text = await ws.receive_text()
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            await ws.send_text(_error("invalid_json"))
+            continue
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "ping":
+            await ws.send_text('{"type":"pong"}')
+        elif kind == "played" and _valid_ack(data):
+            await c.store.record_played(data["screen"], data["event_id"])
+        else:
+            await ws.send_text(_error("invalid_body", "type: ping | played"))
+
+
+def _valid_ack(data: dict[str, Any]) -> bool:
+    event_id, screen = data.get("event_id"), data.get("screen")
+    return (isinstance(event_id, str) and bool(EVENT_ID.match(event_id))
+            and isinstance(screen, str) and bool(SCREEN_ID.match(screen)))
+
+
+async def display(ws: WebSocket) -> None:
+    c: Context = ws.app.state.ctx
+    fanout = c.extra["fanout"]
+    try:
+        services = screen_filter(c.site, ws.query_params)
+        since = ws.query_params.get("since")
+        if since is not None and not EVENT_ID.match(since):
+            raise ApiError("invalid_parameter", "since")
+    except ApiError as exc:
+        await ws.send_denial_response(exc.response())
+        return
+    sub = fanout.subscribe(services)
+    try:
+        await ws.accept()
+        after = await _start(ws, c, services, since)
+        sender = asyncio.create_task(_send_live(ws, sub, after))
+        receiver = asyncio.create_task(_receive(ws, c))
+        done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            task.result()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    except RedisError as exc:
+        log.warning("closing a screen: Redis unavailable (%s)", exc)
+        await _close(ws, 1011)
+    finally:
+        fanout.unsubscribe(sub)
+
+
+async def _close(ws: WebSocket, code: int) -> None:
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+        await ws.close(code=code)
+
+
+routes = [WebSocketRoute("/ws/display", display)]

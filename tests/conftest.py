@@ -1,0 +1,267 @@
+"""Shared fixtures: a real redis-server on a free port, test sites, clocks and servers."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from display_server.app import create_app
+from display_server.config import SiteConfig, parse_config
+from display_server.tokens import counter_token, load_secret
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(check: Any, timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class RedisServer:
+    """A real redis-server process on a free loopback port, data in `directory`."""
+
+    def __init__(self, directory: Path, appendonly: bool = False) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.appendonly = appendonly
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes" if self.appendonly else "no", "--dir", str(self.directory),
+             "--daemonize", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_until(lambda: redis.Redis(port=self.port).ping(), what="redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: RedisServer) -> str:
+    return redis_server.url
+
+
+class FakeClock:
+    """A settable clock: tests move time instead of waiting for it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+# Wednesday 25 November 2026, 10:00 WIB
+WEDNESDAY_10AM = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+_site_numbers = itertools.count()
+
+
+def site_document(site_id: str, counters: int = 4, **site_extra: Any) -> dict[str, Any]:
+    """A small site: A and B always open, C open only on Mondays, D with a quota of 3."""
+    return {
+        "site": {"id": site_id, "name": "MPP Uji", "timezone": "Asia/Jakarta", **site_extra},
+        "tenants": [{"id": "samsat", "name": "Samsat"}, {"id": "capil", "name": "Disdukcapil"}],
+        "priority_categories": [{"id": "lansia", "name": "Lansia"}],
+        "services": [
+            {"code": "A", "name": "Perpanjangan STNK", "tenant": "samsat"},
+            {"code": "B", "name": "KTP-el", "tenant": "capil"},
+            {"code": "C", "name": "Balik Nama", "tenant": "samsat", "days": ["senin"],
+             "hours": "08:00-12:00"},
+            {"code": "D", "name": "Akta", "tenant": "capil", "quota": 3},
+        ],
+        "counters": [
+            {"number": n, "services": ["A", "B", "D"] if n % 2 else ["B", "A", "D"]}
+            for n in range(1, counters + 1)
+        ],
+    }
+
+
+def make_site(**overrides: Any) -> SiteConfig:
+    site_id = f"t{next(_site_numbers)}-{uuid.uuid4().hex[:6]}"
+    counters = overrides.pop("counters", 4)
+    return parse_config(site_document(site_id, counters, **overrides))
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(WEDNESDAY_10AM)
+
+
+@pytest.fixture
+def site() -> SiteConfig:
+    return make_site()
+
+
+def token(data_dir: Path, site: SiteConfig, counter: int) -> str:
+    return counter_token(load_secret(data_dir, site.secret), site.id, counter)
+
+
+class Api:
+    """A TestClient with helpers for counter calls (bearer tokens filled in)."""
+
+    def __init__(self, client: TestClient, site: SiteConfig, data_dir: Path) -> None:
+        self.client = client
+        self.site = site
+        self.data_dir = data_dir
+
+    def auth(self, counter: int) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token(self.data_dir, self.site, counter)}"}
+
+    def issue(self, service: str = "A", **extra: Any) -> httpx.Response:
+        return self.client.post("/api/tickets", json={"service": service, **extra})
+
+    def act(self, counter: int, action: str, body: Any = None) -> httpx.Response:
+        return self.client.post(f"/api/counters/{counter}/{action}", json=body,
+                                headers=self.auth(counter))
+
+
+@pytest.fixture
+def api(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    app = create_app(site, redis_url, tmp_path, clock=clock)
+    with TestClient(app) as client:
+        yield Api(client, site, tmp_path)
+
+
+def write_site(path: Path, site_id: str, counters: int = 4) -> Path:
+    """Write the test site as TOML (for servers started as processes)."""
+    doc = site_document(site_id, counters)
+    lines = [f'[site]\nid = "{site_id}"\nname = "MPP Uji"\ntimezone = "Asia/Jakarta"\n']
+    lines += [f'[[tenants]]\nid = "{t["id"]}"\nname = "{t["name"]}"\n' for t in doc["tenants"]]
+    lines.append('[[priority_categories]]\nid = "lansia"\nname = "Lansia"\n')
+    for s in doc["services"]:
+        extra = ""
+        if "quota" in s:
+            extra += f"quota = {s['quota']}\n"
+        if "days" in s:
+            extra += f'days = ["senin"]\nhours = "{s["hours"]}"\n'
+        lines.append(f'[[services]]\ncode = "{s["code"]}"\nname = "{s["name"]}"\n'
+                     f'tenant = "{s["tenant"]}"\n{extra}')
+    for c in doc["counters"]:
+        services = ", ".join(f'"{x}"' for x in c["services"])
+        lines.append(f"[[counters]]\nnumber = {c['number']}\nservices = [{services}]\n")
+    path.write_text("\n".join(lines))
+    return path
+
+
+class ServerProcess:
+    """`antrian serve` as a real uvicorn process."""
+
+    def __init__(self, config: Path, redis_url: str | None, data_dir: Path,
+                 port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+        self.config = config
+        self.redis_url = redis_url
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.extra_env = extra_env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log = data_dir / f"server-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> ServerProcess:
+        args = [sys.executable, "-m", "display_server", "serve", "--config", str(self.config),
+                "--data-dir", str(self.data_dir), "--port", str(self.port),
+                "--log-level", "warning"]
+        if self.redis_url:
+            args += ["--redis-url", self.redis_url]
+        env = {**os.environ, **self.extra_env}
+        env.pop("ANTRIAN_REDIS_URL", None)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log,
+                                            start_new_session=True)
+        wait_until(lambda: httpx.get(self.url + "/api/health").status_code == 200,
+                   timeout=30, what=f"server on port {self.port} (log {self.log})")
+        return self
+
+    def kill(self) -> None:
+        """kill -9, no chance to clean up."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path, redis_url: str) -> Iterator[Any]:
+    """Start servers of one fresh site on the session's Redis; stopped after the test."""
+    site_id = f"p{next(_site_numbers)}-{uuid.uuid4().hex[:6]}"
+    config = write_site(tmp_path / "site.toml", site_id, counters=29)
+    started: list[ServerProcess] = []
+
+    def start(**kwargs: Any) -> ServerProcess:
+        kwargs.setdefault("redis_url", redis_url)
+        server = ServerProcess(config, data_dir=tmp_path, **kwargs).start()
+        started.append(server)
+        return server
+
+    start.config = config  # type: ignore[attr-defined]
+    start.site_id = site_id  # type: ignore[attr-defined]
+    yield start
+    for server in started:
+        server.stop()
