@@ -14,7 +14,15 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def create_from_env() -> Starlette:
-    """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL and ANTRIAN_DATA_DIR."""
+    """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL and ANTRIAN_DATA_DIR (and the
+    tuning knobs ANTRIAN_STREAM_MAXLEN, ANTRIAN_HEARTBEAT_SECONDS)."""
     site = load_config(None)
     url = os.environ.get("ANTRIAN_REDIS_URL") or DEFAULT_REDIS_URL
-    return create_app(site, url, data_dir(None))
+    maxlen = os.environ.get("ANTRIAN_STREAM_MAXLEN")
+    return create_app(
+        site,
+        url,
+        data_dir(None),
+        heartbeat_s=float(os.environ.get("ANTRIAN_HEARTBEAT_SECONDS") or 10),
+        stream_maxlen=int(maxlen) if maxlen else None,
+    )

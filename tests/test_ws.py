@@ -1,0 +1,171 @@
+"""WebSocket /ws/display against real server processes: snapshot, live events, replay, fan-out
+across processes, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from display_server.tokens import counter_token, load_secret
+
+
+class Site:
+    """Drive a running server's API the way a kiosk and counters would."""
+
+    def __init__(self, base: str, data_dir: Path, site_id: str) -> None:
+        self.base = base
+        self.secret = load_secret(data_dir)
+        self.site_id = site_id
+
+    def issue(self, service: str = "A") -> dict[str, Any]:
+        r = httpx.post(f"{self.base}/api/tickets", json={"service": service})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def call(self, counter: int) -> dict[str, Any]:
+        token = counter_token(self.secret, self.site_id, counter)
+        r = httpx.post(f"{self.base}/api/counters/{counter}/call-next",
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def receive(ws: Any, skip_heartbeats: bool = True) -> dict[str, Any]:
+    while True:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if not (skip_heartbeats and message["type"] == "heartbeat"):
+            return message
+
+
+@pytest.fixture
+def server(server_factory: Any, tmp_path: Path) -> Any:
+    server = server_factory()
+    server.site = Site(server.url, tmp_path, server_factory.site_id)
+    return server
+
+
+async def test_snapshot_first_then_each_event(server: Any) -> None:
+    """The first message is the snapshot; a call then arrives with type, event_id and at."""
+    server.site.issue("A")
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        snapshot = await receive(ws)
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["waiting"]["A"] == 1 and len(snapshot["counters"]) == 29
+        called = server.site.call(5)
+        event = await receive(ws)
+        assert event["type"] == "call"
+        assert (event["ticket"], event["service"], event["counter"]) == ("A001", "A", 5)
+        assert event["event_id"] == called["event_id"] and event["at"]
+        assert event["waiting"] == {"A": 0}
+
+
+async def test_reconnect_with_since_replays_missed_events_in_order(server: Any) -> None:
+    """Events caused while a screen was away arrive, in order, when it comes back with since."""
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        last = (await receive(ws))["event_id"]
+    for _ in range(5):
+        server.site.issue("A")
+    calls = [server.site.call(n)["ticket"]["code"] for n in (1, 2, 3)]
+    async with websockets.connect(f"{server.ws_url}/ws/display?since={last}") as ws:
+        missed = [await receive(ws) for _ in range(8)]
+        assert [m["type"] for m in missed] == ["ticket"] * 5 + ["call"] * 3
+        assert [m["ticket"] for m in missed[5:]] == calls
+        ids = [m["event_id"] for m in missed]
+        assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
+        server.site.issue("B")
+        live = await receive(ws)
+        assert live["type"] == "ticket" and live["ticket"] == "B001"
+
+
+async def test_since_older_than_the_stream_gets_a_fresh_snapshot(server_factory: Any,
+                                                                 tmp_path: Path) -> None:
+    """When the missed events were trimmed away, the client gets a snapshot flagged resync."""
+    server = server_factory(extra_env={"ANTRIAN_STREAM_MAXLEN": "10"})
+    site = Site(server.url, tmp_path, server_factory.site_id)
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        first = (await receive(ws))["event_id"]
+    site.issue("A")
+    since = httpx.get(server.url + "/api/state").json()["event_id"]
+    for _ in range(300):
+        site.issue("B")
+    async with websockets.connect(f"{server.ws_url}/ws/display?since={since}") as ws:
+        message = await receive(ws)
+        assert message["type"] == "snapshot" and message["resync"] is True
+        assert message["waiting"]["B"] == 300
+    assert first != since
+
+
+async def test_second_process_delivers_events_caused_on_the_first(server: Any,
+                                                                   server_factory: Any) -> None:
+    """A call handled by one server process reaches screens connected to another."""
+    other = server_factory()
+    server.site.issue("A")
+    async with websockets.connect(other.ws_url + "/ws/display") as ws:
+        await receive(ws)
+        server.site.call(7)
+        event = await receive(ws)
+        assert (event["type"], event["ticket"], event["counter"]) == ("call", "A001", 7)
+
+
+async def test_service_filter_only_delivers_those_services(server: Any) -> None:
+    """?services=B shows B's events and counter events, not A's."""
+    async with websockets.connect(server.ws_url + "/ws/display?services=B") as ws:
+        snapshot = await receive(ws)
+        assert set(snapshot["waiting"]) == {"B"}
+        server.site.issue("A")
+        server.site.issue("B")
+        event = await receive(ws)
+        assert (event["type"], event["ticket"]) == ("ticket", "B001")
+
+
+@pytest.mark.parametrize("query", ["?since=garbage", "?since=1-2-3", "?services=ZZ",
+                                   "?services=", "?profile=nope"])
+async def test_bad_query_is_refused_with_400_and_error_body(server: Any, query: str) -> None:
+    """A bad since/services/profile is an HTTP 400 with the contract's error body."""
+    with pytest.raises(websockets.exceptions.InvalidStatus) as info:
+        async with websockets.connect(server.ws_url + "/ws/display" + query):
+            pass
+    response = info.value.response
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"]["code"] == "invalid_parameter"
+
+
+async def test_garbage_messages_get_an_error_and_the_link_stays(server: Any) -> None:
+    """Non-JSON or unknown messages are answered with an error; ping still works after."""
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        await receive(ws)
+        for junk in ["not json", "[1,2]", '{"type":"hack"}', '{"type":"played"}', "{" * 5000]:
+            await ws.send(junk)
+            reply = await receive(ws)
+            assert reply["type"] == "error" and reply["error"]["code"] in (
+                "invalid_json", "invalid_body")
+        await ws.send('{"type":"ping"}')
+        assert (await receive(ws))["type"] == "pong"
+
+
+async def test_played_acknowledgement_is_visible_in_state(server: Any) -> None:
+    """A screen's played report shows in /api/state under played."""
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        await receive(ws)
+        await ws.send(json.dumps({"type": "played", "event_id": "1-0", "screen": "tv-lobby"}))
+        await ws.send('{"type":"ping"}')
+        assert (await receive(ws))["type"] == "pong"
+    played = httpx.get(server.url + "/api/state").json()["played"]
+    assert played["tv-lobby"]["event_id"] == "1-0"
+
+
+async def test_oversized_message_closes_the_connection(server: Any) -> None:
+    """A message past the 64 KB frame limit closes the link (1009); the server keeps serving."""
+    async with websockets.connect(server.ws_url + "/ws/display", max_size=None) as ws:
+        await receive(ws)
+        await ws.send("x" * 200_000)
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as info:
+            await receive(ws)
+        assert info.value.rcvd is not None and info.value.rcvd.code == 1009
+    assert httpx.get(server.url + "/api/health").status_code == 200
