@@ -105,6 +105,17 @@ def join(clips: Sequence[Clip], gap_seconds: float = 0.0) -> Clip:
     return Clip(first.rate, first.channels, first.sampwidth, gap.join(c.frames for c in clips))
 
 
+def trim(clip: Clip, threshold: int = 300, keep_seconds: float = 0.01) -> Clip:
+    """A house-format clip without the near-silence at its start and end (all of it if silent)."""
+    samples = clip.samples()
+    loud = [i for i, value in enumerate(samples) if abs(value) > threshold]
+    if not loud:
+        return Clip(clip.rate, clip.channels, clip.sampwidth, b"")
+    keep = round(keep_seconds * clip.rate)
+    start, end = max(0, loud[0] - keep), min(len(samples), loud[-1] + 1 + keep)
+    return Clip(clip.rate, clip.channels, clip.sampwidth, clip.frames[start * 2 : end * 2])
+
+
 def convert(clip: Clip, rate: int = RATE) -> Clip:
     """The clip as mono 16-bit at ``rate``: channels averaged, linear-interpolation resampling."""
     if clip.format == (rate, CHANNELS, SAMPWIDTH):

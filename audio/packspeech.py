@@ -1,0 +1,64 @@
+"""Speech from a voice pack: recorded clips joined with pauses, missing words synthesized."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from audio import wavs
+from audio.speech import Speech, SpeechError
+from audio.voicepack import Piece, VoicePack
+
+log = logging.getLogger(__name__)
+
+
+class PackSpeech:
+    """Assembles announcements from ``pack``; words it lacks come from ``fallback``.
+
+    A clip file that is missing or unreadable is logged once and its words are
+    synthesized instead. Recorded clips are converted to 22050 Hz mono 16-bit.
+    """
+
+    def __init__(self, pack: VoicePack, fallback: Speech) -> None:
+        self.pack = pack
+        self.fallback = fallback
+        self.name = f"voicepack:{pack.fingerprint()}+{fallback.name}"
+        self._clips: dict[tuple[str, ...], wavs.Clip | None] = {}
+        self._lock = threading.Lock()
+
+    def synthesize(self, text: str) -> wavs.Clip:
+        """Join the clips for ``text`` with the pack's gaps and pauses."""
+        parts: list[wavs.Clip] = []
+        for piece in self.pack.plan(text):
+            if parts:
+                pause = self.pack.pause_seconds if piece.pause_before else self.pack.gap_seconds
+                parts.append(wavs.silence(pause))
+            parts.append(self._piece(piece))
+        if not parts:
+            raise SpeechError(f"nothing to say in {text!r}")
+        return wavs.join(parts)
+
+    def close(self) -> None:
+        self.fallback.close()
+
+    def _piece(self, piece: Piece) -> wavs.Clip:
+        recorded = self._recorded(piece.words) if piece.recorded else None
+        if recorded is not None:
+            return recorded
+        return wavs.trim(wavs.convert(self.fallback.synthesize(" ".join(piece.words))))
+
+    def _recorded(self, words: tuple[str, ...]) -> wavs.Clip | None:
+        with self._lock:
+            if words in self._clips:
+                return self._clips[words]
+        path = self.pack.clips[words]
+        clip: wavs.Clip | None
+        try:
+            clip = wavs.convert(wavs.read(path))
+        except (OSError, ValueError) as error:
+            phrase = " ".join(words)
+            log.warning("voice pack clip for %r unusable, synthesizing it: %s", phrase, error)
+            clip = None
+        with self._lock:
+            self._clips[words] = clip
+        return clip
