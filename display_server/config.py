@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from display_server.hours import OpeningHours, parse_hours
 
 DEMO_CONFIG = "serang.toml"
-SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-SERVICE_CODE = re.compile(r"^[A-Z]{1,3}$")
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+SERVICE_CODE = re.compile(r"[A-Z]{1,3}")
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
 
 
@@ -137,7 +137,7 @@ class _Reader:
         value: str = self.get(key, str)
         if not value.strip():
             self.fail(key, "must not be empty")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.fail(key, f"{value!r} does not match {pattern.pattern}")
         return value
 
@@ -231,7 +231,10 @@ def _named(src: str, key: str, rows: list[Any]) -> list[tuple[_Reader, str, str]
     for i, row in enumerate(rows):
         known = {"id", "name", "services"} if key == "screens" else {"id", "name"}
         r = _Reader(src, f"{key}[{i}]", row, known)
-        out.append((r, r.text("id", pattern=TENANT_ID), r.text("name")))
+        ident = r.text("id", pattern=TENANT_ID)
+        if any(ident == seen for _, seen, _ in out):
+            r.fail("id", f"duplicate id {ident!r}")
+        out.append((r, ident, r.text("name")))
     return out
 
 
@@ -259,10 +262,10 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
     running = site.table.get("running_text", ())
     running_text = (running,) if isinstance(running, str) else site.strings("running_text", ())
     holidays: set[date] = set()
-    for day in site.strings("holidays", ()):
+    for day in site.get("holidays", list, []):
         try:
-            holidays.add(date.fromisoformat(day))
-        except ValueError:
+            holidays.add(day if isinstance(day, date) else date.fromisoformat(day))
+        except (TypeError, ValueError):
             site.fail("holidays", f"{day!r} is not a date like 2026-12-25")
     tenants = _tenants(source, top.tables("tenants"))
     if not tenants:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -9,6 +10,8 @@ from typing import Any
 
 DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 ALL_DAYS = frozenset(range(7))
+RANGE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
+END_OF_DAY = time(23, 59, 59, 999999)
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,14 @@ def _day(value: Any) -> int:
 
 
 def _range(text: Any) -> tuple[time, time]:
-    if not isinstance(text, str) or text.count("-") != 1:
+    """'08:00-15:00' (HH:MM-HH:MM, local time; '24:00' ends at midnight) to a pair of times."""
+    match = RANGE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
+    if match is None:
         raise ValueError(f"expected a range like '08:00-15:00', got {text!r}")
-    start_s, end_s = (part.strip() for part in text.split("-"))
-    try:
-        start, end = time.fromisoformat(start_s), time.fromisoformat(end_s)
-    except ValueError:
-        raise ValueError(f"expected a range like '08:00-15:00', got {text!r}") from None
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h2 == 24 and m2 != 0:
+        raise ValueError(f"range {text!r} ends after 24:00")
+    start, end = time(h1, m1), END_OF_DAY if h2 == 24 else time(h2, m2)
     if start >= end:
         raise ValueError(f"range {text!r} ends before it starts")
     return start, end
@@ -60,16 +64,15 @@ def parse_hours(days: Any, hours: Any) -> OpeningHours:
         open_days = {_day(d) for d in days}
     else:
         raise ValueError(f"days must be a non-empty list, got {days!r}")
-    whole_day = ((time(0, 0), time(23, 59, 59, 999999)),)
-    default = whole_day if hours is None or isinstance(hours, dict) else _ranges(hours)
-    per_day: dict[int, tuple[tuple[time, time], ...]] = {}
+    whole_day = ((time(0, 0), END_OF_DAY),)
     if isinstance(hours, dict):
         per_day = {_day(k): _ranges(v) for k, v in hours.items()}
-        if days is None:
-            open_days = set(per_day)
-    table = tuple(
-        (per_day.get(d, default) if d in open_days else ()) for d in range(7)
-    )
+        if days is not None and set(per_day) != set(open_days):
+            raise ValueError("with hours per day, list the same days in days (or leave it out)")
+        table = tuple(per_day.get(d, ()) for d in range(7))
+    else:
+        default = whole_day if hours is None else _ranges(hours)
+        table = tuple((default if d in open_days else ()) for d in range(7))
     return OpeningHours(table)
 
 
@@ -83,23 +86,32 @@ def is_open(hours: OpeningHours | None, now: datetime, holidays: frozenset[date]
     return any(start <= t < end for start, end in hours.on(now.weekday()))
 
 
+def _day_label(days: list[int]) -> str:
+    """'Senin–Kamis' for a run of days, 'Selasa, Kamis' otherwise."""
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [DAY_NAMES[r[0]].title() + (f"–{DAY_NAMES[r[-1]].title()}" if len(r) > 2 else "")
+             if len(r) != 2 else f"{DAY_NAMES[r[0]].title()}, {DAY_NAMES[r[1]].title()}"
+             for r in runs]
+    return ", ".join(names)
+
+
 def describe(hours: OpeningHours | None) -> str:
-    """Human text in Indonesian, e.g. 'Senin–Jumat 08.00–15.00; Sabtu 08.00–12.00'."""
+    """Human text in Indonesian, e.g. 'Senin–Kamis 08.00–15.00; Jumat 08.00–11.30'."""
     if hours is None:
         return "Setiap hari"
-    groups: list[tuple[list[int], tuple[tuple[time, time], ...]]] = []
+    groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
     for day in range(7):
-        ranges = hours.on(day)
-        if not ranges:
-            continue
-        if groups and groups[-1][1] == ranges and groups[-1][0][-1] == day - 1:
-            groups[-1][0].append(day)
-        else:
-            groups.append(([day], ranges))
+        if hours.on(day):
+            groups.setdefault(hours.on(day), []).append(day)
     parts = []
-    for group_days, ranges in groups:
-        first, last = DAY_NAMES[group_days[0]].title(), DAY_NAMES[group_days[-1]].title()
-        label = first if len(group_days) == 1 else f"{first}–{last}"
-        times = ", ".join(f"{s:%H.%M}–{e:%H.%M}" for s, e in ranges).replace("23.59", "24.00")
-        parts.append(f"{label} {times}")
+    for ranges, days in groups.items():
+        times = ", ".join(
+            f"{s:%H.%M}–{'24.00' if e == END_OF_DAY else format(e, '%H.%M')}" for s, e in ranges
+        )
+        parts.append(f"{_day_label(days)} {times}")
     return "; ".join(parts) or "Tutup"

@@ -188,8 +188,9 @@ class Store:
             info = await self.redis.xinfo_stream(self.events_key)
         except ResponseError:
             return []  # no stream yet: nothing happened
-        trimmed = str(info.get("max-deleted-entry-id", "0-0"))
-        if id_key(event_id) < id_key(trimmed):
+        first = info.get("first-entry")
+        trimmed = int(info.get("entries-added", 0)) > int(info.get("length", 0))
+        if first and trimmed and id_key(event_id) < id_key(str(first[0])):
             return None
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit + 1)
         if len(rows) > limit:
