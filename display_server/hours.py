@@ -94,8 +94,7 @@ def _day_label(days: list[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    names = [DAY_NAMES[r[0]].title() + (f"–{DAY_NAMES[r[-1]].title()}" if len(r) > 2 else "")
-             if len(r) != 2 else f"{DAY_NAMES[r[0]].title()}, {DAY_NAMES[r[1]].title()}"
+    names = [DAY_NAMES[r[0]].title() + (f"–{DAY_NAMES[r[-1]].title()}" if len(r) > 1 else "")
              for r in runs]
     return ", ".join(names)
 
