@@ -44,6 +44,11 @@ def ticket_words(code: str, style: NumberStyle = "words") -> str:
     return " ".join(letters + number)
 
 
+def ticket_prefix(code: str) -> str:
+    """The letters of a ticket code, which name its service: "AB012" → "AB"."""
+    return code.rstrip("0123456789")
+
+
 def counter_words(counter: int) -> str:
     """Spoken form of a counter number: 29 → "dua puluh sembilan"."""
     if isinstance(counter, bool) or not isinstance(counter, int) or not 1 <= counter <= MAX:
@@ -120,3 +125,11 @@ class _Blank(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
+
+
+# Messages the `antrian say`, `voice` and `announcer` commands show to staff.
+UNKNOWN_COUNTER = "loket {counter} tidak ada (loket: {known})"
+UNKNOWN_SERVICE = "layanan {service} tidak ada (layanan: {known})"
+NO_VOICE_PACK = "belum ada folder voice pack: pakai --pack DIR atau voice_pack di [announcement]"
+PRERENDER_DONE = "{rendered} klip suara dibuat, {kept} klip lama dipertahankan; daftar: {manifest}"
+PRERENDER_STEP = "merekam {done}/{total}: {word}"

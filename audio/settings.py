@@ -14,6 +14,8 @@ from audio.phrases import (
     NumberStyle,
     announcement_text,
     check_template,
+    spoken_vocabulary,
+    ticket_prefix,
 )
 
 SECTION = "announcement"
@@ -101,7 +103,7 @@ class AnnouncementSettings:
 
     def text(self, code: str, counter: int, service: str | None = None) -> str:
         """The sentence announcing ``code`` at ``counter``; ``service`` defaults to the prefix."""
-        service = service if service is not None else code.rstrip("0123456789")
+        service = service if service is not None else ticket_prefix(code)
         names = self.service_names.get(service, ServiceNames("", ""))
         return announcement_text(
             code,
@@ -115,6 +117,15 @@ class AnnouncementSettings:
     def templates(self) -> list[str]:
         """Every template in use: the default one and the per-service ones."""
         return [self.template, *self.service_templates.values()]
+
+    def vocabulary(self) -> list[str]:
+        """Every word these settings can announce, names included where templates use them."""
+        names: list[str] = []
+        for code, known in self.service_names.items():
+            template = self.service_templates.get(code, self.template)
+            names += [known.service] if "{service}" in template else []
+            names += [known.tenant] if "{tenant}" in template else []
+        return spoken_vocabulary(self.templates(), names)
 
 
 def _check(value: Any, key: str, check: Callable[[str], object]) -> None:

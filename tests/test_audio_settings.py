@@ -101,3 +101,15 @@ def test_settings_are_frozen() -> None:
     settings = build({})
     with pytest.raises(AttributeError):
         settings.repeat = 3  # type: ignore[misc]
+
+
+def test_vocabulary_includes_names_only_where_spoken() -> None:
+    """Service and tenant names join the vocabulary only for services whose template says them."""
+    settings = AnnouncementSettings(
+        service_templates={"B": "Antrian {ticket} {tenant}, loket {counter}"},
+        service_names={"A": ServiceNames("Kartu Keluarga", "Disdukcapil"),
+                       "B": ServiceNames("Balik Nama", "Samsat")},
+    )
+    words = settings.vocabulary()
+    assert {"nomor", "antrian", "silakan", "samsat", "seribu", "zet"} <= set(words)
+    assert not {"kartu", "disdukcapil", "balik"} & set(words)

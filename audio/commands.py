@@ -1,0 +1,124 @@
+"""The `antrian say`, `antrian voice prerender` and `antrian announcer` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from audio import phrases, wavs
+from audio.prerender import prerender
+from audio.render import Renderer, open_engine
+from audio.settings import AnnouncementSettings
+from audio.siteconfig import announcement_settings
+from audio.speech import SpeechError, open_speech
+from audio.voicepack import MANIFEST
+from display_server.config import SiteConfig, load_config
+from display_server.paths import data_dir
+
+Common = Callable[[argparse.ArgumentParser], None]
+Command = Callable[[argparse.Namespace], int]
+
+
+def register(sub: Any, common: Common) -> None:
+    """Add `say` and `voice prerender` to the `antrian` command's subparsers."""
+    say = sub.add_parser("say", help="print the text of one announcement, or render it to WAV")
+    common(say)
+    say.add_argument("code", help="ticket code, e.g. A001")
+    say.add_argument("counter", type=int, help="counter number")
+    say.add_argument("--service", help="service code (default: the ticket's letters)")
+    say.add_argument("--out", type=Path, help="write chime + announcement to this WAV file")
+    say.add_argument("--text", action="store_true", help="print the announcement text")
+    say.set_defaults(func=_guarded(_say))
+
+    voice = sub.add_parser("voice", help="voice pack tools")
+    voice_sub = voice.add_subparsers(dest="voice_command", required=True)
+    fill = voice_sub.add_parser(
+        "prerender", help="fill a voice pack with a synthesized clip for every word it lacks"
+    )
+    common(fill)
+    fill.add_argument("--pack", type=Path, help="pack folder (default: voice_pack in the config)")
+    fill.set_defaults(func=_guarded(_prerender))
+
+
+def _say(args: argparse.Namespace) -> int:
+    site, settings = _load(args)
+    service = args.service or phrases.ticket_prefix(args.code)
+    text = settings.text(args.code, args.counter, service)
+    if site.counter(args.counter) is None:
+        known = ", ".join(str(c.number) for c in site.counters)
+        return _fail(phrases.UNKNOWN_COUNTER.format(counter=args.counter, known=known))
+    if site.service(service) is None:
+        known = ", ".join(s.code for s in site.services)
+        return _fail(phrases.UNKNOWN_SERVICE.format(service=service, known=known))
+    if args.text or args.out is None:
+        print(text)
+    if args.out is not None:
+        speech = open_engine(settings)
+        try:
+            clip = Renderer(settings, speech).compose(text)
+        finally:
+            speech.close()
+        args.out.write_bytes(wavs.to_bytes(clip))
+    return 0
+
+
+def _prerender(args: argparse.Namespace) -> int:
+    _, settings = _load(args)
+    pack = args.pack or settings.voice_pack
+    if pack is None:
+        return _fail(phrases.NO_VOICE_PACK)
+    words = settings.vocabulary()
+    speech = open_speech(settings.voice, settings.rate)
+    try:
+        rendered = prerender(pack, words, speech, ProgressLine(sys.stderr))
+    finally:
+        speech.close()
+    print(
+        phrases.PRERENDER_DONE.format(
+            rendered=len(rendered), kept=len(words) - len(rendered), manifest=pack / MANIFEST
+        )
+    )
+    return 0
+
+
+class ProgressLine:
+    """A one-line progress bar, redrawn in place on a terminal, printed once when done."""
+
+    def __init__(self, stream: TextIO, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+
+    def __call__(self, done: int, total: int, word: str) -> None:
+        if not self.stream.isatty() and done < total:
+            return
+        filled = self.width * done // max(total, 1)
+        step = phrases.PRERENDER_STEP.format(done=done, total=total, word=word)
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {step}"
+        end = "\n" if done == total else ""
+        self.stream.write(f"\r{line:<{self.width + 40}}{end}")
+        self.stream.flush()
+
+
+def _guarded(command: Command) -> Command:
+    """The command, turning bad input and speech failures into a message and exit code 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (ValueError, SpeechError) as error:
+            return _fail(str(error))
+
+    return run
+
+
+def _load(args: argparse.Namespace) -> tuple[SiteConfig, AnnouncementSettings]:
+    site = load_config(args.config)
+    return site, announcement_settings(site, data_dir(args.data_dir))
+
+
+def _fail(message: str) -> int:
+    print(f"antrian: {message}", file=sys.stderr)
+    return 2
