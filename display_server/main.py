@@ -6,23 +6,24 @@ import os
 
 from starlette.applications import Starlette
 
+from display_screens import pages
 from display_server.app import create_app
 from display_server.config import load_config
 from display_server.paths import data_dir
-
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+from display_server.redis_local import default_url
 
 
 def create_from_env() -> Starlette:
     """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL and ANTRIAN_DATA_DIR (and the
     tuning knobs ANTRIAN_STREAM_MAXLEN, ANTRIAN_HEARTBEAT_SECONDS)."""
     site = load_config(None)
-    url = os.environ.get("ANTRIAN_REDIS_URL") or DEFAULT_REDIS_URL
+    directory = data_dir(None)
     maxlen = os.environ.get("ANTRIAN_STREAM_MAXLEN")
     return create_app(
         site,
-        url,
-        data_dir(None),
+        default_url(None, directory),
+        directory,
+        extra_routes=pages.routes,
         heartbeat_s=float(os.environ.get("ANTRIAN_HEARTBEAT_SECONDS") or 10),
         stream_maxlen=int(maxlen) if maxlen else None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -18,6 +19,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_e
 
 log = logging.getLogger("antrian.redis")
 SOCKET_PATH_MAX = 100
+SYSTEM_URL = "redis://127.0.0.1:6379/0"
 
 
 class RedisNotFoundError(RuntimeError):
@@ -33,6 +35,16 @@ def find_binary(explicit: str | None = None) -> str:
             "(sudo apt-get install redis-server) or pass --redis-url redis://HOST:PORT"
         )
     return found
+
+
+def default_url(explicit: str | None, data_dir: Path) -> str:
+    """The Redis to use: the flag, ANTRIAN_REDIS_URL, the local Redis of `antrian serve` in
+    this data dir if it runs, else the machine's Redis on 127.0.0.1:6379."""
+    chosen = explicit or os.environ.get("ANTRIAN_REDIS_URL")
+    if chosen:
+        return chosen
+    sock = data_dir / "redis" / "redis.sock"
+    return f"unix://{sock}" if sock.exists() else SYSTEM_URL
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -16,7 +15,8 @@ import redis
 
 from display_server.clock import local_now, system_clock
 from display_server.config import load_config
-from display_server.main import DEFAULT_REDIS_URL
+from display_server.paths import data_dir
+from display_server.redis_local import default_url
 from display_server.store import key_prefix
 
 COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
@@ -54,7 +54,7 @@ def _report(args: argparse.Namespace) -> int:
     today = local_now(system_clock, site.tz).date()
     first = date.fromisoformat(args.start) if args.start else today
     last = date.fromisoformat(args.end) if args.end else first
-    url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL") or DEFAULT_REDIS_URL
+    url = default_url(args.redis_url, data_dir(args.data_dir))
     client = redis.Redis.from_url(url, decode_responses=True)
     totals: dict[str, int] = {}
     prefix = key_prefix(site.id)

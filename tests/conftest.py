@@ -38,7 +38,7 @@ def free_port() -> int:
 def wait_until(check: Any, timeout: float = 15.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(httpx.HTTPError, redis.RedisError, OSError):
             if check():
                 return
         time.sleep(0.05)
@@ -227,8 +227,12 @@ class ServerProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log,
                                             start_new_session=True)
-        wait_until(lambda: httpx.get(self.url + "/api/health").status_code == 200,
-                   timeout=30, what=f"server on port {self.port} (log {self.log})")
+        def healthy() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
+            return httpx.get(self.url + "/api/health").status_code == 200
+
+        wait_until(healthy, timeout=30, what=f"server on port {self.port} (log {self.log})")
         return self
 
     def kill(self) -> None:

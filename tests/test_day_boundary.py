@@ -1,0 +1,38 @@
+"""Ticket numbers restart at local midnight in the site's timezone, not at UTC midnight."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from conftest import Api, FakeClock
+
+
+def test_numbering_restarts_after_local_midnight_not_utc(api: Api, clock: FakeClock) -> None:
+    """23:59 WIB → A001, A002; 00:00 WIB → A001 again; 07:00 WIB (UTC midnight) → A002."""
+    clock.now = datetime(2026, 11, 25, 16, 59, tzinfo=UTC)  # 23:59 WIB
+    assert [api.issue("A").json()["code"] for _ in range(2)] == ["A001", "A002"]
+    clock.advance(minutes=1)  # 00:00 WIB, 17:00 UTC: a new local day
+    first = api.issue("A").json()
+    assert first["code"] == "A001" and first["issued_at"].startswith("2026-11-26T00:00")
+    clock.now = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # UTC midnight = 07:00 WIB, same day
+    assert api.issue("A").json()["code"] == "A002"
+
+
+def test_yesterdays_waiting_tickets_are_not_called_today(api: Api, clock: FakeClock) -> None:
+    """Leftover tickets of a closed day stay in that day's records; today starts empty."""
+    api.issue("A")
+    clock.advance(days=1)
+    assert api.act(1, "call-next").json() == {"ticket": None}
+    assert api.client.get("/api/state").json()["waiting"]["A"] == 0
+    yesterday = api.client.get("/api/tickets/2026-11-25/A001").json()
+    assert yesterday["status"] == "waiting"
+
+
+def test_a_ticket_called_before_midnight_can_be_finished_after(api: Api,
+                                                               clock: FakeClock) -> None:
+    """An officer finishing yesterday's last visitor after midnight is not refused."""
+    clock.now = datetime(2026, 11, 25, 16, 55, tzinfo=UTC)  # 23:55 WIB
+    api.issue("A")
+    api.act(1, "call-next")
+    clock.advance(minutes=10)
+    assert api.act(1, "done").json()["ticket"]["status"] == "served"
