@@ -37,7 +37,8 @@ async def test_29_counters_and_2000_tickets(server_factory: Any, tmp_path: Path)
                 issued.append(r.json()["code"])
 
         async def counter(n: int) -> None:
-            headers = {"Authorization": f"Bearer {counter_token(secret, server_factory.site_id, n)}"}
+            token = counter_token(secret, server_factory.site_id, n)
+            headers = {"Authorization": f"Bearer {token}"}
             while True:
                 r = await client.post(f"/api/counters/{n}/call-next", headers=headers)
                 assert r.status_code == 200, r.text
