@@ -14,7 +14,7 @@ def test_numbering_restarts_after_local_midnight_not_utc(api: Api, clock: FakeCl
     clock.advance(minutes=1)  # 00:00 WIB, 17:00 UTC: a new local day
     first = api.issue("A").json()
     assert first["code"] == "A001" and first["issued_at"].startswith("2026-11-26T00:00")
-    clock.now = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)  # UTC midnight = 07:00 WIB, same day
+    clock.now = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)  # UTC midnight = 07:00 WIB, same day
     assert api.issue("A").json()["code"] == "A002"
 
 
