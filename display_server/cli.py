@@ -79,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--counter", type=int, required=True)
     token.set_defaults(func=_token)
 
+    from counter_client import commands as counter_commands
     from display_server import report
 
     report.register(sub, common)
+    counter_commands.register(sub, common)
     return parser
 
 

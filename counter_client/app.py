@@ -1,0 +1,384 @@
+"""The officer's full-screen terminal app (Textual): the current ticket and how long it has been
+served, the waiting counts (live), the last actions and the state of the link to the server.
+
+A press is sent once. While the server cannot be reached it stays pending, shown as such, and
+is sent again with the same request id when the link is back — or the officer cancels it.
+There is at most one press in flight: other presses meanwhile are refused, not queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from tenacity import AsyncRetrying, retry_if_exception_type
+from tenacity import wait_random_exponential as backoff
+from textual import events
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker
+
+from counter_client import phrases
+from counter_client.client import Client
+from counter_client.errors import CounterError, Unavailable
+from counter_client.keymap import ACTIONS, Keymap
+from counter_client.live import Follower
+from counter_client.models import OUTCOMES, Press, Snapshot
+from counter_client.state import CounterView, Current
+
+LOG_LINES = 8
+
+
+@dataclass
+class Pending:
+    """The press being sent; `problem` is set while it waits for the server."""
+
+    press: Press
+    worker: Worker[None] | None = None
+    problem: str | None = None
+
+    @property
+    def label(self) -> str:
+        return phrases.ACTION_LABELS[self.press.action]
+
+
+class ChoiceScreen(ModalScreen[str | None]):
+    """Pick one of a few numbered choices: a digit picks directly (keypad friendly), ↑/↓ and
+    Enter pick the highlighted one, the cancel keys close it without choosing."""
+
+    DEFAULT_CSS = """
+    ChoiceScreen { align: center middle; }
+    #choice { width: 60; height: auto; border: thick $accent; background: $surface;
+              padding: 1 2; }
+    #choice-title { text-style: bold; margin-bottom: 1; }
+    #choices { height: auto; max-height: 14; }
+    #choice-hint { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, title: str, choices: list[tuple[str, str]], keymap: Keymap) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = choices
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="choice"):
+            yield Static(self.title_text, id="choice-title", markup=False)
+            yield OptionList(*(Option(f"{i}. {label}", id=value)
+                               for i, (value, label) in enumerate(self.choices, 1)), id="choices")
+            hint = phrases.CHOICE_HINT.format(cancel=self.keymap.describe("cancel"))
+            yield Static(hint, id="choice-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key.isdigit() and 1 <= int(event.key) <= len(self.choices):
+            event.stop()
+            self.dismiss(self.choices[int(event.key) - 1][0])
+        elif self.keymap.action(event.key) == "cancel":
+            event.stop()
+            self.dismiss(None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+class CounterScreen(Screen[None]):
+    """The one main screen; its keys go through the keymap (a modal on top gets them instead)."""
+
+    def __init__(self, keymap: Keymap, on_action: Callable[[str], None]) -> None:
+        super().__init__()
+        self.keymap = keymap
+        self.on_action = on_action
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", markup=False)
+        with Horizontal(id="body"):
+            with Vertical(id="left"):
+                yield Static(id="ticket", markup=False)
+                yield Static(id="served", markup=False)
+                yield Static(id="status", markup=False)
+            with Vertical(id="right"):
+                yield Static(phrases.WAITING_TITLE, classes="heading", markup=False)
+                yield Static(id="waiting", markup=False)
+                yield Static(phrases.LOG_TITLE, classes="heading", markup=False)
+                yield Static(id="log", markup=False)
+        yield Static(id="link", markup=False)
+        yield Static(id="pending", markup=False)
+        yield Static(id="keys", markup=False)
+
+    def on_key(self, event: events.Key) -> None:
+        action = self.keymap.action(event.key)
+        if action is not None:
+            event.stop()
+            self.on_action(action)
+
+
+class CounterApp(App[None]):
+    """The counter client. `call_guard` seconds after a call, another Panggil is taken for a
+    double press and ignored (0 turns this off)."""
+
+    TITLE = "antrian"
+    CSS = """
+    #title { background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    #body { height: 1fr; }
+    #left { width: 1fr; padding: 1 2; }
+    #right { width: 1fr; padding: 1 2; border-left: solid $primary; }
+    #ticket { text-style: bold; color: $warning; border: double $warning; height: 5;
+              content-align: center middle; text-align: center; }
+    #served, #status { text-align: center; margin-top: 1; }
+    .heading { text-style: bold underline; }
+    #waiting { margin-bottom: 1; }
+    #link { padding: 0 1; background: $success-darken-2; }
+    #link.down { background: $error; text-style: bold; }
+    #pending { padding: 0 1; }
+    #pending.waiting { background: $warning; color: $background; text-style: bold; }
+    #keys { padding: 0 1; color: $text-muted; }
+    """
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[Any]] = []
+
+    def __init__(self, client: Client, keymap: Keymap, *, call_guard: float = 1.0,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.client = client
+        self.keymap = keymap
+        self.call_guard = call_guard
+        self.clock = clock
+        self.monotonic = monotonic
+        self.view = CounterView(client.counter)
+        self.pending: Pending | None = None
+        self.link: bool | None = None  # None until the first connection attempt ends
+        self.link_up = asyncio.Event()
+        self.lines: deque[str] = deque(maxlen=LOG_LINES)
+        self.last_call: tuple[float, str] | None = None
+        self.quit_armed = False
+        self.main = CounterScreen(keymap, self.dispatch)
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self.main
+
+    def on_mount(self) -> None:
+        follower = Follower(self.client.ws_url, self._on_message, self._on_link)
+        self.run_worker(follower.run(), name="follower", group="follower")
+        self.set_interval(1.0, self._draw_clock)
+        self._draw()
+
+    # keys
+
+    def dispatch(self, action: str) -> None:
+        """Run a keymap action (one of keymap.ACTIONS)."""
+        assert action in ACTIONS, action
+        if action != "quit":
+            self.quit_armed = False
+        getattr(self, f"_key_{action}")()
+
+    def _key_call_next(self) -> None:
+        if self.last_call is not None and self.pending is None:
+            at, code = self.last_call
+            if self.monotonic() - at < self.call_guard:
+                self._log(phrases.DOUBLE_PRESS.format(code=code))
+                return
+        self.submit(Press("call-next"))
+
+    def _key_recall(self) -> None:
+        self.submit(Press("recall"))
+
+    def _key_skip(self) -> None:
+        self.submit(Press("skip"))
+
+    def _key_done(self) -> None:
+        current = self._ready_current()
+        if current is None:
+            return
+        choices = [(o, phrases.OUTCOME_CHOICES[o]) for o in OUTCOMES]
+        self._choose(phrases.CHOOSE_OUTCOME.format(code=current.code), choices, "done")
+
+    def _key_transfer(self) -> None:
+        current = self._ready_current()
+        if current is None:
+            return
+        choices = [(code, f"{code} — {name}") for code, name in self.view.service_names.items()
+                   if code != current.service]
+        if not choices:
+            self._log(phrases.NO_OTHER_SERVICE)
+            return
+        self._choose(phrases.CHOOSE_SERVICE.format(code=current.code), choices, "transfer")
+
+    def _key_pause(self) -> None:
+        if self.view.status == "paused":
+            self.submit(Press("resume"))
+        elif not self._refuse_busy():
+            choices = [(r, r) for r in phrases.PAUSE_REASONS]
+            self._choose(phrases.CHOOSE_REASON, choices, "pause")
+
+    def _key_cancel(self) -> None:
+        pending = self.pending
+        if pending is None:
+            self._log(phrases.NOTHING_TO_CANCEL)
+            return
+        if pending.worker is not None:
+            pending.worker.cancel()
+        self.pending = None
+        self._log(phrases.CANCELLED.format(label=pending.label))
+
+    def _key_quit(self) -> None:
+        if self.pending is not None and not self.quit_armed:
+            self.quit_armed = True
+            self._log(phrases.QUIT_PENDING.format(label=self.pending.label,
+                                                  key=self.keymap.describe("quit")))
+            return
+        self.exit()
+
+    def _choose(self, title: str, choices: list[tuple[str, str]], action: str) -> None:
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.submit(Press(action, value))
+
+        self.push_screen(ChoiceScreen(title, choices, self.keymap), chosen)
+
+    def _ready_current(self) -> Current | None:
+        """The ticket being served, when nothing else is being sent (else None, said why)."""
+        if self._refuse_busy():
+            return None
+        if self.view.current is None:
+            self._log(phrases.NEED_TICKET)
+        return self.view.current
+
+    def _refuse_busy(self) -> bool:
+        if self.pending is None:
+            return False
+        self._log(phrases.BUSY.format(label=self.pending.label,
+                                      cancel=self.keymap.describe("cancel")))
+        return True
+
+    # sending
+
+    def submit(self, press: Press) -> None:
+        """Send a press, unless another one is still on its way."""
+        if self._refuse_busy():
+            return
+        pending = Pending(press)
+        self.pending = pending
+        pending.worker = self.run_worker(self._deliver(pending), group="press")
+        self._draw()
+
+    async def _deliver(self, pending: Pending) -> None:
+        """Send until the server answers, always with the press's own request id."""
+        retrying = AsyncRetrying(retry=retry_if_exception_type(Unavailable),
+                                 wait=backoff(multiplier=0.5, max=5.0), sleep=self._nap)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        result = await self.client.send(pending.press)
+                    except Unavailable as exc:
+                        pending.problem = exc.message
+                        self._draw()
+                        raise
+        except CounterError as exc:
+            self._log(phrases.REFUSED.format(label=pending.label, message=exc.message))
+        else:
+            line = self.view.apply_result(pending.press, result, self.clock())
+            if pending.press.action in ("call-next", "call") and result.ticket is not None:
+                self.last_call = (self.monotonic(), result.ticket.code)
+            self._log(line)
+        if self.pending is pending:
+            self.pending = None
+        self._draw()
+
+    async def _nap(self, seconds: float) -> None:
+        """Wait before sending again: `seconds`, or less when the link comes back meanwhile."""
+        if self.link_up.is_set():
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.link_up.wait(), seconds)
+
+    # the live link
+
+    def _on_link(self, up: bool) -> None:
+        if up:
+            self.link_up.set()
+        else:
+            self.link_up.clear()
+        self.link = up
+        self._draw()
+
+    def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message.get("type")
+        if kind == "snapshot":
+            self.view.apply_snapshot(Snapshot.parse(message), self.clock())
+            if message.get("resync"):
+                self._log(phrases.RESYNCED)
+        elif kind not in ("heartbeat", "pong", "error"):
+            self.view.apply_event(message, self.clock())
+        self._draw()
+
+    # drawing
+
+    def _log(self, text: str) -> None:
+        self.lines.appendleft(f"{datetime.now():%H:%M:%S}  {text}")
+        self._draw()
+
+    def text(self, widget_id: str) -> str:
+        """The text a widget of the main screen shows (for tests and screen readers)."""
+        return str(self.main.query_one(f"#{widget_id}", Static).content)
+
+    def _set(self, widget_id: str, text: str) -> None:
+        self.main.query_one(f"#{widget_id}", Static).update(text)
+
+    def _draw_clock(self) -> None:
+        view = self.view
+        seconds = view.served_seconds(self.clock())
+        if seconds is None or view.current is None:
+            self._set("served", phrases.NO_TICKET_NOTE)
+            return
+        served = phrases.SERVED_FOR.format(minutes=seconds // 60, seconds=seconds % 60)
+        name = view.service_names.get(view.current.service, view.current.service)
+        self._set("served", f"{name} · {served}")
+
+    def _draw(self) -> None:
+        if not self.main.is_mounted:
+            return
+        view = self.view
+        title = phrases.TITLE.format(number=view.number)
+        self._set("title", f"{title} · {view.site_name}" if view.site_name else title)
+        self._set("ticket", view.current.code if view.current else phrases.NO_TICKET)
+        self._draw_clock()
+        self._set("status", phrases.STATUS.get(view.status, view.status).format(
+            reason=view.reason or ""))
+        self._set("waiting", "\n".join(
+            phrases.WAITING_ROW.format(code=s, name=view.service_names.get(s, s),
+                                       count=view.waiting.get(s, 0))
+            for s in view.services))
+        self._set("log", "\n".join(self.lines))
+        link = {None: phrases.CONNECTING, True: phrases.LINK_UP, False: phrases.LINK_DOWN}
+        self._set("link", link[self.link])
+        self.main.query_one("#link").set_class(self.link is False, "down")
+        self._set("pending", self._pending_text())
+        self.main.query_one("#pending").set_class(
+            self.pending is not None and self.pending.problem is not None, "waiting")
+        self._set("keys", "  ".join(f"{self.keymap.describe(a)} {phrases.KEY_HELP[a]}"
+                                    for a in ACTIONS if self.keymap.keys_for(a)))
+
+    def _pending_text(self) -> str:
+        pending = self.pending
+        if pending is None:
+            return phrases.NOTHING_PENDING
+        if pending.problem is None:
+            return phrases.SENDING.format(label=pending.label)
+        text = phrases.PENDING.format(label=pending.label, cancel=self.keymap.describe("cancel"))
+        return f"{text} ({pending.problem})"

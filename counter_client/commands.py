@@ -1,0 +1,75 @@
+"""`antrian counter`: check the server, the counter and its token, then run the terminal app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from counter_client import phrases
+from counter_client.client import Client, check_server_url
+from counter_client.credentials import ENV_VAR, TokenError, resolve_token
+from counter_client.errors import CounterError, NotFound, Unavailable
+from counter_client.keymap import Keymap, KeymapError, load_keymap
+from counter_client.models import Snapshot
+
+
+async def preflight(client: Client) -> Snapshot:
+    """Check that the server is antrian's, that the counter exists and that the token is its
+    own; raises the typed CounterError that says which is wrong."""
+    snap = await client.state()
+    if snap.counter(client.counter) is None:
+        numbers = ", ".join(str(c.number) for c in snap.counters)
+        raise NotFound("unknown_counter",
+                       phrases.UNKNOWN_COUNTER.format(counter=client.counter, numbers=numbers))
+    await client.waiting()
+    return snap
+
+
+async def _session(args: argparse.Namespace, token: str, keymap: Keymap) -> int:
+    from counter_client.app import CounterApp
+
+    async with Client(args.server, args.counter, token, attempts=2) as client:
+        try:
+            await preflight(client)
+        except CounterError as exc:
+            print(f"antrian counter: {exc.message}", file=sys.stderr)
+            return 1 if isinstance(exc, Unavailable) else 2
+        from textual.logging import TextualHandler
+
+        logging.basicConfig(handlers=[TextualHandler()], level=logging.WARNING, force=True)
+        await CounterApp(client, keymap, call_guard=args.call_guard).run_async()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        if args.counter < 1:
+            raise ValueError(phrases.BAD_COUNTER.format(value=args.counter))
+        check_server_url(args.server)
+        token = resolve_token(args.token, args.token_file)
+        keymap = load_keymap(Path(args.keymap) if args.keymap else None)
+    except (TokenError, KeymapError, ValueError) as exc:
+        print(f"antrian counter: {exc}", file=sys.stderr)
+        return 2
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return asyncio.run(_session(args, token, keymap))
+
+
+def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("counter",
+                       help="the officer's terminal client (Enter calls the next visitor)")
+    common(p)
+    p.add_argument("--counter", type=int, required=True, help="this counter's number")
+    p.add_argument("--server", required=True, help="the display server, e.g. http://10.0.0.2:8000")
+    p.add_argument("--token", help=f"the counter's token (visible to other users of this machine "
+                                   f"in the process list: prefer --token-file or {ENV_VAR})")
+    p.add_argument("--token-file", help="a file holding the token, readable by its owner only")
+    p.add_argument("--keymap", help="TOML keypad map, e.g. [keys] \"+\" = \"call_next\"")
+    p.add_argument("--call-guard", type=float, default=1.0,
+                   help="seconds after a call in which Panggil again is taken for a double press")
+    p.set_defaults(func=_run)
