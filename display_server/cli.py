@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -34,6 +35,10 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ.update({"ANTRIAN_REDIS_URL": url, "ANTRIAN_DATA_DIR": str(directory)})
     if args.config:
         os.environ["ANTRIAN_CONFIG"] = os.path.abspath(args.config)
+    # uvicorn re-raises the stop signal once it has shut down; take it here so that the
+    # local Redis below is stopped cleanly instead of the process dying first.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(
             "display_server.main:create_from_env", factory=True, host=args.host, port=args.port,
