@@ -1,0 +1,175 @@
+"""Officer console sign-in: a signed HttpOnly SameSite=Strict session cookie per counter, CSRF
+tokens bound to it, and the proxy that turns a signed-in request into a counter API call."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from display_server import api
+from display_server.errors import ApiError
+from display_server.tokens import load_secret
+
+SESSION_SECONDS = 12 * 3600
+LOGIN_COOKIE = "antrian_masuk"
+ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
+           "restore")
+_ENDPOINTS: dict[str, Any] = {
+    "call-next": api.call_next,
+    "call": api.call_ticket,
+    **{a: api.counter_action(a) for a in ACTIONS if a not in ("call-next", "call")},
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    counter: int
+    nonce: str
+    csrf: str
+
+
+def _key(request: Request) -> bytes:
+    """The signing key, derived from the site secret (same in every worker process)."""
+    c = api.ctx(request)
+    key = c.extra.get("console_key")
+    if key is None:
+        secret = load_secret(c.extra["data_dir"], c.site.secret)
+        key = hmac.new(secret, b"antrian:console-session", hashlib.sha256).digest()
+        c.extra["console_key"] = key
+    assert isinstance(key, bytes)
+    return key
+
+
+def _sign(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def cookie_name(counter: int) -> str:
+    return f"antrian_loket_{counter}"
+
+
+def counter_number(request: Request) -> int:
+    """The counter of the path; 404 when the site has no such counter."""
+    raw = request.path_params["n"]
+    if not raw.isdigit() or len(raw) > 6 or api.ctx(request).site.counter(int(raw)) is None:
+        raise ApiError("unknown_counter", raw[:12])
+    return int(raw)
+
+
+def session(request: Request, counter: int) -> Session | None:
+    """The valid, unexpired session of `counter` carried by the request, if any."""
+    raw = request.cookies.get(cookie_name(counter), "")
+    parts = raw.split(".")
+    if len(parts) != 4 or not parts[1].isdigit():
+        return None
+    number, expires, nonce, signature = parts
+    key = _key(request)
+    expected = _sign(key, f"{number}.{expires}.{nonce}")
+    if not hmac.compare_digest(expected, signature) or number != str(counter):
+        return None
+    if int(expires) < time.time():
+        return None
+    return Session(counter, nonce, _sign(key, f"csrf.{nonce}"))
+
+
+def _same_origin(request: Request) -> bool:
+    """Browsers say where a request comes from; refuse anything another site started."""
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
+
+
+def require(request: Request, counter: int, csrf: str | None) -> Session:
+    """The session, after the CSRF checks for a state-changing request (401 / 403)."""
+    found = session(request, counter)
+    if found is None:
+        raise ApiError("unauthorized")
+    if csrf is not None and (not _same_origin(request)
+                             or not hmac.compare_digest(csrf, found.csrf)):
+        raise ApiError("forbidden", "CSRF")
+    return found
+
+
+def login_nonce(request: Request) -> str:
+    """The double-submit token of the sign-in form (kept in a short-lived cookie)."""
+    return request.cookies.get(LOGIN_COOKIE) or secrets.token_hex(16)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def remember_login_nonce(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict",
+                        secure=_secure(request), path="/counter")
+
+
+async def login(request: Request) -> Response:
+    """POST /counter/{n}/login (form: token, csrf): sets the session cookie, back to the page."""
+    counter = counter_number(request)
+    form = await request.form(max_files=0, max_fields=4)
+    token = str(form.get("token", "")).strip()
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    target = f"/counter/{counter}"
+    if (not nonce or not hmac.compare_digest(str(form.get("csrf", "")), nonce)
+            or not _same_origin(request)):
+        return RedirectResponse(target + "?salah=csrf", status_code=303)
+    if len(token) > 200 or api.ctx(request).tokens.owner(token) != counter:
+        return RedirectResponse(target + "?salah=token", status_code=303)
+    expires = int(time.time()) + SESSION_SECONDS
+    session_nonce = secrets.token_hex(12)
+    value = f"{counter}.{expires}.{session_nonce}"
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(cookie_name(counter), f"{value}.{_sign(_key(request), value)}",
+                        max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                        secure=_secure(request), path=target)
+    response.delete_cookie(LOGIN_COOKIE, path="/counter")
+    return response
+
+
+async def logout(request: Request) -> Response:
+    """POST /counter/{n}/logout (form: csrf)."""
+    counter = counter_number(request)
+    form = await request.form(max_files=0, max_fields=2)
+    require(request, counter, str(form.get("csrf", "")))
+    response = RedirectResponse(f"/counter/{counter}", status_code=303)
+    response.delete_cookie(cookie_name(counter), path=f"/counter/{counter}")
+    return response
+
+
+def _as_counter(request: Request, counter: int) -> Request:
+    """The same request as the counter API sees it: the counter's bearer token, no cookies."""
+    token = api.ctx(request).tokens.token(counter)
+    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"authorization",
+                                                                         b"cookie")]
+    headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {**request.scope, "headers": headers, "path_params": {"n": str(counter)}}
+    return Request(scope, request.receive)
+
+
+async def action(request: Request) -> Response:
+    """POST /counter/{n}/actions/{action}: a console button, CSRF-checked, run by the API."""
+    counter = counter_number(request)
+    name = request.path_params["action"]
+    endpoint = _ENDPOINTS.get(name)
+    if endpoint is None:
+        raise ApiError("not_found")
+    require(request, counter, request.headers.get("x-csrf-token", ""))
+    response: Response = await endpoint(_as_counter(request, counter))
+    return response
+
+
+async def waiting(request: Request) -> Response:
+    """GET /counter/{n}/waiting: the waiting tickets of the counter's services."""
+    counter = counter_number(request)
+    require(request, counter, None)
+    response: Response = await api.counter_waiting(_as_counter(request, counter))
+    return response

@@ -1,0 +1,141 @@
+"""Kiosk ticket issue with a per-client rate limit, waiting-time estimates, the ticket's QR code
+and the JSON behind the visitor's live status page."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import time
+from datetime import date
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from display_server import api
+from display_server.errors import ApiError
+
+DEFAULT_SERVICE_MINUTES = 5.0
+RATE_ENV = "ANTRIAN_KIOSK_RATE"  # "tickets/seconds" per client, e.g. "12/60"
+PUBLIC_URL_ENV = "ANTRIAN_PUBLIC_URL"  # base of the QR links when the kiosk's own URL is not it
+RATE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
+
+
+def rate_limit() -> tuple[int, int]:
+    """(tickets, seconds) a client may take; default 12 per minute (a busy kiosk takes ~4)."""
+    match = RATE.match(os.environ.get(RATE_ENV, "12/60"))
+    if match is None or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ValueError(f"{RATE_ENV} must look like '12/60' (tickets/seconds)")
+    return int(match[1]), int(match[2])
+
+
+async def over_rate(request: Request) -> int:
+    """Count a ticket against this client's window in Redis (shared by all workers); the seconds
+    until it may take another when it is over the limit, else 0."""
+    limit, seconds = rate_limit()
+    c = api.ctx(request)
+    client = request.client.host if request.client else "unknown"
+    now = int(time.time())
+    key = f"{c.store.prefix}ratelimit:kiosk:{client}:{now // seconds}"
+    async with c.store.redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, seconds + 1)
+        used, _ = await pipe.execute()
+    return seconds - now % seconds if int(used) > limit else 0
+
+
+async def estimate_minutes(request: Request, service: str, ahead: int) -> int:
+    """Minutes until `ahead` people are served: today's mean service time of the service
+    (5 minutes until one is known), shared among the counters that serve it."""
+    if ahead <= 0:
+        return 0
+    c = api.ctx(request)
+    stats = await c.store.stats(c.store.today())
+    served = stats.get(f"served:{service}", 0)
+    mean = stats.get(f"service_ms:{service}", 0) / served / 60000 if served else 0.0
+    if mean <= 0:
+        mean = DEFAULT_SERVICE_MINUTES
+    counters = sum(1 for k in c.site.counters if service in k.services) or 1
+    return max(1, math.ceil(ahead * mean / counters))
+
+
+def status_url(request: Request, day: str, code: str) -> str:
+    base = os.environ.get(PUBLIC_URL_ENV) or str(request.base_url)
+    return f"{base.rstrip('/')}/t/{day}/{code}"
+
+
+async def issue(request: Request) -> Response:
+    """POST /kiosk/tickets: like POST /api/tickets, rate-limited, with estimate and links."""
+    retry = await over_rate(request)
+    if retry:
+        refused = ApiError("too_many_requests", f"tunggu {retry} detik").response()
+        refused.headers["Retry-After"] = str(retry)
+        return refused
+    response = await api.issue_ticket(request)
+    if response.status_code != 201:
+        return response
+    ticket: dict[str, Any] = json.loads(bytes(response.body))
+    service = api.ctx(request).site.service(ticket["service"])
+    ticket["service_name"] = service.name if service else ticket["service"]
+    ticket["estimate_min"] = await estimate_minutes(request, ticket["service"], ticket["ahead"])
+    ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
+    ticket["qr_url"] = f"/t/{ticket['day']}/{ticket['code']}/qr.svg"
+    return JSONResponse(ticket, status_code=201)
+
+
+def _ticket_path(request: Request) -> tuple[str, str]:
+    day, code = request.path_params["day"], request.path_params["code"]
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        raise ApiError("invalid_parameter", "tanggal") from None
+    if not api.TICKET_CODE.match(code):
+        raise ApiError("invalid_parameter", "kode")
+    return day, code
+
+
+async def ticket_view(request: Request) -> dict[str, Any] | None:
+    """A ticket's status for its visitor: names, counter name and estimated wait."""
+    day, code = _ticket_path(request)
+    c = api.ctx(request)
+    ticket = await c.store.ticket_status(day, code)
+    if ticket is None:
+        return None
+    service = c.site.service(ticket["service"])
+    ticket["service_name"] = service.name if service else ticket["service"]
+    counter = c.site.counter(ticket["counter"]) if ticket.get("counter") else None
+    ticket["counter_name"] = counter.name if counter else None
+    ahead = ticket.get("ahead")
+    ticket["estimate_min"] = (await estimate_minutes(request, ticket["service"], ahead)
+                              if isinstance(ahead, int) else None)
+    return ticket
+
+
+async def status(request: Request) -> Response:
+    """GET /t/{day}/{code}/status: the JSON the live status page polls."""
+    ticket = await ticket_view(request)
+    if ticket is None:
+        raise ApiError("unknown_ticket", request.path_params["code"])
+    return JSONResponse(ticket, headers={"Cache-Control": "no-store"})
+
+
+def qr_svg(text: str) -> bytes:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2,
+                        error_correction=qrcode.constants.ERROR_CORRECT_M)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+async def qr(request: Request) -> Response:
+    """GET /t/{day}/{code}/qr.svg: the QR code of an issued ticket's status page."""
+    day, code = _ticket_path(request)
+    if await api.ctx(request).store.ticket_status(day, code) is None:
+        raise ApiError("unknown_ticket", code)
+    return Response(qr_svg(status_url(request, day, code)), media_type="image/svg+xml",
+                    headers={"Cache-Control": "public, max-age=86400"})

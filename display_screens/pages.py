@@ -1,0 +1,201 @@
+"""The pages people look at: lobby TV, kiosk, officer console, ticket status and admin, plus
+their static files. `routes` is what the server mounts (display_server.main)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from display_screens import console_auth, kiosk
+from display_screens.phrases import TEXT, long_date, script_phrases
+from display_server import api
+from display_server.clock import local_now
+from display_server.errors import ApiError
+from display_server.state import services_view, snapshot_view
+from display_server.store import id_key
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+SILENT_AFTER_MS = 60_000
+SCREEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+@cache
+def asset(name: str) -> str:
+    """The URL of a static file, versioned by its content so a TV never runs stale code."""
+    digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
+    return f"/static/{name}?v={digest}"
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals.update(asset=asset, t=TEXT)
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    c = api.ctx(request)
+    now = local_now(c.clock, c.site.tz)
+    base = {"site_name": c.site.name, "phrases": script_phrases(),
+            "today": long_date(now.year, now.month, now.day, now.weekday())}
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status,
+                                      headers=SECURITY_HEADERS)
+
+
+def error_page(request: Request, exc: ApiError) -> Response:
+    return render(request, "error.html", {"message": exc.message}, status=exc.status)
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name, "")
+    return min(hi, max(lo, int(raw))) if raw.isdigit() else default
+
+
+async def display(request: Request) -> Response:
+    """GET /display[?services=A,B|?profile=id][&screen=id&hold=ms&mute=1]: the lobby TV."""
+    c = api.ctx(request)
+    try:
+        api.screen_filter(c.site, request.query_params)
+    except ApiError:
+        return render(request, "error.html", {"message": TEXT["page_bad_filter"]}, status=400)
+    params = request.query_params
+    query = {k: params[k] for k in ("services", "profile") if k in params}
+    profile = c.site.screen(params["profile"]) if "profile" in params else None
+    screen = params.get("screen", "")
+    config = {
+        "query": query,
+        "screen": screen if SCREEN_ID.match(screen) else "",
+        "hold_ms": _int_param(request, "hold", 5000, 200, 60000),
+        "mute": params.get("mute") == "1",
+        "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
+        "max_age_s": int(c.site.announcement.get("max_age_seconds", 120)),
+    }
+    return render(request, "display.html", {
+        "config": config, "screen_name": profile.name if profile else "",
+    })
+
+
+def _tenant_groups(request: Request) -> list[dict[str, Any]]:
+    """The services of the site grouped by tenant, in the config's order."""
+    c = api.ctx(request)
+    views = services_view(c.site, c.clock, {})
+    groups: list[dict[str, Any]] = []
+    for tenant in c.site.tenants:
+        services = [s for s in views if s["tenant"] == tenant.id]
+        if services:
+            groups.append({"id": tenant.id, "name": tenant.name, "services": services,
+                           "open": any(s["open"] for s in services)})
+    return groups
+
+
+async def kiosk_page(request: Request) -> Response:
+    """GET /kiosk[?paper=58]: the ticket machine."""
+    c = api.ctx(request)
+    paper = "58" if request.query_params.get("paper") == "58" else "80"
+    return render(request, "kiosk.html", {
+        "groups": _tenant_groups(request),
+        "priorities": [{"id": p.id, "name": p.name} for p in c.site.priority_categories],
+        "config": {"paper": paper, "print": request.query_params.get("print") != "0"},
+        "paper": paper,
+    })
+
+
+async def counter_page(request: Request) -> Response:
+    """GET /counter/{n}: the officer console, or its sign-in form."""
+    try:
+        number = console_auth.counter_number(request)
+    except ApiError as exc:
+        return error_page(request, exc)
+    c = api.ctx(request)
+    counter = c.site.counter(number)
+    assert counter is not None
+    signed_in = console_auth.session(request, number)
+    if signed_in is None:
+        nonce = console_auth.login_nonce(request)
+        error = {"token": TEXT["console_bad_token"],
+                 "csrf": TEXT["error_generic"]}.get(request.query_params.get("salah", ""))
+        response = render(request, "login.html", {"counter": counter, "csrf": nonce,
+                                                  "error": error})
+        console_auth.remember_login_nonce(request, response, nonce)
+        return response
+    names = {s.code: s.name for s in c.site.services}
+    return render(request, "console.html", {
+        "counter": counter,
+        "csrf": signed_in.csrf,
+        "config": {
+            "counter": number,
+            "services": list(counter.services),
+            "names": names,
+            "csrf": signed_in.csrf,
+            "grace_min": c.site.grace_minutes,
+        },
+        "all_services": [{"code": s.code, "name": s.name} for s in c.site.services],
+    })
+
+
+async def ticket_page(request: Request) -> Response:
+    """GET /t/{day}/{code}: a visitor's live ticket status (opened from the QR code)."""
+    try:
+        ticket = await kiosk.ticket_view(request)
+    except ApiError as exc:
+        return error_page(request, exc)
+    if ticket is None:
+        return render(request, "error.html", {"message": TEXT["status_unknown"]}, status=404)
+    return render(request, "status.html", {"ticket": ticket, "config": {"ticket": ticket}})
+
+
+async def admin(request: Request) -> Response:
+    """GET /admin: today's counts per service and which screens played their sound."""
+    c = api.ctx(request)
+    day = c.store.today()
+    stats = await c.store.stats(day)
+    snap = snapshot_view(c.site, c.clock, await c.store.snapshot())
+    columns = ("issued", "called", "served", "no_show")
+    rows = [{"code": s["code"], "name": s["name"], "tenant": s["tenant_name"],
+             "waiting": s["waiting"], **{k: stats.get(f"{k}:{s['code']}", 0) for k in columns}}
+            for s in snap["services"]]
+    totals = {k: sum(r[k] for r in rows) for k in (*columns, "waiting")}
+    latest = snap["recent"][0] if snap["recent"] else None
+    screens = []
+    for name, ack in (await c.store.played()).items():
+        # event ids start with their time in ms: a screen a minute behind the last call is silent
+        behind = latest is not None and (
+            id_key(latest["event_id"])[0] - id_key(ack["event_id"])[0] > SILENT_AFTER_MS)
+        screens.append({"name": name, "event_id": ack["event_id"], "at": ack["at"],
+                        "behind": behind})
+    return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
+                                          "day": day, "latest": latest})
+
+
+routes: list[BaseRoute] = [
+    Route("/display", display),
+    Route("/kiosk", kiosk_page),
+    Route("/kiosk/tickets", kiosk.issue, methods=["POST"]),
+    Route("/counter/{n}", counter_page),
+    Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
+    Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),
+    Route("/counter/{n}/waiting", console_auth.waiting),
+    Route("/counter/{n}/actions/{action}", console_auth.action, methods=["POST"]),
+    Route("/t/{day}/{code}", ticket_page),
+    Route("/t/{day}/{code}/status", kiosk.status),
+    Route("/t/{day}/{code}/qr.svg", kiosk.qr),
+    Route("/admin", admin),
+    Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
+]

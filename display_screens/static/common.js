@@ -1,0 +1,237 @@
+"use strict";
+/* Shared by every page: phrases, the site's date and time in Indonesian, request ids, JSON
+   posts, and LiveLink — the WebSocket that reconnects by itself and resumes where it left off. */
+
+function readJson(id) {
+  const node = document.getElementById(id);
+  return node ? JSON.parse(node.textContent) : {};
+}
+
+const TEXT = readJson("phrases");
+
+function fmt(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function setText(node, text) {
+  const value = text === undefined || text === null ? "" : String(text);
+  if (node.textContent !== value) node.textContent = value;
+}
+
+/* A random id for request_id; crypto.getRandomValues also works on plain-http LAN pages. */
+function requestId() {
+  const bytes = new Uint8Array(12);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/* The site's clock: the device clock corrected by the server's, shown in the site's zone. */
+const SiteTime = {
+  tz: "Asia/Jakarta",
+  skew: 0,
+  formatter: null,
+  now() {
+    return new Date(Date.now() + this.skew);
+  },
+  observe(iso) {
+    const server = Date.parse(iso);
+    if (Number.isNaN(server)) return;
+    const skew = server - Date.now();
+    if (Math.abs(skew - this.skew) > 2000) this.skew = skew;
+  },
+  setZone(tz) {
+    if (tz && tz !== this.tz) {
+      this.tz = tz;
+      this.formatter = null;
+    }
+  },
+  parts(date) {
+    if (!this.formatter) {
+      this.formatter = new Intl.DateTimeFormat("en-US", {
+        timeZone: this.tz, year: "numeric", month: "numeric", day: "numeric",
+        weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+      });
+    }
+    const out = {};
+    for (const part of this.formatter.formatToParts(date)) out[part.type] = part.value;
+    const weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+    return {
+      year: Number(out.year), month: Number(out.month), day: Number(out.day),
+      weekday: weekdays.indexOf(out.weekday), hour: out.hour, minute: out.minute,
+    };
+  },
+  longDate(date) {
+    const p = this.parts(date);
+    return `${TEXT.days[p.weekday]}, ${p.day} ${TEXT.months[p.month - 1]} ${p.year}`;
+  },
+  clock(date) {
+    const p = this.parts(date);
+    return `${p.hour}:${p.minute}`;
+  },
+  isoDay(date) {
+    const p = this.parts(date);
+    return `${p.year}-${String(p.month).padStart(2, "0")}-${String(p.day).padStart(2, "0")}`;
+  },
+};
+
+/* POST JSON; resolves to {ok, status, data}; rejects only when the server cannot be reached. */
+async function postJson(url, body, headers) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(headers || {}) },
+    body: JSON.stringify(body || {}),
+    credentials: "same-origin",
+  });
+  let data = null;
+  try {
+    data = await response.json();
+  } catch (err) {
+    data = null;
+  }
+  return { ok: response.ok, status: response.status, data };
+}
+
+function errorText(result) {
+  return (result && result.data && result.data.error && result.data.error.message) || TEXT.error_generic;
+}
+
+/* The live link to /ws/display. Reconnects with exponential backoff and jitter, resumes with
+   since=<last event id> so nothing is missed, treats 25 s without any message (the server
+   beats every 10 s) as a dead link, and shows the "koneksi terputus" banner when it has been
+   offline for bannerAfterMs. onMessage gets every message, snapshots and heartbeats included. */
+class LiveLink {
+  constructor(options) {
+    this.path = options.path || "/ws/display";
+    this.query = options.query || {};
+    this.onMessage = options.onMessage;
+    this.onOnline = options.onOnline || (() => {});
+    this.retryMaxMs = options.retryMaxMs || 15000;
+    this.bannerAfterMs = options.bannerAfterMs || 3000;
+    this.watchdogMs = options.watchdogMs || 25000;
+    this.banner = document.getElementById("offline");
+    this.lastId = null;
+    this.ws = null;
+    this.online = false;
+    this.attempt = 0;
+    this.retryTimer = null;
+    this.bannerTimer = null;
+    this.lastMessageAt = performance.now();
+  }
+
+  start() {
+    this.armBanner();
+    this.connect();
+    setInterval(() => this.send({ type: "ping" }), 10000);
+    setInterval(() => this.watch(), 1000);
+  }
+
+  url() {
+    const params = new URLSearchParams(this.query);
+    if (this.lastId) params.set("since", this.lastId);
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const query = params.toString();
+    return `${scheme}//${location.host}${this.path}${query ? "?" + query : ""}`;
+  }
+
+  connect() {
+    this.retryTimer = null;
+    let ws;
+    try {
+      ws = new WebSocket(this.url());
+    } catch (err) {
+      this.down();
+      return;
+    }
+    this.ws = ws;
+    this.lastMessageAt = performance.now();
+    ws.onmessage = (event) => {
+      if (ws !== this.ws) return;
+      this.lastMessageAt = performance.now();
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (err) {
+        return;
+      }
+      if (message.type === "pong" || message.type === "error") return;
+      if (!this.online) this.up();
+      if (message.event_id) this.lastId = message.event_id;
+      this.onMessage(message);
+    };
+    ws.onclose = () => {
+      if (ws === this.ws) this.down();
+    };
+  }
+
+  up() {
+    this.online = true;
+    this.attempt = 0;
+    clearTimeout(this.bannerTimer);
+    if (this.banner) this.banner.hidden = true;
+    this.onOnline();
+  }
+
+  down() {
+    this.drop();
+    if (this.online) {
+      this.online = false;
+      this.armBanner();
+    }
+    if (this.retryTimer === null) {
+      const cap = Math.min(this.retryMaxMs, 500 * 2 ** this.attempt);
+      this.attempt = Math.min(this.attempt + 1, 20);
+      this.retryTimer = setTimeout(() => this.connect(), cap / 2 + Math.random() * (cap / 2));
+    }
+  }
+
+  drop() {
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onmessage = null;
+      ws.onclose = null;
+      try {
+        ws.close();
+      } catch (err) {
+        /* already closed */
+      }
+    }
+  }
+
+  armBanner() {
+    clearTimeout(this.bannerTimer);
+    this.bannerTimer = setTimeout(() => {
+      if (!this.online && this.banner) this.banner.hidden = false;
+    }, this.bannerAfterMs);
+  }
+
+  watch() {
+    if (this.ws && performance.now() - this.lastMessageAt > this.watchdogMs) this.down();
+  }
+
+  /* Start again from a fresh snapshot (a new day, a changed filter). */
+  reset() {
+    this.lastId = null;
+    if (this.ws) {
+      this.drop();
+      this.connect();
+    }
+  }
+
+  send(message) {
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(message));
+    return true;
+  }
+}
