@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 from audio import phrases, wavs
+from audio.announcer import Announcer, serve
+from audio.events import screen_name
+from audio.player import DEFAULT_COMMAND, Player
 from audio.prerender import prerender
 from audio.render import Renderer, open_engine
 from audio.settings import AnnouncementSettings
@@ -23,7 +27,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def register(sub: Any, common: Common) -> None:
-    """Add `say` and `voice prerender` to the `antrian` command's subparsers."""
+    """Add `say`, `voice prerender` and `announcer` to the `antrian` command's subparsers."""
     say = sub.add_parser("say", help="print the text of one announcement, or render it to WAV")
     common(say)
     say.add_argument("code", help="ticket code, e.g. A001")
@@ -41,6 +45,21 @@ def register(sub: Any, common: Common) -> None:
     common(fill)
     fill.add_argument("--pack", type=Path, help="pack folder (default: voice_pack in the config)")
     fill.set_defaults(func=_guarded(_prerender))
+
+    announcer = sub.add_parser(
+        "announcer", help="follow the server's calls and play them on this machine's speakers"
+    )
+    common(announcer)
+    announcer.add_argument("--server", required=True, help="server URL, e.g. http://10.0.0.2:8000")
+    announcer.add_argument(
+        "--player",
+        default=DEFAULT_COMMAND,
+        help=f"command playing a WAV given as its last argument (default: {DEFAULT_COMMAND})",
+    )
+    announcer.add_argument(
+        "--screen", help="name reported for each played call (default: announcer-<hostname>)"
+    )
+    announcer.set_defaults(func=_guarded(_announcer))
 
 
 def _say(args: argparse.Namespace) -> int:
@@ -82,6 +101,23 @@ def _prerender(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _announcer(args: argparse.Namespace) -> int:
+    _, settings = _load(args)
+    player = Player(args.player)
+    speech = open_engine(settings)
+    try:
+        announcer = Announcer(
+            args.server,
+            Renderer(settings, speech),
+            player,
+            screen=args.screen or screen_name(),
+            max_age_seconds=settings.max_age_seconds,
+        )
+        return asyncio.run(serve(announcer))
+    finally:
+        speech.close()
 
 
 class ProgressLine:

@@ -6,7 +6,8 @@ import io
 import sys
 import wave
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,15 +51,27 @@ def describe(clip: Clip) -> str:
 
 def read(source: bytes | Path) -> Clip:
     """Read a WAV file (path or bytes); raise ValueError if it is not a readable PCM WAV."""
+    with _open(source) as wav:
+        return Clip(
+            wav.getframerate(),
+            wav.getnchannels(),
+            wav.getsampwidth(),
+            wav.readframes(wav.getnframes()),
+        )
+
+
+def file_duration(path: Path) -> float:
+    """Seconds of audio in a WAV file, from its header."""
+    with _open(path) as wav:
+        return wav.getnframes() / wav.getframerate()
+
+
+@contextmanager
+def _open(source: bytes | Path) -> Iterator[wave.Wave_read]:
     name = str(source) if isinstance(source, Path) else "WAV data"
     try:
         with wave.open(str(source) if isinstance(source, Path) else io.BytesIO(source)) as wav:
-            return Clip(
-                wav.getframerate(),
-                wav.getnchannels(),
-                wav.getsampwidth(),
-                wav.readframes(wav.getnframes()),
-            )
+            yield wav
     except (wave.Error, EOFError) as error:
         raise ValueError(f"{name} is not a PCM WAV file: {error}") from None
 
@@ -161,3 +174,4 @@ def _resample(values: Sequence[int], source: int, target: int) -> list[int]:
         frac = position - j
         out.append(round(values[j] + (values[j + 1] - values[j]) * frac))
     return out
+

@@ -1,0 +1,269 @@
+"""The announcer against real server processes and Redis, playing into a folder."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from audio.announcer import Announcer
+from audio.player import Player
+from audio.render import Renderer
+from audio.settings import AnnouncementSettings
+from audio.speech import EspeakCliSpeech
+from display_server.tokens import counter_token, load_secret
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREEN = "announcer-test"
+
+PLAYER = """
+import json, os, shutil, sys, time
+folder, seconds, wav = sys.argv[1], float(sys.argv[2]), sys.argv[-1]
+start = time.time()
+open(os.path.join(folder, "started"), "a").write(f"{os.getpid()} {wav}\\n")
+if seconds < 0:
+    sys.exit("speaker unplugged")
+time.sleep(seconds)
+n = len([p for p in os.listdir(folder) if p.endswith(".wav")])
+shutil.copy(wav, os.path.join(folder, f"{n:03d}.wav"))
+with open(os.path.join(folder, "played.jsonl"), "a") as log:
+    log.write(json.dumps({"wav": wav, "copy": f"{n:03d}.wav", "start": start,
+                          "end": time.time()}) + "\\n")
+"""
+
+CLI = """
+import argparse, logging, sys
+from audio import commands
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+parser = argparse.ArgumentParser(prog="antrian")
+sub = parser.add_subparsers(required=True)
+def common(p):
+    p.add_argument("--config")
+    p.add_argument("--data-dir")
+commands.register(sub, common)
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.func(args))
+"""
+
+
+class Site:
+    """Issue tickets and make counters call, through the running server's HTTP API."""
+
+    def __init__(self, server: Any, data_dir: Path, site_id: str) -> None:
+        self.server = server
+        self.secret = load_secret(data_dir)
+        self.site_id = site_id
+
+    async def call(self, counter: int, service: str = "A", action: str = "call-next") -> str:
+        """Issue a ticket (for call-next), make ``counter`` act; return the new event id."""
+        token = counter_token(self.secret, self.site_id, counter)
+        async with httpx.AsyncClient(base_url=self.server.url) as client:
+            if action == "call-next":
+                issued = await client.post("/api/tickets", json={"service": service})
+                assert issued.status_code == 201, issued.text
+            answer = await client.post(f"/api/counters/{counter}/{action}",
+                                       headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 200, answer.text
+            state = (await client.get("/api/state")).json()
+        return str(state["event_id"])
+
+    def played_ack(self) -> dict[str, Any]:
+        return dict(httpx.get(self.server.url + "/api/state").json()["played"].get(SCREEN, {}))
+
+
+class Speaker:
+    """The folder the test player plays into, and the command that plays there."""
+
+    def __init__(self, folder: Path, seconds: float = 0.05) -> None:
+        folder.mkdir()
+        script = folder.parent / "player.py"
+        script.write_text(PLAYER)
+        self.folder = folder
+        self.command = f"{sys.executable} {script} {folder} {seconds}"
+
+    def played(self) -> list[dict[str, Any]]:
+        log = self.folder / "played.jsonl"
+        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def started(self) -> list[str]:
+        marker = self.folder / "started"
+        return marker.read_text().splitlines() if marker.exists() else []
+
+
+async def eventually(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def renderer(tmp_path: Path) -> Renderer:
+    return Renderer(AnnouncementSettings(cache_dir=tmp_path / "cache"), EspeakCliSpeech("id", 150))
+
+
+@pytest.fixture
+def site(server_factory: Any, tmp_path: Path) -> Site:
+    return Site(server_factory(), tmp_path, server_factory.site_id)
+
+
+@asynccontextmanager
+async def announcing(
+    site: Site, renderer: Renderer, speaker: Speaker, **options: Any
+) -> AsyncIterator[Announcer]:
+    """Run an announcer until the block ends, once it has read the server's snapshot."""
+    options.setdefault("max_age_seconds", 120)
+    player = Player(options.pop("player", speaker.command))
+    announcer = Announcer(site.server.url, renderer, player, screen=SCREEN, **options)
+    task = asyncio.create_task(announcer.run())
+    try:
+        await eventually(lambda: announcer.cursor.since is not None, "the snapshot")
+        yield announcer
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
+def wav_of(renderer: Renderer, code: str, counter: int) -> str:
+    return str(renderer.path_for(renderer.text(code, counter)))
+
+
+async def test_a_burst_of_ten_calls_plays_in_order_without_overlap(
+    site: Site, renderer: Renderer, tmp_path: Path
+) -> None:
+    """Ten calls at once: each played exactly once, one after another, in event order, acked."""
+    speaker = Speaker(tmp_path / "speaker")
+    async with announcing(site, renderer, speaker):
+        last = ""
+        for counter in range(1, 11):
+            last = await site.call(counter)
+        await eventually(lambda: len(speaker.played()) >= 10, "ten announcements")
+        await eventually(lambda: site.played_ack().get("event_id") == last, "the last ack")
+    played = speaker.played()
+    assert [p["wav"] for p in played] == [wav_of(renderer, f"A{n:03d}", n) for n in range(1, 11)]
+    for before, after in itertools.pairwise(played):
+        assert before["end"] <= after["start"]
+    copies = [(speaker.folder / p["copy"]).read_bytes() for p in played]
+    assert copies == [Path(p["wav"]).read_bytes() for p in played]
+
+
+async def test_a_recall_is_played_again(site: Site, renderer: Renderer, tmp_path: Path) -> None:
+    """Ulangi makes the announcer say the same call once more."""
+    speaker = Speaker(tmp_path / "speaker")
+    async with announcing(site, renderer, speaker):
+        await site.call(7)
+        await site.call(7, action="recall")
+        await eventually(lambda: len(speaker.played()) >= 2, "call and recall")
+    assert [p["wav"] for p in speaker.played()] == [wav_of(renderer, "A001", 7)] * 2
+
+
+async def test_stale_calls_are_dropped_with_a_log_line(
+    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Calls older than max_age_seconds when their turn comes are skipped, newer ones played."""
+    speaker = Speaker(tmp_path / "speaker")
+    skew = [timedelta(0)]
+    caplog.set_level(logging.INFO, logger="audio.announcer")
+    async with announcing(site, renderer, speaker, max_age_seconds=60,
+                          now=lambda: datetime.now(UTC) + skew[0]):
+        await site.call(1)
+        await eventually(lambda: len(speaker.played()) == 1, "the fresh call")
+        skew[0] = timedelta(hours=1)
+        await site.call(2)
+        await site.call(3)
+        await eventually(lambda: caplog.text.count("dropped stale") == 2, "two drops")
+        skew[0] = timedelta(0)
+        await site.call(4)
+        await eventually(lambda: len(speaker.played()) == 2, "the next fresh call")
+    assert [p["wav"] for p in speaker.played()] == [
+        wav_of(renderer, "A001", 1), wav_of(renderer, "A004", 4)
+    ]
+    assert "dropped stale call A002 loket 2" in caplog.text
+    assert "more than 60 s ago" in caplog.text
+
+
+async def test_a_server_restart_loses_nothing(
+    server_factory: Any, site: Site, renderer: Renderer, tmp_path: Path
+) -> None:
+    """Calls made while the announcer is reconnecting are replayed with since, in order."""
+    speaker = Speaker(tmp_path / "speaker")
+    async with announcing(site, renderer, speaker):
+        for counter in (1, 2, 3):
+            await site.call(counter)
+        await eventually(lambda: len(speaker.played()) >= 3, "calls before the restart")
+        site.server.stop()
+        site.server = server_factory(port=site.server.port)
+        for counter in (4, 5, 6):
+            await site.call(counter)
+        await eventually(lambda: len(speaker.played()) >= 6, "calls after the restart")
+    assert [p["wav"] for p in speaker.played()] == [
+        wav_of(renderer, f"A{n:03d}", n) for n in range(1, 7)
+    ]
+
+
+@pytest.mark.parametrize("player", ["fails", "missing"])
+async def test_a_failing_player_is_logged_and_the_announcer_goes_on(
+    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture, player: str
+) -> None:
+    """A player that fails or cannot start is logged each time; nothing is acknowledged."""
+    speaker = Speaker(tmp_path / "speaker", seconds=-1)
+    command = speaker.command if player == "fails" else str(tmp_path / "no-such-player")
+    async with announcing(site, renderer, speaker, player=command):
+        await site.call(1)
+        await site.call(2)
+        expected = "speaker unplugged" if player == "fails" else "cannot start"
+        await eventually(lambda: caplog.text.count(expected) == 2, "two failures")
+    assert speaker.played() == []
+    assert site.played_ack() == {}
+
+
+def test_sigterm_stops_the_announcer_mid_clip(
+    server_factory: Any, site: Site, tmp_path: Path
+) -> None:
+    """`antrian announcer` exits cleanly on SIGTERM while a long clip plays, killing the player."""
+    speaker = Speaker(tmp_path / "speaker", seconds=60)
+    runner = tmp_path / "cli.py"
+    runner.write_text(CLI)
+    process = subprocess.Popen(
+        [sys.executable, str(runner), "announcer", "--server", site.server.url,
+         "--player", speaker.command, "--config", str(server_factory.config),
+         "--data-dir", str(tmp_path / "announcer-data")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+    reader.start()
+    try:
+        asyncio.run(eventually(lambda: any("snapshot" in line for line in lines), "the snapshot"))
+        asyncio.run(site.call(9))
+        asyncio.run(eventually(lambda: len(speaker.started()) == 1, "the clip to start"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=5) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(5)
+    assert any("announcer stopped" in line for line in lines)
+    player_pid = int(speaker.started()[0].split()[0])
+    with pytest.raises(ProcessLookupError):
+        os.kill(player_pid, 0)
+    assert speaker.played() == []
