@@ -76,7 +76,7 @@ class Announcer:
             ws = await self._connect()
             try:
                 await self._session(ws)
-            except (websockets.ConnectionClosed, TimeoutError) as error:
+            except (websockets.WebSocketException, OSError, TimeoutError) as error:
                 log.warning("lost the server (%s); resuming after %s", error, self.cursor.since)
             finally:
                 await ws.close()
@@ -144,16 +144,17 @@ class Announcer:
             return
         try:
             path = await self.renderer.render(call.ticket, call.counter, call.service)
-        except (ValueError, SpeechError) as error:
+            seconds = wavs.file_duration(path)
+        except (ValueError, SpeechError, OSError) as error:
             log.error("cannot announce %s: %s", what, error)
             return
-        if await self.player.play(path, wavs.file_duration(path) + PLAY_MARGIN_SECONDS):
+        if await self.player.play(path, seconds + PLAY_MARGIN_SECONDS):
             log.info("played %s", what)
             self._acks.put_nowait(call.event_id)
 
 
 async def _open(url: str) -> ClientConnection:
-    return await connect(url, open_timeout=5, max_size=MAX_MESSAGE_BYTES)
+    return await connect(url, open_timeout=5, close_timeout=1, max_size=MAX_MESSAGE_BYTES)
 
 
 async def serve(announcer: Announcer) -> int:

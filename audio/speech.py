@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import shutil
@@ -74,7 +75,10 @@ class PyttsxSpeech:
             raise SpeechError("the pyttsx3 speech worker has stopped")
         future: Future[wavs.Clip] = Future()
         self._jobs.put((text, future))
-        return future.result(TIMEOUT_SECONDS)
+        try:
+            return future.result(TIMEOUT_SECONDS)
+        except TimeoutError:
+            raise SpeechError(f"pyttsx3 took over {TIMEOUT_SECONDS:.0f} s for {text!r}") from None
 
     def close(self) -> None:
         """Stop the worker thread after the requests already queued. Idempotent."""
@@ -89,7 +93,8 @@ class PyttsxSpeech:
     def _run(self, voice: str, rate: int, ready: Future[None]) -> None:
         try:
             engine = _start_engine(voice, rate)
-            self._render(engine, WARM_UP_TEXT, 0)
+            with contextlib.suppress(SpeechError):  # the first render after init may write nothing
+                self._render(engine, WARM_UP_TEXT, 0)
         except Exception as error:
             ready.set_exception(error)
             return
@@ -151,13 +156,16 @@ class EspeakCliSpeech:
     def synthesize(self, text: str) -> wavs.Clip:
         with tempfile.TemporaryDirectory(prefix="antrian-espeak-") as folder:
             path = Path(folder) / "speech.wav"
-            result = subprocess.run(
-                [*self._argv, "-w", str(path)],
-                input=text.encode(),
-                capture_output=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-            )
+            try:
+                result = subprocess.run(
+                    [*self._argv, "-w", str(path)],
+                    input=text.encode(),
+                    capture_output=True,
+                    timeout=TIMEOUT_SECONDS,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise SpeechError(f"espeak-ng took over {TIMEOUT_SECONDS:.0f} s") from None
             if result.returncode != 0:
                 message = result.stderr.decode(errors="replace").strip()
                 raise SpeechError(f"espeak-ng failed ({result.returncode}): {message}")
