@@ -97,10 +97,15 @@ class ChoiceScreen(ModalScreen[str | None]):
 class CounterScreen(Screen[None]):
     """The one main screen; its keys go through the keymap (a modal on top gets them instead)."""
 
-    def __init__(self, keymap: Keymap, on_action: Callable[[str], None]) -> None:
+    def __init__(self, keymap: Keymap, on_action: Callable[[str], None],
+                 on_ready: Callable[[], None]) -> None:
         super().__init__()
         self.keymap = keymap
         self.on_action = on_action
+        self.on_ready = on_ready
+
+    def on_mount(self) -> None:
+        self.on_ready()
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", markup=False)
@@ -127,7 +132,8 @@ class CounterScreen(Screen[None]):
 
 class CounterApp(App[None]):
     """The counter client. `call_guard` seconds after a call, another Panggil is taken for a
-    double press and ignored (0 turns this off)."""
+    double press and ignored (0 turns this off). `max_backoff` caps the wait between tries to
+    reach the server."""
 
     TITLE = "antrian"
     CSS = """
@@ -150,12 +156,13 @@ class CounterApp(App[None]):
     BINDINGS: ClassVar[list[Any]] = []
 
     def __init__(self, client: Client, keymap: Keymap, *, call_guard: float = 1.0,
-                 clock: Callable[[], float] = time.time,
+                 max_backoff: float = 5.0, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.client = client
         self.keymap = keymap
         self.call_guard = call_guard
+        self.max_backoff = max_backoff
         self.clock = clock
         self.monotonic = monotonic
         self.view = CounterView(client.counter)
@@ -165,16 +172,16 @@ class CounterApp(App[None]):
         self.lines: deque[str] = deque(maxlen=LOG_LINES)
         self.last_call: tuple[float, str] | None = None
         self.quit_armed = False
-        self.main = CounterScreen(keymap, self.dispatch)
+        self.main = CounterScreen(keymap, self.dispatch, self._draw)
 
     def get_default_screen(self) -> Screen[Any]:
         return self.main
 
     def on_mount(self) -> None:
-        follower = Follower(self.client.ws_url, self._on_message, self._on_link)
+        follower = Follower(self.client.ws_url, self._on_live_message, self._on_live_link,
+                            max_backoff=self.max_backoff)
         self.run_worker(follower.run(), name="follower", group="follower")
-        self.set_interval(1.0, self._draw_clock)
-        self._draw()
+        self.set_interval(1.0, self._draw)
 
     # keys
 
@@ -189,7 +196,7 @@ class CounterApp(App[None]):
         if self.last_call is not None and self.pending is None:
             at, code = self.last_call
             if self.monotonic() - at < self.call_guard:
-                self._log(phrases.DOUBLE_PRESS.format(code=code))
+                self._note(phrases.DOUBLE_PRESS.format(code=code))
                 return
         self.submit(Press("call-next"))
 
@@ -211,9 +218,9 @@ class CounterApp(App[None]):
         if current is None:
             return
         choices = [(code, f"{code} — {name}") for code, name in self.view.service_names.items()
-                   if code != current.service]
+                   if code != current.service and code in self.view.open_services]
         if not choices:
-            self._log(phrases.NO_OTHER_SERVICE)
+            self._note(phrases.NO_OTHER_SERVICE)
             return
         self._choose(phrases.CHOOSE_SERVICE.format(code=current.code), choices, "transfer")
 
@@ -227,17 +234,17 @@ class CounterApp(App[None]):
     def _key_cancel(self) -> None:
         pending = self.pending
         if pending is None:
-            self._log(phrases.NOTHING_TO_CANCEL)
+            self._note(phrases.NOTHING_TO_CANCEL)
             return
         if pending.worker is not None:
             pending.worker.cancel()
         self.pending = None
-        self._log(phrases.CANCELLED.format(label=pending.label))
+        self._note(phrases.CANCELLED.format(label=pending.label))
 
     def _key_quit(self) -> None:
         if self.pending is not None and not self.quit_armed:
             self.quit_armed = True
-            self._log(phrases.QUIT_PENDING.format(label=self.pending.label,
+            self._note(phrases.QUIT_PENDING.format(label=self.pending.label,
                                                   key=self.keymap.describe("quit")))
             return
         self.exit()
@@ -254,13 +261,13 @@ class CounterApp(App[None]):
         if self._refuse_busy():
             return None
         if self.view.current is None:
-            self._log(phrases.NEED_TICKET)
+            self._note(phrases.NEED_TICKET)
         return self.view.current
 
     def _refuse_busy(self) -> bool:
         if self.pending is None:
             return False
-        self._log(phrases.BUSY.format(label=self.pending.label,
+        self._note(phrases.BUSY.format(label=self.pending.label,
                                       cancel=self.keymap.describe("cancel")))
         return True
 
@@ -278,7 +285,8 @@ class CounterApp(App[None]):
     async def _deliver(self, pending: Pending) -> None:
         """Send until the server answers, always with the press's own request id."""
         retrying = AsyncRetrying(retry=retry_if_exception_type(Unavailable),
-                                 wait=backoff(multiplier=0.5, max=5.0), sleep=self._nap)
+                                 wait=backoff(multiplier=0.5, max=self.max_backoff),
+                                 sleep=self._nap)
         try:
             async for attempt in retrying:
                 with attempt:
@@ -289,12 +297,12 @@ class CounterApp(App[None]):
                         self._draw()
                         raise
         except CounterError as exc:
-            self._log(phrases.REFUSED.format(label=pending.label, message=exc.message))
+            self._note(phrases.REFUSED.format(label=pending.label, message=exc.message))
         else:
             line = self.view.apply_result(pending.press, result, self.clock())
             if pending.press.action in ("call-next", "call") and result.ticket is not None:
                 self.last_call = (self.monotonic(), result.ticket.code)
-            self._log(line)
+            self._note(line)
         if self.pending is pending:
             self.pending = None
         self._draw()
@@ -309,7 +317,7 @@ class CounterApp(App[None]):
 
     # the live link
 
-    def _on_link(self, up: bool) -> None:
+    def _on_live_link(self, up: bool) -> None:
         if up:
             self.link_up.set()
         else:
@@ -317,19 +325,19 @@ class CounterApp(App[None]):
         self.link = up
         self._draw()
 
-    def _on_message(self, message: dict[str, Any]) -> None:
+    def _on_live_message(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "snapshot":
             self.view.apply_snapshot(Snapshot.parse(message), self.clock())
             if message.get("resync"):
-                self._log(phrases.RESYNCED)
+                self._note(phrases.RESYNCED)
         elif kind not in ("heartbeat", "pong", "error"):
             self.view.apply_event(message, self.clock())
         self._draw()
 
     # drawing
 
-    def _log(self, text: str) -> None:
+    def _note(self, text: str) -> None:
         self.lines.appendleft(f"{datetime.now():%H:%M:%S}  {text}")
         self._draw()
 
@@ -340,15 +348,14 @@ class CounterApp(App[None]):
     def _set(self, widget_id: str, text: str) -> None:
         self.main.query_one(f"#{widget_id}", Static).update(text)
 
-    def _draw_clock(self) -> None:
+    def _served_text(self) -> str:
         view = self.view
         seconds = view.served_seconds(self.clock())
         if seconds is None or view.current is None:
-            self._set("served", phrases.NO_TICKET_NOTE)
-            return
+            return phrases.NO_TICKET_NOTE
         served = phrases.SERVED_FOR.format(minutes=seconds // 60, seconds=seconds % 60)
         name = view.service_names.get(view.current.service, view.current.service)
-        self._set("served", f"{name} · {served}")
+        return f"{name} · {served}"
 
     def _draw(self) -> None:
         if not self.main.is_mounted:
@@ -357,7 +364,7 @@ class CounterApp(App[None]):
         title = phrases.TITLE.format(number=view.number)
         self._set("title", f"{title} · {view.site_name}" if view.site_name else title)
         self._set("ticket", view.current.code if view.current else phrases.NO_TICKET)
-        self._draw_clock()
+        self._set("served", self._served_text())
         self._set("status", phrases.STATUS.get(view.status, view.status).format(
             reason=view.reason or ""))
         self._set("waiting", "\n".join(

@@ -39,6 +39,7 @@ class CounterView:
     site_name: str = ""
     services: tuple[str, ...] = ()
     service_names: dict[str, str] = field(default_factory=dict)
+    open_services: frozenset[str] = frozenset()
     status: str = "idle"
     reason: str | None = None
     current: Current | None = None
@@ -50,6 +51,7 @@ class CounterView:
         """Replace everything with the server's snapshot."""
         self.site_name = snap.site_name
         self.service_names = {s.code: s.name for s in snap.services}
+        self.open_services = frozenset(s.code for s in snap.services if s.open)
         self.waiting = dict(snap.waiting)
         self.skew = _epoch(snap.now) - local_now
         self.last_id = snap.event_id

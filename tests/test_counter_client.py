@@ -171,9 +171,9 @@ async def test_timeout_after_the_server_applied_the_call_then_retry_calls_one_vi
     request id, gets the first answer, and exactly one ticket is called."""
     for _ in range(3):
         site.issue("A")
-    async with SwallowFirstAnswer(site.server.port) as proxy:
-        async with site.client(1, url=proxy.url, timeout=1.0, attempts=3) as client:
-            result = await client.call_next()
+    async with (SwallowFirstAnswer(site.server.port) as proxy,
+                site.client(1, url=proxy.url, timeout=1.0, attempts=3) as client):
+        result = await client.call_next()
     assert result.ticket is not None and result.ticket.code == "A001"
     assert b'"A001"' in proxy.swallowed  # the server did answer the first try
     bodies = [json.loads(r.split(b"\r\n\r\n", 1)[1]) for r in proxy.requests if b"\r\n\r\n" in r]

@@ -1,0 +1,246 @@
+"""The counter terminal app driven headless (Textual pilot) against a real server and Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_counter_client import Site, start_site
+from textual.pilot import Pilot
+
+from counter_client import phrases
+from counter_client.app import ChoiceScreen, CounterApp
+from counter_client.keymap import load_keymap
+
+SCREEN_PARTS = ("title", "ticket", "served", "status", "waiting", "log", "link", "pending")
+
+
+@pytest.fixture
+def site(server_factory: Any) -> Site:
+    return start_site(server_factory)
+
+
+@asynccontextmanager
+async def running(site: Site, counter: int = 1, keymap: Path | None = None,
+                  **options: Any) -> AsyncIterator[tuple[CounterApp, Pilot[None]]]:
+    """The app of `counter`, linked to the server (the first snapshot shown)."""
+    options.setdefault("call_guard", 0)
+    options.setdefault("max_backoff", 0.3)
+    client = site.client(counter, attempts=2, timeout=2.0)
+    app = CounterApp(client, load_keymap(keymap), **options)
+    try:
+        async with app.run_test(size=(110, 32)) as pilot:
+            await until(pilot, lambda: app.text("link") == phrases.LINK_UP, "the link")
+            yield app, pilot
+    finally:
+        await client.aclose()
+
+
+def screen(app: CounterApp) -> str:
+    return "\n".join(f"[{part}] {app.text(part)}" for part in SCREEN_PARTS)
+
+
+async def until(pilot: Pilot[None], check: Callable[[], bool], what: str) -> None:
+    """Let the app run until `check()` holds (a generous bound, not a timing requirement)."""
+    for _ in range(600):
+        if check():
+            return
+        await pilot.pause(0.05)
+    app = pilot.app
+    assert isinstance(app, CounterApp)
+    raise AssertionError(f"the screen never showed {what}:\n{screen(app)}")
+
+
+async def shows(pilot: Pilot[None], part: str, text: str) -> None:
+    app = pilot.app
+    assert isinstance(app, CounterApp)
+    await until(pilot, lambda: text in app.text(part), f"{text!r} in #{part}")
+
+
+async def test_enter_calls_the_next_visitor_and_shows_the_ticket(site: Site) -> None:
+    """Enter = Panggil: the screen shows A001, the action in the log, the new waiting count."""
+    site.issue("A")
+    site.issue("A")
+    async with running(site) as (app, pilot):
+        await shows(pilot, "waiting", "Perpanjangan STNK: 2 orang")
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await shows(pilot, "log", "Memanggil A001")
+        await shows(pilot, "waiting", "Perpanjangan STNK: 1 orang")
+        await shows(pilot, "served", "dilayani 00:")
+        assert app.text("status") == "Melayani"
+        await pilot.press("space")
+        await shows(pilot, "ticket", "A002")
+    assert site.counter(1)["ticket"]["code"] == "A002"
+
+
+async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
+    """R, S, D (outcome), T (service), P (reason) / P again: each reaches the server."""
+    for _ in range(3):
+        site.issue("A")
+    async with running(site) as (app, pilot):
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await pilot.press("r")
+        await shows(pilot, "log", "Memanggil ulang A001 (ke-2)")
+        await pilot.press("s")
+        await shows(pilot, "log", "A001 dilewati")
+        await shows(pilot, "ticket", phrases.NO_TICKET)
+
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A002")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
+        await pilot.press("2")
+        await shows(pilot, "log", "A002 selesai — belum tuntas")
+
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A003")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the service choice")
+        await pilot.press("down", "enter")  # the choices are B and D; ↓ then Enter picks D
+        await shows(pilot, "log", "A003 dialihkan ke layanan D")
+
+        await pilot.press("p")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the reason choice")
+        await pilot.press("3")
+        await shows(pilot, "status", "JEDA: Rapat")
+        assert site.counter(1)["reason"] == "Rapat"
+        await pilot.press("p")
+        await shows(pilot, "status", "Siap melayani")
+    assert site.counter(1)["status"] == "idle"
+    assert site.state()["waiting"]["D"] == 1
+
+
+async def test_a_refused_action_shows_the_servers_message(site: Site) -> None:
+    """S with nobody called: the server's 409 message is shown, the app keeps running."""
+    async with running(site) as (_app, pilot):
+        await pilot.press("s")
+        await shows(pilot, "log", "Lewati ditolak: Belum ada nomor yang dipanggil di loket ini.")
+        await pilot.press("d")
+        await shows(pilot, "log", phrases.NEED_TICKET)
+
+
+async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
+    """Esc in the outcome choice sends nothing: the ticket is still being served."""
+    site.issue("A")
+    async with running(site) as (app, pilot):
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the choice closed")
+        assert app.pending is None
+    assert site.counter(1)["status"] == "serving"
+
+
+async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
+    """A TOML keypad map: + calls, - recalls, / asks the outcome, 1 picks it, 0 cancels."""
+    keypad = tmp_path / "keypad.toml"
+    keypad.write_text('[keys]\n"+" = "call_next"\n"-" = "recall"\n"*" = "skip"\n'
+                      '"/" = "done"\n"0" = "cancel"\n')
+    site.issue("B")
+    site.issue("B")
+    async with running(site, counter=2, keymap=keypad) as (app, pilot):
+        assert "+" in app.text("keys")
+        await pilot.press("plus")
+        await shows(pilot, "ticket", "B001")
+        await pilot.press("minus")
+        await shows(pilot, "log", "Memanggil ulang B001 (ke-2)")
+        await pilot.press("slash")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
+        await pilot.press("plus")  # a keypad key that means nothing in the choice is ignored
+        await pilot.press("1")
+        await shows(pilot, "log", "B001 selesai — tuntas")
+        await pilot.press("plus")
+        await shows(pilot, "ticket", "B002")
+        await pilot.press("asterisk")
+        await shows(pilot, "log", "B002 dilewati")
+    assert site.state()["waiting"]["B"] == 0
+
+
+async def test_a_double_press_of_panggil_calls_one_visitor(site: Site) -> None:
+    """A second Panggil right after a call is taken for a double press and ignored."""
+    site.issue("A")
+    site.issue("A")
+    async with running(site, call_guard=3600) as (app, pilot):
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await pilot.press("enter")
+        await shows(pilot, "log", "Panggil diabaikan: A001 baru saja dipanggil")
+        assert app.text("ticket") == "A001"
+    assert site.state()["waiting"]["A"] == 1
+
+
+async def test_a_call_from_another_console_shows_live(site: Site) -> None:
+    """The web console calls for this counter: the app shows it from the WebSocket."""
+    site.issue("A")
+    async with running(site, counter=5) as (_app, pilot):
+        r = httpx.post(f"{site.server.url}/api/counters/5/call-next",
+                       headers={"Authorization": f"Bearer {site.token(5)}"})
+        assert r.status_code == 200
+        await shows(pilot, "ticket", "A001")
+        await shows(pilot, "status", "Melayani")
+
+
+async def test_server_killed_press_restart_calls_exactly_one(site: Site,
+                                                              server_factory: Any) -> None:
+    """Kill the server, press Panggil: shown as pending and the link as lost; restart the
+    server: the press is sent once and exactly one visitor is called."""
+    site.issue("A")
+    site.issue("A")
+    async with running(site) as (app, pilot):
+        site.server.kill()
+        await shows(pilot, "link", "KONEKSI TERPUTUS")
+        await pilot.press("enter")
+        await shows(pilot, "pending", "TERTUNDA: Panggil")
+        await pilot.press("enter", "r")  # more presses meanwhile are refused, not queued
+        await shows(pilot, "log", "Tunggu: Panggil belum terkirim")
+        site.server = await asyncio.to_thread(server_factory, port=site.server.port)
+        await shows(pilot, "ticket", "A001")
+        await until(pilot, lambda: app.pending is None, "the pending press cleared")
+        await shows(pilot, "link", phrases.LINK_UP)
+    state = site.state()
+    assert state["waiting"]["A"] == 1
+    assert [r["ticket"] for r in state["recent"]] == ["A001"]
+
+
+async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any) -> None:
+    """Esc cancels the pending Panggil: after the restart it is never sent; the next Panggil
+    then calls A001 (not A002)."""
+    site.issue("A")
+    site.issue("A")
+    async with running(site) as (app, pilot):
+        site.server.kill()
+        await shows(pilot, "link", "KONEKSI TERPUTUS")
+        await pilot.press("enter")
+        await shows(pilot, "pending", "TERTUNDA: Panggil")
+        await pilot.press("escape")
+        await shows(pilot, "log", "Panggil dibatalkan")
+        assert app.text("pending") == ""
+        site.server = await asyncio.to_thread(server_factory, port=site.server.port)
+        await shows(pilot, "link", phrases.LINK_UP)
+        assert site.state()["waiting"]["A"] == 2
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+    assert site.state()["waiting"]["A"] == 1
+
+
+async def test_quit_with_a_pending_press_asks_twice(site: Site) -> None:
+    """Q with a press pending warns first; Q again quits."""
+    async with running(site) as (app, pilot):
+        site.server.kill()
+        await shows(pilot, "link", "KONEKSI TERPUTUS")
+        await pilot.press("enter")
+        await shows(pilot, "pending", "TERTUNDA")
+        await pilot.press("q")
+        await shows(pilot, "log", "Tekan Q sekali lagi")
+        assert app.is_running
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, "the app quit")
