@@ -75,11 +75,11 @@ def _say(args: argparse.Namespace) -> int:
     if args.text or args.out is None:
         print(text)
     if args.out is not None:
-        speech = open_engine(settings)
+        renderer = Renderer(settings, open_engine(settings))
         try:
-            clip = Renderer(settings, speech).compose(text)
+            clip = renderer.compose(text)
         finally:
-            speech.close()
+            renderer.close()
         args.out.write_bytes(wavs.to_bytes(clip))
     return 0
 
@@ -106,18 +106,15 @@ def _prerender(args: argparse.Namespace) -> int:
 def _announcer(args: argparse.Namespace) -> int:
     _, settings = _load(args)
     player = Player(args.player)
-    speech = open_engine(settings)
+    screen = args.screen or screen_name()
+    renderer = Renderer(settings, open_engine(settings))
     try:
         announcer = Announcer(
-            args.server,
-            Renderer(settings, speech),
-            player,
-            screen=args.screen or screen_name(),
-            max_age_seconds=settings.max_age_seconds,
+            args.server, renderer, player, screen=screen, max_age_seconds=settings.max_age_seconds
         )
         return asyncio.run(serve(announcer))
     finally:
-        speech.close()
+        renderer.close()
 
 
 class ProgressLine:

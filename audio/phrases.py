@@ -1,4 +1,4 @@
-"""Every word a visitor hears: ticket codes, counters and announcement templates."""
+"""Every word a visitor hears: ticket codes, counters, templates; and messages to staff."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
 DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
 PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
 PAUSE = ","
+
+# Messages the `antrian say` and `antrian voice` commands show to staff.
+UNKNOWN_COUNTER = "loket {counter} tidak ada (loket: {known})"
+UNKNOWN_SERVICE = "layanan {service} tidak ada (layanan: {known})"
+NO_VOICE_PACK = "belum ada folder voice pack: pakai --pack DIR atau voice_pack di [announcement]"
+PRERENDER_DONE = "{rendered} klip suara dibuat, {kept} klip lama dipertahankan; daftar: {manifest}"
+PRERENDER_STEP = "merekam {done}/{total}: {word}"
 
 _CODE = re.compile(r"([A-Z]{1,3})([0-9]{1,6})")
 _TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[,.;:!?]")
@@ -125,11 +132,3 @@ class _Blank(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return ""
-
-
-# Messages the `antrian say`, `voice` and `announcer` commands show to staff.
-UNKNOWN_COUNTER = "loket {counter} tidak ada (loket: {known})"
-UNKNOWN_SERVICE = "layanan {service} tidak ada (layanan: {known})"
-NO_VOICE_PACK = "belum ada folder voice pack: pakai --pack DIR atau voice_pack di [announcement]"
-PRERENDER_DONE = "{rendered} klip suara dibuat, {kept} klip lama dipertahankan; daftar: {manifest}"
-PRERENDER_STEP = "merekam {done}/{total}: {word}"

@@ -96,6 +96,10 @@ class Renderer:
             parts += [wavs.silence(REPEAT_GAP_SECONDS), spoken]
         return wavs.join(parts)
 
+    def close(self) -> None:
+        """Close the speech engine."""
+        self.speech.close()
+
     def _evict(self, keep: Path) -> None:
         with self._evict_lock:
             files = []
