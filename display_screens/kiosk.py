@@ -21,6 +21,7 @@ from display_server import api
 from display_server.errors import ApiError
 
 DEFAULT_SERVICE_MINUTES = 5.0
+MIN_SERVICE_MINUTES = 2.0
 RATE_ENV = "ANTRIAN_KIOSK_RATE"  # "tickets/seconds" per client, e.g. "12/60"
 PUBLIC_URL_ENV = "ANTRIAN_PUBLIC_URL"  # base of the QR links when the kiosk's own URL is not it
 RATE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
@@ -51,15 +52,14 @@ async def over_rate(request: Request) -> int:
 
 async def estimate_minutes(request: Request, service: str, ahead: int) -> int:
     """Minutes until `ahead` people are served: today's mean service time of the service
-    (5 minutes until one is known), shared among the counters that serve it."""
+    (5 minutes until one is known, never under 2), shared among the counters that serve it."""
     if ahead <= 0:
         return 0
     c = api.ctx(request)
     stats = await c.store.stats(c.store.today())
     served = stats.get(f"served:{service}", 0)
     mean = stats.get(f"service_ms:{service}", 0) / served / 60000 if served else 0.0
-    if mean <= 0:
-        mean = DEFAULT_SERVICE_MINUTES
+    mean = max(mean, MIN_SERVICE_MINUTES) if mean > 0 else DEFAULT_SERVICE_MINUTES
     counters = sum(1 for k in c.site.counters if service in k.services) or 1
     return max(1, math.ceil(ahead * mean / counters))
 

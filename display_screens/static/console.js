@@ -1,0 +1,324 @@
+"use strict";
+/* Officer console: buttons and keyboard shortcuts for the counter actions, the current ticket
+   with its served time, and the waiting lists — live from the WebSocket. Every press carries a
+   request_id; the same press repeated within REPEAT_MS (a double click, a retry) reuses it, so
+   the server answers it once and never calls two people. */
+
+const CONFIG = readJson("config");
+const N = CONFIG.counter;
+const REPEAT_MS = 1500;
+const SKIPPED_SHOWN = 5;
+const $ = (id) => document.getElementById(id);
+const state = {
+  status: "idle", ticket: null, reason: null, waiting: {}, skipped: [],
+  busy: false, lastPress: null, waitingTimer: null,
+};
+
+/* ------------------------------------------------------------------ rendering */
+
+function render() {
+  const t = state.ticket;
+  setText($("current-code"), t ? t.code : "—");
+  setText($("current-service"), t ? `${t.service} · ${CONFIG.names[t.service] || ""}` : (
+    state.status === "paused" ? `${TEXT.console_status_paused}${state.reason ? " · " + state.reason : ""}` : TEXT.console_none));
+  setText($("current-calls"), t && t.calls ? fmt(TEXT.console_call_count, { n: t.calls }) : "");
+  $("current-priority").hidden = !(t && t.priority);
+  const status = $("status");
+  status.className = `c-status ${state.status}`;
+  setText(status, TEXT[`console_status_${state.status}`] || state.status);
+  const enabled = {
+    "call-next": state.status !== "paused",
+    recall: !!t, skip: !!t, done: !!t, transfer: !!t,
+    pause: state.status === "idle", resume: state.status === "paused",
+  };
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.disabled = state.busy || !enabled[button.dataset.action];
+  }
+  for (const button of document.querySelectorAll("#dlg-transfer [data-service]")) {
+    button.hidden = !!t && button.dataset.service === t.service;
+  }
+  for (const button of document.querySelectorAll("#waiting button, #skipped button")) {
+    button.disabled = state.busy || state.status === "paused";
+  }
+  tick();
+}
+
+function renderCounts() {
+  const box = $("counts");
+  box.replaceChildren();
+  for (const code of CONFIG.services) {
+    const chip = el("div", "c-count");
+    chip.title = CONFIG.names[code] || code;
+    chip.append(el("b", null, code), el("span", "num", String(state.waiting[code] || 0)));
+    box.append(chip);
+  }
+}
+
+function renderWaiting(tickets) {
+  const list = $("waiting");
+  list.replaceChildren();
+  for (const ticket of tickets.slice(0, 40)) {
+    const row = el("li");
+    row.dataset.ticket = ticket.code;
+    const issued = Date.parse(ticket.issued_at);
+    row.append(
+      el("b", "num", ticket.code),
+      el("span", "c-w-name", CONFIG.names[ticket.service] || ticket.service),
+      el("span", "c-w-time num", Number.isNaN(issued) ? "" : SiteTime.clock(new Date(issued))),
+    );
+    if (ticket.priority) row.append(el("span", "c-badge", TEXT.priority));
+    const call = el("button", "c-btn small", TEXT.call_this);
+    call.type = "button";
+    call.dataset.call = ticket.code;
+    row.append(call);
+    list.append(row);
+  }
+  $("waiting-empty").hidden = tickets.length > 0;
+  render();
+}
+
+function renderSkipped() {
+  const list = $("skipped");
+  list.replaceChildren();
+  const limit = CONFIG.grace_min * 60000;
+  state.skipped = state.skipped.filter((s) => SiteTime.now() - s.at < limit).slice(0, SKIPPED_SHOWN);
+  for (const skipped of state.skipped) {
+    const row = el("li");
+    const restore = el("button", "c-btn small", TEXT.restore);
+    restore.type = "button";
+    restore.dataset.restore = skipped.code;
+    row.append(el("b", "num", skipped.code), el("span", "c-w-name", SiteTime.clock(new Date(skipped.at))), restore);
+    list.append(row);
+  }
+}
+
+function tick() {
+  const now = SiteTime.now();
+  setText($("clock"), SiteTime.clock(now));
+  const t = state.ticket;
+  const since = t ? Date.parse(t.called_at) : NaN;
+  if (Number.isNaN(since)) {
+    setText($("current-timer"), "");
+    return;
+  }
+  const seconds = Math.max(0, Math.floor((now - since) / 1000));
+  const mm = String(Math.floor(seconds / 60)).padStart(2, "0");
+  const ss = String(seconds % 60).padStart(2, "0");
+  setText($("current-timer"), `${TEXT.console_served_for} ${mm}:${ss}`);
+}
+
+function notice(text, bad) {
+  const node = $("notice");
+  setText(node, text);
+  node.classList.toggle("bad", !!bad);
+}
+
+/* ------------------------------------------------------------------ actions */
+
+async function press(action, body) {
+  if (state.busy) return;
+  const key = action + JSON.stringify(body || {});
+  const now = performance.now();
+  const repeat = state.lastPress && state.lastPress.key === key && now - state.lastPress.at < REPEAT_MS;
+  const rid = repeat ? state.lastPress.rid : requestId();
+  state.lastPress = { key, rid, at: now };
+  state.busy = true;
+  render();
+  let result;
+  try {
+    result = await postJson(`/counter/${N}/actions/${action}`, { ...(body || {}), request_id: rid },
+      { "X-CSRF-Token": CONFIG.csrf });
+  } catch (err) {
+    state.busy = false;
+    render();
+    notice(TEXT.error_network, true);
+    return;
+  }
+  state.busy = false;
+  if (result.status === 401) {
+    location.reload();
+    return;
+  }
+  if (!result.ok) {
+    render();
+    notice(errorText(result), true);
+    return;
+  }
+  applyAnswer(action, result.data, body || {});
+  render();
+  scheduleWaiting();
+}
+
+function applyAnswer(action, data, body) {
+  if (action === "call-next" || action === "call") {
+    if (!data.ticket) {
+      notice(TEXT.nobody_waiting, false);
+      return;
+    }
+    state.status = "serving";
+    state.ticket = { ...data.ticket, called_at: data.ticket.called_at || SiteTime.now().toISOString() };
+    notice(fmt(TEXT.called_ticket, { code: data.ticket.code }), false);
+  } else if (action === "recall") {
+    if (state.ticket) state.ticket.calls = data.ticket.calls;
+    notice("", false);
+  } else if (action === "skip") {
+    rememberSkipped(data.ticket.code, Date.now() + SiteTime.skew);
+    setIdle();
+  } else if (action === "done" || action === "transfer" || action === "restore") {
+    if (action !== "restore") setIdle();
+    state.skipped = state.skipped.filter((s) => action !== "restore" || s.code !== data.ticket.code);
+    renderSkipped();
+    notice("", false);
+  } else if (action === "pause") {
+    state.status = "paused";
+    state.reason = body.reason || null;
+  } else if (action === "resume") {
+    state.status = "idle";
+    state.reason = null;
+  }
+}
+
+function setIdle() {
+  state.status = "idle";
+  state.ticket = null;
+}
+
+function rememberSkipped(code, at) {
+  if (!state.skipped.some((s) => s.code === code)) state.skipped.unshift({ code, at });
+  renderSkipped();
+}
+
+function openDialog(id) {
+  const dialog = $(id);
+  if (!dialog.open) dialog.showModal();
+}
+
+function closeDialogs() {
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+}
+
+function startAction(action) {
+  if (action === "done") openDialog("dlg-done");
+  else if (action === "transfer") openDialog("dlg-transfer");
+  else if (action === "pause") openDialog("dlg-pause");
+  else press(action);
+}
+
+function pause(reason) {
+  closeDialogs();
+  press("pause", { reason });
+}
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button");
+  if (!button || button.disabled) return;
+  const d = button.dataset;
+  if (d.action) startAction(d.action);
+  else if (d.outcome) {
+    closeDialogs();
+    press("done", { outcome: d.outcome });
+  } else if (d.service) {
+    closeDialogs();
+    press("transfer", { service: d.service });
+  } else if (d.reason) pause(d.reason);
+  else if (d.call) press("call", { ticket: d.call });
+  else if (d.restore) press("restore", { ticket: d.restore });
+  else if ("close" in d) closeDialogs();
+});
+
+$("pause-other").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const reason = $("pause-text").value.trim();
+  if (reason) pause(reason);
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.altKey || event.metaKey || event.target.matches("input, textarea")) return;
+  const key = event.key.toLowerCase();
+  const dialog = document.querySelector("dialog[open]");
+  if (dialog) {
+    if (dialog.id === "dlg-done" && (key === "1" || key === "2")) {
+      event.preventDefault();
+      closeDialogs();
+      press("done", { outcome: key === "1" ? "completed" : "not_completed" });
+    }
+    return;
+  }
+  const button = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (button && !button.disabled) {
+    event.preventDefault();
+    startAction(button.dataset.action);
+  }
+});
+
+/* ------------------------------------------------------------------ live */
+
+async function refreshWaiting() {
+  state.waitingTimer = null;
+  try {
+    const response = await fetch(`/counter/${N}/waiting`, { cache: "no-store", credentials: "same-origin" });
+    if (response.status === 401) {
+      location.reload();
+      return;
+    }
+    if (response.ok) renderWaiting((await response.json()).tickets);
+  } catch (err) {
+    /* the live link shows the banner; the next event refreshes */
+  }
+}
+
+function scheduleWaiting() {
+  if (state.waitingTimer === null) state.waitingTimer = setTimeout(refreshWaiting, 150);
+}
+
+function onMessage(msg) {
+  if (msg.type === "snapshot") {
+    SiteTime.setZone(msg.site.timezone);
+    SiteTime.observe(msg.now);
+    const me = msg.counters.find((c) => c.number === N);
+    if (me) {
+      state.status = me.status;
+      state.reason = me.reason;
+      state.ticket = me.ticket;
+    }
+    state.waiting = { ...msg.waiting };
+    renderCounts();
+    render();
+    scheduleWaiting();
+    return;
+  }
+  if (msg.type === "heartbeat") {
+    SiteTime.observe(msg.at);
+    return;
+  }
+  if (msg.waiting) {
+    Object.assign(state.waiting, msg.waiting);
+    renderCounts();
+  }
+  if (msg.counter === N) {
+    if (msg.type === "call") {
+      state.status = "serving";
+      state.ticket = { code: msg.ticket, service: msg.service, priority: msg.priority, called_at: msg.at, calls: 1 };
+    } else if (msg.type === "recall" && state.ticket && state.ticket.code === msg.ticket) {
+      state.ticket.calls = msg.calls;
+    } else if (["done", "skip", "transfer"].includes(msg.type) && state.ticket && state.ticket.code === msg.ticket) {
+      if (msg.type === "skip") rememberSkipped(msg.ticket, Date.parse(msg.at));
+      setIdle();
+    } else if (msg.type === "pause") {
+      state.status = "paused";
+      state.reason = msg.reason;
+    } else if (msg.type === "resume") {
+      state.status = "idle";
+      state.reason = null;
+    }
+    render();
+  }
+  scheduleWaiting();
+}
+
+const link = new LiveLink({ query: { services: CONFIG.services.join(",") }, onMessage });
+setInterval(tick, 1000);
+setInterval(renderSkipped, 30000);
+renderCounts();
+render();
+link.start();

@@ -1,0 +1,145 @@
+"""The lobby TV page in headless Chromium against a real server and Redis: calls, bursts,
+reconnection after kill -9, sound acknowledgements and autoplay blocking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Browser, Page
+from test_pages_support import (  # noqa: F401  (fixtures)
+    Live,
+    browser,
+    launch,
+    live,
+    make_page,
+    screenshot,
+    text,
+    until,
+    wait_text,
+)
+
+MUTED = "/display?mute=1&hold=400&retry_max=1000&screen=uji"
+
+
+def open_display(page: Page, live: Live, query: str = MUTED) -> None:
+    page.goto(live.url + query)
+    page.wait_for_function("document.querySelectorAll('.tile').length > 0")
+
+
+def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> None:
+    """A call made through the API appears as the now-calling card, in its tile and first in the
+    recent calls; the 29 counters fit on a 1920x1080 screen without scrolling."""
+    for _ in range(3):
+        live.issue("A")
+    live.issue("B")
+    page = make_page()
+    open_display(page, live)
+    assert page.eval_on_selector_all(".tile", "t => t.length") == 29
+    assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    live.call(5)
+    wait_text(page, "#card-code", "A001")
+    assert text(page, "#card-counter") == "Loket 5"
+    assert "Perpanjangan STNK" in text(page, "#card-service")
+    wait_text(page, '.tile[data-counter="5"] .tile-code', "A001")
+    wait_text(page, "#recent li:first-child .r-code", "A001")
+    live.call(6)  # even counters serve B first
+    wait_text(page, "#card-code", "B001")
+    live.act(8, "pause", {"reason": "istirahat"})
+    wait_text(page, '.tile[data-counter="8"] .tile-code', "Jeda")
+    wait_text(page, '.chip[data-service="A"] .chip-n', "2")
+    for selector in ('.tile[data-counter="5"]', '.tile[data-counter="29"]'):
+        box = page.locator(selector).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 1080
+    screenshot(page, "display-1920x1080")
+
+
+def test_burst_of_five_calls_is_shown_in_full(live: Live, make_page: Any) -> None:
+    """Five counters calling within a second: each call gets the card in turn for the hold time."""
+    for _ in range(5):
+        live.issue("A")
+    page = make_page()
+    open_display(page, live)
+    page.evaluate("""() => {
+        window.shown = [];
+        const code = document.getElementById('card-code');
+        new MutationObserver(() => window.shown.push([code.textContent, performance.now()]))
+            .observe(code, {childList: true, characterData: true, subtree: true});
+    }""")
+    called = [live.call(n) for n in (1, 3, 5, 7, 9)]
+    page.wait_for_function("window.shown.length >= 5 && !window.antrianDisplay.presenter.busy",
+                           timeout=10000)
+    shown = page.evaluate("window.shown")
+    assert [code for code, _ in shown] == called
+    gaps = [b[1] - a[1] for a, b in zip(shown, shown[1:], strict=False)]
+    assert min(gaps) >= 340, gaps  # hold=400; the first timestamp includes a layout
+    assert [text(page, f"#recent li:nth-child({i}) .r-code") for i in range(1, 6)] == called[::-1]
+
+
+def test_reconnects_after_kill_and_shows_calls_made_meanwhile(live: Live, make_page: Any,
+                                                               server_factory: Any) -> None:
+    """kill -9 the page's server: the banner appears; calls made through another server while it
+    is down are shown after it restarts (replayed with since=), and the banner goes away."""
+    for _ in range(4):
+        live.issue("A")
+    page = make_page()
+    open_display(page, live)
+    live.call(1)
+    wait_text(page, '.tile[data-counter="1"] .tile-code', "A001")
+    assert page.is_hidden("#offline")
+    live.server.kill()
+    page.wait_for_selector("#offline", state="visible", timeout=8000)
+    assert "Koneksi terputus" in text(page, "#offline")
+    other = server_factory()
+    other_live = Live(other, live.site_id)
+    assert other_live.call(3) == "A002"
+    assert other_live.call(5) == "A003"
+    live.server.start()
+    page.wait_for_selector("#offline", state="hidden", timeout=10000)
+    wait_text(page, '.tile[data-counter="3"] .tile-code', "A002")
+    wait_text(page, '.tile[data-counter="5"] .tile-code', "A003")
+    wait_text(page, "#recent li:first-child .r-code", "A003")
+    assert live.call(7) == "A004"
+    wait_text(page, '.tile[data-counter="7"] .tile-code', "A004")
+
+
+def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
+    """With sound allowed, the page plays the chime for a call and reports it as played."""
+    live.issue("A")
+    page = make_page()
+    open_display(page, live, "/display?hold=400&screen=lobi-1")
+    assert page.is_hidden("#sound-overlay")
+    called = live.act(1, "call-next").json()
+    until(lambda: live.state()["played"].get("lobi-1", {}).get("event_id") == called["event_id"],
+          timeout=8, what="the played acknowledgement")
+    page.goto(live.url + "/admin")
+    assert "lobi-1" in text(page, "#screens")
+
+
+def test_autoplay_blocked_shows_overlay_until_tapped(live: Live, browser: Browser) -> None:
+    """Without the autoplay flag the page asks for a tap, and the tap turns the sound on."""
+    strict = launch(browser.browser_type, autoplay=False)
+    try:
+        page = strict.new_page(viewport={"width": 1920, "height": 1080}, bypass_csp=True)
+        open_display(page, live, "/display?screen=diam")
+        page.wait_for_selector("#sound-overlay", state="visible", timeout=5000)
+        assert "Ketuk untuk mengaktifkan suara" in text(page, "#sound-overlay")
+        screenshot(page, "display-sound-overlay")
+        page.click("#sound-overlay")
+        page.wait_for_selector("#sound-overlay", state="hidden", timeout=5000)
+    finally:
+        strict.close()
+
+
+def test_service_filter_limits_the_screen(live: Live, make_page: Any) -> None:
+    """/display?services=B shows B's waiting count only and ignores calls of other services."""
+    page = make_page()
+    open_display(page, live, "/display?mute=1&hold=300&services=B")
+    assert page.eval_on_selector_all(".chip", "c => c.map(x => x.dataset.service)") == ["B"]
+    live.issue("A")
+    live.issue("B")
+    live.call(1)  # counter 1 serves A first: A001, not for this screen
+    live.call(2)  # counter 2 serves B first: B001
+    wait_text(page, "#card-code", "B001")
+    assert "A001" not in text(page, "#recent")
+    assert page.goto(live.url + "/display?services=ZZ").status == 400

@@ -1,0 +1,136 @@
+"""Shared by the page tests (imported by them; no tests here): Debian's headless Chromium through
+Playwright, a server process of a fresh 29-counter site, and API helpers with counter tokens."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from conftest import ROOT, ServerProcess
+from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, sync_playwright
+
+from display_server.tokens import counter_token, load_secret
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 "--autoplay-policy=no-user-gesture-required"]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+
+
+def launch(browser_type: BrowserType, autoplay: bool = True) -> Browser:
+    args = CHROMIUM_ARGS if autoplay else CHROMIUM_ARGS[:-1]
+    return browser_type.launch(executable_path=CHROMIUM, args=args)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = launch(playwright.chromium)
+        yield browser
+        browser.close()
+
+
+class Live:
+    """A running server of a test site, with the API calls tests make around the pages."""
+
+    def __init__(self, server: ServerProcess, site_id: str) -> None:
+        self.server = server
+        self.url = server.url
+        self.site_id = site_id
+        self.http = httpx.Client(base_url=server.url, timeout=10)
+
+    def token(self, counter: int) -> str:
+        return counter_token(load_secret(self.server.data_dir), self.site_id, counter)
+
+    def issue(self, service: str = "A", **extra: Any) -> dict[str, Any]:
+        r = self.http.post("/api/tickets", json={"service": service, **extra})
+        assert r.status_code == 201, r.text
+        data: dict[str, Any] = r.json()
+        return data
+
+    def act(self, counter: int, action: str, body: Any = None) -> httpx.Response:
+        return self.http.post(f"/api/counters/{counter}/{action}", json=body,
+                              headers={"Authorization": f"Bearer {self.token(counter)}"})
+
+    def call(self, counter: int) -> str:
+        r = self.act(counter, "call-next")
+        assert r.status_code == 200, r.text
+        code: str = r.json()["ticket"]["code"]
+        return code
+
+    def state(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.http.get("/api/state").json()
+        return data
+
+
+def close_service_today(config: Path) -> None:
+    """Service C of the test site opens Mondays only: make it a day that is not today."""
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).weekday()
+    other = DAY_NAMES[(today + 3) % 7]
+    config.write_text(config.read_text().replace('days = ["senin"]', f'days = ["{other}"]'))
+
+
+@pytest.fixture
+def live(server_factory: Any) -> Iterator[Live]:
+    close_service_today(server_factory.config)
+    yield Live(server_factory(), server_factory.site_id)
+
+
+@pytest.fixture
+def make_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """New 1920x1080 pages; any uncaught script error fails the test."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(width: int = 1920, height: int = 1080) -> Page:
+        context = browser.new_context(viewport={"width": width, "height": height}, bypass_csp=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+        def console(message: ConsoleMessage) -> None:
+            network = ("Failed to load resource", "WebSocket connection to")
+            if message.type == "error" and not message.text.startswith(network):
+                errors.append(message.text)
+
+        page.on("console", console)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, errors
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def wait_text(page: Page, selector: str, text: str, timeout: float = 5.0) -> None:
+    page.wait_for_function(
+        "([sel, text]) => { const n = document.querySelector(sel); return n && n.textContent.includes(text); }",
+        arg=[selector, text], timeout=timeout * 1000)
+
+
+def text(page: Page, selector: str) -> str:
+    return str(page.eval_on_selector(selector, "n => n.textContent"))
+
+
+def until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
