@@ -1,0 +1,147 @@
+"""Bench: counter call → announcer starts playing, end to end; SIGTERM mid-clip → exit.
+
+Starts its own redis-server and `antrian serve` (python -m display_server) on free ports,
+runs `antrian announcer` with a player that only notes the time it was started.
+Run: .venv/bin/python bench/audio_announcer.py [--calls N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+
+from display_server.tokens import counter_token, load_secret
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = """
+[site]
+id = "bench"
+name = "MPP Bench"
+
+[[tenants]]
+id = "samsat"
+name = "Samsat"
+
+[[services]]
+code = "A"
+name = "Perpanjangan STNK"
+tenant = "samsat"
+""" + "".join(f'\n[[counters]]\nnumber = {n}\nservices = ["A"]\n' for n in range(1, 30))
+
+RUNNER = """
+import argparse, logging, sys
+from audio import commands
+logging.basicConfig(level=logging.WARNING)
+parser = argparse.ArgumentParser(prog="antrian")
+sub = parser.add_subparsers(required=True)
+def common(p):
+    p.add_argument("--config")
+    p.add_argument("--data-dir")
+commands.register(sub, common)
+args = parser.parse_args(sys.argv[1:])
+sys.exit(args.func(args))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(Exception):
+            if check():
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def process(argv: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with log.open("wb") as out:
+        child = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield child
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            child.wait(10)
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=100)
+    args = parser.parse_args()
+    redis_binary = shutil.which("redis-server")
+    if redis_binary is None:
+        print("redis-server is not installed", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="antrian-bench-") as folder:
+        root = Path(folder)
+        config, runner, starts = root / "site.toml", root / "run.py", root / "starts"
+        config.write_text(SITE)
+        runner.write_text(RUNNER)
+        redis_port, port = free_port(), free_port()
+        url = f"http://127.0.0.1:{port}"
+        long_clip = root / "long"
+        player = f"sh -c 'date +%s.%N >> {starts}; [ -e {long_clip} ] && exec sleep 60; :' play"
+        redis_argv = [redis_binary, "--port", str(redis_port), "--save", "", "--dir", folder]
+        serve_argv = [sys.executable, "-m", "display_server", "serve", "--config", str(config),
+                      "--data-dir", folder, "--port", str(port), "--log-level", "warning",
+                      "--redis-url", f"redis://127.0.0.1:{redis_port}/0"]
+        announce_argv = [sys.executable, str(runner), "announcer", "--server", url,
+                         "--player", player, "--config", str(config),
+                         "--data-dir", str(root / "announcer")]
+        with (process(redis_argv, root / "redis.log"),
+              process(serve_argv, root / "serve.log")):
+            wait_for(lambda: httpx.get(url + "/api/health").status_code == 200, "the server")
+            token = counter_token(load_secret(root), "bench", 1)
+            auth = {"Authorization": f"Bearer {token}"}
+            with httpx.Client(base_url=url) as client, \
+                    process(announce_argv, root / "announcer.log") as announcer:
+                time.sleep(2)  # connect and read the snapshot
+                latencies = []
+                for n in range(args.calls):
+                    client.post("/api/tickets", json={"service": "A"}).raise_for_status()
+                    before = time.time()
+                    client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
+                    wait_for(lambda n=n: len(lines(starts)) > n, "the player", 10)
+                    latencies.append(float(lines(starts)[n]) - before)
+                cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+                print(f"call → player started (synthesized, n={len(latencies)}): "
+                      f"p50 {cuts[49] * 1000:.1f} ms  p99 {cuts[98] * 1000:.1f} ms")
+                long_clip.touch()
+                client.post("/api/tickets", json={"service": "A"}).raise_for_status()
+                client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
+                wait_for(lambda: len(lines(starts)) > args.calls, "the 60 s clip", 10)
+                time.sleep(0.2)
+                announcer.send_signal(signal.SIGTERM)
+                start = time.monotonic()
+                code = announcer.wait(10)
+                print(f"SIGTERM mid-clip → announcer exited ({code}): "
+                      f"{(time.monotonic() - start) * 1000:.0f} ms")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
