@@ -36,9 +36,13 @@ async def _session(args: argparse.Namespace, token: str, keymap: Keymap) -> int:
     async with Client(args.server, args.counter, token, attempts=2) as client:
         try:
             await preflight(client)
+        except Unavailable as exc:
+            message = phrases.START_UNREACHABLE.format(message=exc.message)
+            print(f"antrian counter: {message}", file=sys.stderr)
+            return 1
         except CounterError as exc:
             print(f"antrian counter: {exc.message}", file=sys.stderr)
-            return 1 if isinstance(exc, Unavailable) else 2
+            return 2
         from textual.logging import TextualHandler
 
         logging.basicConfig(handlers=[TextualHandler()], level=logging.WARNING, force=True)

@@ -9,6 +9,8 @@ UNREACHABLE = "Server {server} tidak dapat dihubungi."
 NOT_ANTRIAN = "{server} bukan server antrian (jawabannya tidak dikenali). Periksa alamat --server."
 NOT_ANTRIAN_SHAPE = ("Jawaban server tidak dikenali: alamat ini bukan server antrian, "
                      "atau versinya tidak cocok.")
+START_UNREACHABLE = ("{message} Periksa alamat --server dan jaringan, dan bahwa server antrian "
+                     "sedang berjalan.")
 UNKNOWN_COUNTER = "Loket {counter} tidak ada di server ini (loket yang ada: {numbers})."
 TOKEN_MISSING = ("Token loket belum diberikan: pakai --token-file BERKAS, --token TOKEN, atau "
                  "variabel lingkungan ANTRIAN_TOKEN. Token dicetak di server oleh "
