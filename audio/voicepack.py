@@ -15,7 +15,6 @@ MANIFEST = "manifest.toml"
 GAP_SECONDS = 0.06
 PAUSE_SECONDS = 0.3
 MAX_PHRASE_WORDS = 8
-_GAPS = {"gap_seconds": GAP_SECONDS, "pause_seconds": PAUSE_SECONDS}
 
 
 class VoicePackError(ValueError):
@@ -66,16 +65,13 @@ class VoicePack:
                     f"voice pack manifest {path}: clips key {phrase!r} must be 1 to "
                     f"{MAX_PHRASE_WORDS} words"
                 )
-            if not isinstance(file, str) or Path(file).is_absolute() or ".." in Path(file).parts:
+            if not _inside(file):
                 raise VoicePackError(
                     f"voice pack manifest {path}: clips.{phrase!r} must name a file in the folder"
                 )
             clips[key] = folder / file
-        gap, pause = (data.get(key, default) for key, default in _GAPS.items())
-        for key, value in zip(_GAPS, (gap, pause), strict=True):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 5:
-                raise VoicePackError(f"voice pack manifest {path}: {key} must be 0 to 5 seconds")
-        return cls(folder, clips, float(gap), float(pause))
+        gap = _seconds(data, "gap_seconds", GAP_SECONDS, path)
+        return cls(folder, clips, gap, _seconds(data, "pause_seconds", PAUSE_SECONDS, path))
 
     def plan(self, text: str) -> list[Piece]:
         """Cover ``text`` with the longest phrases the pack has, and runs of words it lacks.
@@ -148,6 +144,20 @@ class VoicePack:
 def clip_file_name(words: Sequence[str]) -> str:
     """The file name prerendering gives a phrase's clip, e.g. "nomor_antrian.wav"."""
     return "_".join(words).replace("'", "") + ".wav"
+
+
+def _inside(file: object) -> bool:
+    """Whether a manifest value names a file inside the pack folder."""
+    if not isinstance(file, str) or not file.strip():
+        return False
+    return not Path(file).is_absolute() and ".." not in Path(file).parts
+
+
+def _seconds(data: Mapping[str, object], key: str, default: float, path: Path) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 5:
+        raise VoicePackError(f"voice pack manifest {path}: {key} must be 0 to 5 seconds")
+    return float(value)
 
 
 def _segments(words: Sequence[str]) -> Iterator[list[str]]:

@@ -95,6 +95,7 @@ def test_fingerprint_changes_with_a_clip(tmp_path: Path) -> None:
         ('[clips]\n"a" = 3\n', "must name a file in the folder"),
         ('[clips]\n"a" = "/etc/passwd"\n', "must name a file in the folder"),
         ('[clips]\n"a" = "../other/a.wav"\n', "must name a file in the folder"),
+        ('[clips]\n"a" = " "\n', "must name a file in the folder"),
         ('[clips]\n"," = "comma.wav"\n', "must be 1 to 8 words"),
         ('[clips]\n"a b c d e f g h i" = "long.wav"\n', "must be 1 to 8 words"),
         ('gap_seconds = "short"\n[clips]\n', "gap_seconds must be 0 to 5 seconds"),
