@@ -54,7 +54,8 @@ TEXT: dict[str, str] = {
     "kiosk_done": "Selesai",
     "kiosk_retry": "Coba lagi",
     "kiosk_busy": "Mengambil nomor…",
-    "kiosk_print_failed": "Tiket gagal dicetak. Nomor Anda tetap tercatat: {code}. Tekan Cetak ulang.",
+    "kiosk_print_failed": ("Tiket gagal dicetak. Nomor Anda tetap tercatat: {code}. "
+                           "Tekan Cetak ulang."),
     "kiosk_thanks": "Terima kasih. Silakan menunggu.",
     # officer console
     "console_title": "Konsol Petugas",

@@ -1,12 +1,14 @@
 """The lobby TV page in headless Chromium against a real server and Redis: calls, bursts,
 reconnection after kill -9, sound acknowledgements and autoplay blocking."""
+# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from playwright.sync_api import Browser, Page
-from test_pages_support import (  # noqa: F401  (fixtures)
+from test_pages_support import (  # noqa: F401
     Live,
     browser,
     launch,
@@ -71,7 +73,7 @@ def test_burst_of_five_calls_is_shown_in_full(live: Live, make_page: Any) -> Non
                            timeout=10000)
     shown = page.evaluate("window.shown")
     assert [code for code, _ in shown] == called
-    gaps = [b[1] - a[1] for a, b in zip(shown, shown[1:], strict=False)]
+    gaps = [b[1] - a[1] for a, b in pairwise(shown)]
     assert min(gaps) >= 340, gaps  # hold=400; the first timestamp includes a layout
     assert [text(page, f"#recent li:nth-child({i}) .r-code") for i in range(1, 6)] == called[::-1]
 

@@ -119,7 +119,7 @@ def screenshot(page: Page, name: str) -> Path:
 
 def wait_text(page: Page, selector: str, text: str, timeout: float = 5.0) -> None:
     page.wait_for_function(
-        "([sel, text]) => { const n = document.querySelector(sel); return n && n.textContent.includes(text); }",
+        "([sel, text]) => document.querySelector(sel)?.textContent.includes(text)",
         arg=[selector, text], timeout=timeout * 1000)
 
 

@@ -1,0 +1,132 @@
+"""The officer console in headless Chromium: sign-in with the counter token into an HttpOnly
+SameSite=Strict cookie, CSRF, buttons and shortcuts driving the queue, double clicks."""
+# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page
+from test_pages_support import (  # noqa: F401
+    Live,
+    browser,
+    live,
+    make_page,
+    screenshot,
+    text,
+    wait_text,
+)
+
+
+def sign_in(page: Page, live: Live, counter: int) -> None:
+    page.goto(f"{live.url}/counter/{counter}")
+    page.fill("#token", live.token(counter))
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-action=call-next]:not([disabled])")
+
+
+def waiting_codes(live: Live, counter: int) -> list[str]:
+    r = live.http.get(f"/api/counters/{counter}/waiting",
+                      headers={"Authorization": f"Bearer {live.token(counter)}"})
+    return [t["code"] for t in r.json()["tickets"]]
+
+
+def test_sign_in_sets_a_strict_httponly_session(live: Live, make_page: Any) -> None:
+    """A wrong token (or another counter's) is refused; the right one gives a session cookie that
+    scripts cannot read and other sites cannot send."""
+    page = make_page()
+    page.goto(f"{live.url}/counter/1")
+    page.fill("#token", live.token(2))
+    page.click("button[type=submit]")
+    wait_text(page, ".c-error", "Token salah")
+    sign_in(page, live, 1)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "antrian_loket_1")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/counter/1"
+    assert page.evaluate("document.cookie") == ""
+    page.goto(f"{live.url}/counter/2")
+    assert page.locator("#token").is_visible()
+
+
+def test_actions_need_the_csrf_token_and_the_session(live: Live, make_page: Any) -> None:
+    """A console action without the page's CSRF token is 403; without the session it is 401."""
+    live.issue("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    session = {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())}
+    forged = live.http.post("/counter/1/actions/call-next", json={}, headers=session)
+    assert forged.status_code == 403
+    csrf = page.evaluate("JSON.parse(document.getElementById('config').textContent).csrf")
+    cross = live.http.post("/counter/1/actions/call-next", json={}, headers={
+        **session, "X-CSRF-Token": csrf, "Origin": "http://evil.example"})
+    assert cross.status_code == 403
+    anonymous = live.http.post("/counter/1/actions/call-next", json={},
+                               headers={"X-CSRF-Token": "x"})
+    assert anonymous.status_code == 401
+    assert live.state()["waiting"]["A"] == 1
+    same_site = live.http.post("/counter/1/actions/call-next", json={},
+                               headers={**session, "X-CSRF-Token": csrf})
+    assert same_site.status_code == 200 and same_site.json()["ticket"]["code"] == "A001"
+
+
+def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> None:
+    """Panggil, Ulangi, Selesai (outcome), Lewati, Alihkan, Jeda/Lanjut and call-a-ticket, by
+    mouse and by keyboard; the console follows the counter live."""
+    for _ in range(4):
+        live.issue("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    wait_text(page, "#counts", "4")
+    page.click("[data-action=call-next]")
+    wait_text(page, "#current-code", "A001")
+    wait_text(page, "#status", "Melayani")
+    page.click("[data-action=recall]")
+    wait_text(page, "#current-calls", "2×")
+    page.keyboard.press("s")
+    page.click("[data-outcome=not_completed]")
+    wait_text(page, "#current-code", "—")
+    status = live.http.get(f"/api/tickets/{live.state()['day']}/A001").json()
+    assert status["status"] == "served" and status["outcome"] == "not_completed"
+    page.keyboard.press("p")
+    wait_text(page, "#current-code", "A002")
+    wait_text(page, "#current-timer", "Dilayani 00:0")
+    screenshot(page, "console-1920x1080")
+    page.click("[data-action=skip]")
+    wait_text(page, "#skipped", "A002")
+    page.click("[data-action=call-next]")
+    wait_text(page, "#current-code", "A003")
+    page.click("[data-action=transfer]")
+    page.click('#dlg-transfer [data-service="B"]')
+    wait_text(page, "#current-code", "—")
+    assert "A003" in waiting_codes(live, 2)
+    page.click('#waiting [data-call="A004"]')
+    wait_text(page, "#current-code", "A004")
+    page.click("[data-action=done]")
+    page.click("[data-outcome=completed]")
+    wait_text(page, "#current-code", "—")
+    page.click("[data-action=pause]")
+    page.click('#dlg-pause [data-reason="Sholat"]')
+    wait_text(page, "#status", "Jeda")
+    assert live.state()["counters"][0]["reason"] == "Sholat"
+    assert page.locator("[data-action=call-next]").is_disabled()
+    page.keyboard.press("k")
+    wait_text(page, "#status", "Siap")
+    live.call(1)  # from another client: the console follows
+    wait_text(page, "#current-code", "A003")
+
+
+def test_double_click_calls_one_ticket(live: Live, make_page: Any) -> None:
+    """A double click on Panggil, and a second click right after the answer, call one visitor."""
+    for _ in range(3):
+        live.issue("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    page.dblclick("[data-action=call-next]")
+    wait_text(page, "#current-code", "A001")
+    page.click("[data-action=call-next]")
+    page.wait_for_timeout(300)
+    assert text(page, "#current-code") == "A001"
+    assert waiting_codes(live, 1) == ["A002", "A003"]
+    page.wait_for_timeout(1300)
+    page.click("[data-action=call-next]")
+    wait_text(page, "#current-code", "A002")
+    assert waiting_codes(live, 1) == ["A003"]

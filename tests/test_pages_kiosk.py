@@ -1,0 +1,123 @@
+"""The ticket kiosk and the visitor's status page in headless Chromium: issue, refuse a closed
+service, the QR code, the per-client rate limit, and escaping of names."""
+# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_pages_support import (  # noqa: F401
+    Live,
+    browser,
+    close_service_today,
+    live,
+    make_page,
+    screenshot,
+    text,
+    wait_text,
+)
+
+NO_PRINT_DIALOG = "window.printed = 0; window.print = () => { window.printed += 1; };"
+
+
+def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any) -> None:
+    """Tenant → service → the ticket large, with people ahead, estimate, QR; printed once."""
+    live.issue("A")
+    page = make_page()
+    page.add_init_script(NO_PRINT_DIALOG)
+    page.goto(live.url + "/kiosk")
+    screenshot(page, "kiosk-1920x1080")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click('.k-service[data-service="A"]')
+    wait_text(page, "#pt-code", "A002")
+    assert "1 orang lagi di depan Anda" in text(page, "#pt-ahead")
+    assert "menit" in text(page, "#pt-estimate")
+    page.wait_for_function("document.getElementById('pt-qr').naturalWidth > 0")
+    page.wait_for_function("window.printed === 1")
+    screenshot(page, "kiosk-ticket-1920x1080")
+    day = live.state()["day"]
+    qr = live.http.get(f"/t/{day}/A002/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    assert live.http.get(f"/t/{day}/A999/qr.svg").status_code == 404
+    assert live.state()["waiting"]["A"] == 2
+
+
+def test_kiosk_refuses_a_closed_service(live: Live, make_page: Any) -> None:
+    """A closed service is greyed with its hours; pressed anyway (it closed meanwhile), the
+    server's refusal is shown and no ticket is issued."""
+    page = make_page()
+    page.add_init_script(NO_PRINT_DIALOG)
+    page.goto(live.url + "/kiosk")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    closed = page.locator('.k-service[data-service="C"]')
+    assert closed.is_disabled()
+    assert "08.00–12.00" in closed.inner_text() and "TUTUP" in closed.inner_text().upper()
+    page.eval_on_selector('.k-service[data-service="C"]', "b => { b.disabled = false; }")
+    closed.click()
+    wait_text(page, "#message-text", "Layanan sedang tutup")
+    assert page.is_hidden("#screen-ticket")
+    assert live.state()["waiting"].get("C", 0) == 0
+
+
+def test_kiosk_rate_limit_says_so(server_factory: Any, make_page: Any) -> None:
+    """Past the per-client limit the kiosk shows a clear message instead of a ticket."""
+    close_service_today(server_factory.config)
+    live = Live(server_factory(extra_env={"ANTRIAN_KIOSK_RATE": "2/60"}), server_factory.site_id)
+    page = make_page()
+    page.add_init_script(NO_PRINT_DIALOG)
+    page.goto(live.url + "/kiosk")
+    for expected in ("A001", "A002"):
+        page.click('.k-tenant[data-tenant="samsat"]')
+        page.click('.k-service[data-service="A"]')
+        wait_text(page, "#pt-code", expected)
+        page.click("#finish")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click('.k-service[data-service="A"]')
+    wait_text(page, "#message-text", "Terlalu banyak permintaan")
+    assert "detik" in text(page, "#message-text")
+    assert live.state()["waiting"]["A"] == 2
+    r = live.http.post("/kiosk/tickets", json={"service": "A"})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    assert live.http.post("/api/tickets", json={"service": "A"}).status_code == 201
+
+
+def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None:
+    """/t/{day}/{code}: people ahead, then "Silakan menuju loket N" as soon as it is called."""
+    for _ in range(3):
+        live.issue("A")
+    day = live.state()["day"]
+    page = make_page(414, 896)
+    page.goto(f"{live.url}/t/{day}/A003")
+    wait_text(page, "#headline", "2 orang lagi di depan Anda")
+    live.call(1)
+    wait_text(page, "#headline", "1 orang lagi di depan Anda")
+    live.call(3)
+    live.call(5)
+    wait_text(page, "#headline", "Silakan menuju loket 5")
+    screenshot(page, "status-phone")
+    live.act(5, "done")
+    wait_text(page, "#headline", "Layanan selesai")
+    assert page.goto(f"{live.url}/t/{day}/A099").status == 404
+
+
+def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_page: Any) -> None:
+    """A service named <script>…</script> is text on the kiosk, the TV, the console and /admin."""
+    evil = "<script>window.pwned=1</script><b>KTP</b>"
+    config = server_factory.config
+    close_service_today(config)
+    config.write_text(config.read_text().replace('name = "KTP-el"', f'name = "{evil}"'))
+    live = Live(server_factory(), server_factory.site_id)
+    live.issue("B")
+    page = make_page()
+    page.goto(live.url + "/kiosk")
+    page.click('.k-tenant[data-tenant="capil"]')
+    assert evil in page.inner_text('.k-service[data-service="B"]')
+    page.goto(live.url + "/display?mute=1&hold=300")
+    page.wait_for_function("document.querySelectorAll('.tile').length > 0")
+    live.call(2)
+    wait_text(page, "#card-service", evil)
+    page.goto(live.url + "/admin")
+    assert evil in page.inner_text("#counts")
+    assert page.evaluate("window.pwned") is None
+    injected = "bs => bs.filter(b => b.textContent === 'KTP').length"
+    assert page.eval_on_selector_all("b", injected) == 0
