@@ -22,13 +22,13 @@ def prerender(
     A broken existing manifest raises VoicePackError and nothing is written.
     """
     pack = VoicePack.load(folder) if (folder / MANIFEST).exists() else VoicePack(folder, {})
-    folder.mkdir(parents=True, exist_ok=True)
     added: dict[tuple[str, ...], Path] = {}
     for done, word in enumerate(words, start=1):
         key = (word,)
         if key not in pack.clips or not pack.clips[key].is_file():
             path = pack.clips.get(key, folder / clip_file_name(key))
             clip = wavs.trim(wavs.convert(speech.synthesize(word)))
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(wavs.to_bytes(clip))
             added[key] = path
         if progress is not None:

@@ -59,9 +59,7 @@ class Renderer:
 
     def path_for(self, text: str) -> Path:
         """Where the WAV of ``text`` is (or will be) cached."""
-        key = "\n".join(
-            [FORMAT_VERSION, self.speech.name, str(self.settings.repeat), text]
-        )
+        key = "\n".join([FORMAT_VERSION, self.speech.name, str(self.settings.repeat), text])
         return self.settings.cache_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.wav"
 
     def render_file(self, code: str, counter: int, service: str | None = None) -> Path:
@@ -78,7 +76,7 @@ class Renderer:
             pass
         data = wavs.to_bytes(self.compose(text))
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.stem}.{threading.get_ident()}.partial")
+        partial = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.partial")
         partial.write_bytes(data)
         os.replace(partial, path)
         self._evict(keep=path)
