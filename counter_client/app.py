@@ -52,8 +52,9 @@ class Pending:
 
 
 class ChoiceScreen(ModalScreen[str | None]):
-    """Pick one of a few numbered choices: a digit picks directly (keypad friendly), ↑/↓ and
-    Enter pick the highlighted one, the cancel keys close it without choosing."""
+    """Pick one of numbered choices, keypad friendly: with up to nine a digit picks directly;
+    with more, digits move to the choice of that number ("1", "2" → 12) and Enter picks it.
+    ↑/↓ and Enter pick too; the cancel keys close it without choosing."""
 
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
@@ -69,6 +70,7 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.title_text = title
         self.choices = choices
         self.keymap = keymap
+        self.typed = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice"):
@@ -82,9 +84,18 @@ class ChoiceScreen(ModalScreen[str | None]):
         self.query_one(OptionList).highlighted = 0
 
     def on_key(self, event: events.Key) -> None:
-        if event.key.isdigit() and 1 <= int(event.key) <= len(self.choices):
+        if event.key.isdigit():
             event.stop()
-            self.dismiss(self.choices[int(event.key) - 1][0])
+            self.typed = self.typed[-1:] + event.key
+            if not 1 <= int(self.typed) <= len(self.choices):
+                self.typed = event.key
+            number = int(self.typed)
+            if not 1 <= number <= len(self.choices):
+                return
+            if len(self.choices) <= 9:
+                self.dismiss(self.choices[number - 1][0])
+            else:
+                self.query_one(OptionList).highlighted = number - 1
         elif self.keymap.action(event.key) == "cancel":
             event.stop()
             self.dismiss(None)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from test_counter_client import Site, start_site
+from textual.app import App
 from textual.pilot import Pilot
 
 from counter_client import phrases
@@ -52,8 +53,8 @@ async def until(pilot: Pilot[None], check: Callable[[], bool], what: str) -> Non
             return
         await pilot.pause(0.05)
     app = pilot.app
-    assert isinstance(app, CounterApp)
-    raise AssertionError(f"the screen never showed {what}:\n{screen(app)}")
+    shown = screen(app) if isinstance(app, CounterApp) else ""
+    raise AssertionError(f"the screen never showed {what}:\n{shown}")
 
 
 async def shows(pilot: Pilot[None], part: str, text: str) -> None:
@@ -244,3 +245,30 @@ async def test_quit_with_a_pending_press_asks_twice(site: Site) -> None:
         assert app.is_running
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, "the app quit")
+
+
+class ChoiceHost(App[None]):
+    """A bare app that shows one ChoiceScreen and keeps what was chosen."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+        self.chosen: list[str | None] = []
+
+    def on_mount(self) -> None:
+        choices = [(f"S{i}", f"Layanan {i}") for i in range(1, self.count + 1)]
+        self.push_screen(ChoiceScreen("Pilih", choices, load_keymap(None)), self.chosen.append)
+
+
+@pytest.mark.parametrize(("count", "keys", "chosen"), [
+    (4, ["7", "3"], "S3"),             # a digit with no choice is ignored, the next picks
+    (12, ["1", "2", "enter"], "S12"),  # two digits, then Enter
+    (12, ["1", "5", "enter"], "S5"),   # 15 does not exist: the last digit counts
+    (12, ["down", "down", "enter"], "S3"),
+])
+async def test_choices_by_digits_and_arrows(count: int, keys: list[str], chosen: str) -> None:
+    """Keypad digits pick a choice, with up to nine at once, with more followed by Enter."""
+    app = ChoiceHost(count)
+    async with app.run_test() as pilot:
+        await pilot.press(*keys)
+        await until(pilot, lambda: app.chosen == [chosen], f"{chosen} chosen")
