@@ -286,6 +286,9 @@ class CounterApp(App[None]):
 
     def submit(self, press: Press) -> None:
         """Send a press, unless another one is still on its way."""
+        if self.pending is not None and self.pending.press.action == press.action:
+            self._note(phrases.SAME_PRESS.format(label=self.pending.label))
+            return
         if self._refuse_busy():
             return
         pending = Pending(press)

@@ -65,9 +65,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add `antrian counter`. It runs on the officer's machine, which has no site config or
+    data dir: `common` (--config, --data-dir) is not added."""
     p = sub.add_parser("counter",
                        help="the officer's terminal client (Enter calls the next visitor)")
-    common(p)
     p.add_argument("--counter", type=int, required=True, help="this counter's number")
     p.add_argument("--server", required=True, help="the display server, e.g. http://10.0.0.2:8000")
     p.add_argument("--token", help=f"the counter's token (visible to other users of this machine "

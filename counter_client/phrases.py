@@ -54,6 +54,7 @@ PENDING = "TERTUNDA: {label} — dikirim begitu koneksi kembali · {cancel}: bat
 CANCELLED = ("{label} dibatalkan. Bila sudah sampai di server, hasilnya tetap tampil "
              "di layar ini.")
 NOTHING_TO_CANCEL = "Tidak ada tindakan yang tertunda."
+SAME_PRESS = "{label} sedang dikirim; tekanan kedua diabaikan."
 BUSY = "Tunggu: {label} belum terkirim. Batalkan dulu ({cancel}) untuk tindakan lain."
 DOUBLE_PRESS = ("Panggil diabaikan: {code} baru saja dipanggil (tekan ganda?). "
                 "Tekan lagi untuk memanggil berikutnya.")

@@ -202,6 +202,7 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
         await pilot.press("enter")
         await shows(pilot, "pending", "TERTUNDA: Panggil")
         await pilot.press("enter", "r")  # more presses meanwhile are refused, not queued
+        await shows(pilot, "log", "Panggil sedang dikirim; tekanan kedua diabaikan.")
         await shows(pilot, "log", "Tunggu: Panggil belum terkirim")
         site.server = await asyncio.to_thread(server_factory, port=site.server.port)
         await shows(pilot, "ticket", "A001")
