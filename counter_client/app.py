@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type
 from tenacity import wait_random_exponential as backoff
@@ -164,7 +164,6 @@ class CounterApp(App[None]):
     #keys { padding: 0 1; color: $text-muted; }
     """
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[Any]] = []
 
     def __init__(self, client: Client, keymap: Keymap, *, call_guard: float = 1.0,
                  max_backoff: float = 5.0, clock: Callable[[], float] = time.time,
@@ -216,6 +215,15 @@ class CounterApp(App[None]):
 
     def _key_skip(self) -> None:
         self.submit(Press("skip"))
+
+    def _key_restore(self) -> None:
+        if self._refuse_busy():
+            return
+        if not self.view.skipped:
+            self._note(phrases.NO_SKIPPED)
+            return
+        choices = [(code, code) for code in self.view.skipped]
+        self._choose(phrases.CHOOSE_SKIPPED, choices, "restore")
 
     def _key_done(self) -> None:
         current = self._ready_current()

@@ -7,7 +7,8 @@
     "/" = "done"
 
 Keys are single characters or Textual key names ("enter", "escape", "f1"); actions are
-call_next, recall, skip, done, transfer, pause (pause / resume), cancel, quit.
+call_next, recall, skip, restore (a skipped ticket), done, transfer, pause (pause / resume),
+cancel, quit.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from textual.keys import Keys
 
 from counter_client import phrases
 
-ACTIONS = ("call_next", "recall", "skip", "done", "transfer", "pause", "cancel", "quit")
+ACTIONS = ("call_next", "recall", "skip", "restore", "done", "transfer", "pause", "cancel",
+           "quit")
 DEFAULT_KEYS = {
-    "enter": "call_next", "space": "call_next", "r": "recall", "s": "skip", "d": "done",
-    "t": "transfer", "p": "pause", "escape": "cancel", "backspace": "cancel", "q": "quit",
+    "enter": "call_next", "space": "call_next", "r": "recall", "s": "skip", "k": "restore",
+    "d": "done", "t": "transfer", "p": "pause", "escape": "cancel", "backspace": "cancel",
+    "q": "quit",
 }
 _NAMED = {k.value for k in Keys}
 # Textual's names of characters whose Unicode names it shortens

@@ -40,7 +40,8 @@ ACTION_LABELS = {
     "restore": "Kembalikan",
 }
 KEY_HELP = {
-    "call_next": "Panggil", "recall": "Ulangi", "skip": "Lewati", "done": "Selesai",
+    "call_next": "Panggil", "recall": "Ulangi", "skip": "Lewati", "restore": "Kembalikan",
+    "done": "Selesai",
     "transfer": "Alihkan", "pause": "Jeda/Lanjut", "cancel": "Batal", "quit": "Keluar",
 }
 KEY_NAMES = {"enter": "Enter", "space": "Spasi", "escape": "Esc", "backspace": "Backspace",
@@ -88,5 +89,7 @@ CHOOSE_SERVICE = "Alihkan {code} ke layanan:"
 CHOOSE_REASON = "Alasan jeda:"
 PAUSE_REASONS = ("Istirahat", "Ibadah", "Rapat", "Gangguan sistem", "Keperluan lain")
 CHOICE_HINT = "Tekan angka pilihan, atau ↑/↓ lalu Enter · {cancel}: batal"
+CHOOSE_SKIPPED = "Kembalikan ke antrian nomor yang dilewati:"
+NO_SKIPPED = "Belum ada nomor yang dilewati di loket ini."
 NEED_TICKET = "Belum ada nomor yang dilayani."
 NO_OTHER_SERVICE = "Tidak ada layanan lain untuk tujuan pengalihan."

@@ -11,6 +11,7 @@ from counter_client import phrases
 from counter_client.models import ActionResult, Press, Snapshot
 
 LEAVES = ("skip", "done", "transfer")  # actions after which the counter serves nobody
+SKIPPED_KEPT = 9  # the skipped tickets offered for restoring: one keypad digit each
 
 
 def id_key(event_id: str) -> tuple[int, int]:
@@ -44,6 +45,7 @@ class CounterView:
     reason: str | None = None
     current: Current | None = None
     waiting: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)  # this session's no-shows, newest first
     skew: float = 0.0  # the server's clock minus ours, in seconds
     last_id: str | None = None  # the newest event already reflected in the counter's state
 
@@ -85,6 +87,10 @@ class CounterView:
             self.current.calls = int(event.get("calls") or self.current.calls + 1)
         elif kind in LEAVES and self.current is not None and self.current.code == event["ticket"]:
             self.status, self.current = "idle", None
+            if kind == "skip":
+                self._skipped(event["ticket"])
+        elif kind == "restore":
+            self._skipped(event["ticket"], keep=False)
         elif kind == "pause":
             self.status, self.reason = "paused", event.get("reason")
         elif kind == "resume":
@@ -106,6 +112,10 @@ class CounterView:
             self.current.calls = t.calls
         elif press.action in LEAVES:
             self.status, self.current = "idle", None
+            if press.action == "skip" and t is not None:
+                self._skipped(t.code)
+        elif press.action == "restore" and press.argument:
+            self._skipped(press.argument, keep=False)
         elif press.action == "pause":
             self.status, self.reason = "paused", press.argument or phrases.PAUSE_REASONS[0]
         elif press.action == "resume":
@@ -116,6 +126,14 @@ class CounterView:
         if self.current is None:
             return None
         return max(0, int(local_now - self.current.since))
+
+    def _skipped(self, code: str, keep: bool = True) -> None:
+        """Remember a no-show (newest first), or forget it once restored."""
+        if code in self.skipped:
+            self.skipped.remove(code)
+        if keep:
+            self.skipped.insert(0, code)
+            del self.skipped[SKIPPED_KEPT:]
 
     def _newer(self, event_id: Any) -> bool:
         """Whether `event_id` is newer than what the counter's state reflects (and remember it)."""

@@ -118,6 +118,27 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
     assert site.state()["waiting"]["D"] == 1
 
 
+async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
+    """S then K: the skipped ticket goes back to the queue and is the next one called."""
+    site.issue("A")
+    site.issue("A")
+    async with running(site) as (app, pilot):
+        await pilot.press("k")
+        await shows(pilot, "log", phrases.NO_SKIPPED)
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await pilot.press("s")
+        await shows(pilot, "log", "A001 dilewati")
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the skipped choice")
+        await pilot.press("1")
+        await shows(pilot, "log", "A001 dikembalikan ke antrian")
+        await shows(pilot, "waiting", "Perpanjangan STNK: 2 orang")
+        assert app.view.skipped == []
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+
+
 async def test_a_refused_action_shows_the_servers_message(site: Site) -> None:
     """S with nobody called: the server's 409 message is shown, the app keeps running."""
     async with running(site) as (_app, pilot):

@@ -89,3 +89,21 @@ def test_call_next_with_nobody_waiting_clears_the_current_ticket() -> None:
     view.apply_snapshot(snapshot(status="serving", ticket={"code": "A001", "service": "A"}), NOW)
     line = view.apply_result(Press("call-next"), ActionResult(None, None, None, "r"), NOW)
     assert line == "Tidak ada yang menunggu." and view.current is None
+
+
+def test_skipped_tickets_are_offered_newest_first_until_restored() -> None:
+    """Skips from answers and from events are remembered once each; a restore forgets it."""
+    view = CounterView(1)
+    view.apply_snapshot(snapshot(status="serving", ticket={"code": "A001", "service": "A"}), NOW)
+    view.apply_result(Press("skip"), ActionResult(ticket("A001", status="no_show"), "101-0",
+                                                  "idle", "r"), NOW)
+    view.apply_event({"type": "skip", "event_id": "101-0", "counter": 1, "ticket": "A001",
+                      "service": "A", "at": "2026-11-20T10:00:01+07:00"}, NOW)
+    view.apply_event({"type": "call", "event_id": "102-0", "counter": 1, "ticket": "A002",
+                      "service": "A", "at": "2026-11-20T10:00:02+07:00"}, NOW)
+    view.apply_event({"type": "skip", "event_id": "103-0", "counter": 1, "ticket": "A002",
+                      "service": "A", "at": "2026-11-20T10:00:03+07:00"}, NOW)
+    assert view.skipped == ["A002", "A001"]
+    view.apply_result(Press("restore", "A001"), ActionResult(ticket("A001"), "104-0", "idle",
+                                                             "r"), NOW)
+    assert view.skipped == ["A002"]
