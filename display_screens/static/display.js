@@ -18,7 +18,7 @@ const view = {
   recentRows: [],
   day: null,
   resetDay: null,
-  ticker: "",
+  ticker: null,
 };
 
 function screenId() {
@@ -151,13 +151,9 @@ const presenter = {
   },
 };
 
-/* Shrink a one-line text until it fits its box (long codes like "ABC1234"). */
-function fit(node) {
-  node.style.fontSize = "";
-  if (node.scrollWidth > node.clientWidth + 1) {
-    const size = parseFloat(getComputedStyle(node).fontSize);
-    node.style.fontSize = `${Math.floor(size * (node.clientWidth / node.scrollWidth) * 0.97)}px`;
-  }
+/* Long codes ("ABC1234") get a smaller card font, without reading layout back. */
+function fitCode(node, code) {
+  node.style.fontSize = code.length > 5 ? `${(11.5 * 5) / code.length}rem` : "";
 }
 
 function showCard(call, blink) {
@@ -170,7 +166,7 @@ function showCard(call, blink) {
   const service = view.services.get(call.service);
   setText($("card-tenant"), service ? service.tenant_name : "");
   setText($("card-service"), service ? service.name : call.service);
-  fit($("card-code"));
+  fitCode($("card-code"), call.ticket);
   const tag = call.type === "recall" ? TEXT.recall : call.priority ? TEXT.priority : "";
   setText($("card-tag"), tag);
   $("card-tag").hidden = !tag;
@@ -416,10 +412,7 @@ const SCREEN = screenId();
 const announcer = new Announcer(CONFIG.mute);
 const link = new LiveLink({ query: CONFIG.query, onMessage, retryMaxMs: CONFIG.retry_max_ms });
 window.antrianDisplay = { view, presenter, link };
-window.addEventListener("resize", () => {
-  layoutGrid();
-  fit($("card-code"));
-});
+window.addEventListener("resize", layoutGrid);
 setInterval(tick, 1000);
 tick();
 link.start();
