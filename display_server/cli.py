@@ -42,7 +42,8 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(
             "display_server.main:create_from_env", factory=True, host=args.host, port=args.port,
-            workers=args.workers, ws_max_size=64 * 1024, log_level=args.log_level,
+            workers=args.workers, ws="websockets-sansio", ws_max_size=64 * 1024,
+            ws_per_message_deflate=False, log_level=args.log_level,
             proxy_headers=True, timeout_graceful_shutdown=5,
         )
     finally:

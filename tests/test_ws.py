@@ -19,18 +19,18 @@ class Site:
     """Drive a running server's API the way a kiosk and counters would."""
 
     def __init__(self, base: str, data_dir: Path, site_id: str) -> None:
-        self.base = base
+        self.http = httpx.Client(base_url=base)
         self.secret = load_secret(data_dir)
         self.site_id = site_id
 
     def issue(self, service: str = "A") -> dict[str, Any]:
-        r = httpx.post(f"{self.base}/api/tickets", json={"service": service})
+        r = self.http.post("/api/tickets", json={"service": service})
         assert r.status_code == 201, r.text
         return r.json()
 
     def call(self, counter: int) -> dict[str, Any]:
         token = counter_token(self.secret, self.site_id, counter)
-        r = httpx.post(f"{self.base}/api/counters/{counter}/call-next",
+        r = self.http.post(f"/api/counters/{counter}/call-next",
                        headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
         return r.json()

@@ -46,10 +46,13 @@ else
   end
 end
 
-if c[2] then finish(n, c[2], 'completed', true) end
+-- pressing Panggil while serving completes the current ticket first
 if not chosen then
+  if c[2] then finish(n, c[2], 'completed', false) end
   return remember(cjson.encode({ticket = cjson.null}))
 end
+local finished = nil
+if c[2] then finished = finish(n, c[2], 'completed', true) end
 redis.call('ZREM', chosen_key, chosen)
 local t = load_ticket(chosen)
 if t.priority ~= '' then since = 0 else since = since + 1 end
@@ -61,7 +64,8 @@ count(t.day, 'called:' .. t.service)
 count(t.day, 'wait_ms:' .. t.service, wait)
 count(t.day, 'called:c' .. n)
 local ev = {type = 'call', ticket = t.code, ticket_day = t.day, service = t.service,
-            counter = tonumber(n), priority = t.priority, waiting = {[t.service] = waiting(t.service)}}
+            counter = tonumber(n), priority = t.priority, waiting = {[t.service] = waiting(t.service)},
+            completed = finished}
 local eid = emit(ev)
 redis.call('LPUSH', P .. 'recent', cjson.encode({ticket = t.code, service = t.service,
            counter = tonumber(n), at = AT, event_id = eid}))

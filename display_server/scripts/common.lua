@@ -72,8 +72,10 @@ local function count(day, field, by)
   redis.call('HINCRBY', stats_key(day), field, by or 1)
 end
 
--- Close the counter's current ticket as served, with an outcome; returns the event id.
-local function finish(n, id, outcome, implicit)
+-- Close the counter's current ticket as served, with an outcome. Emits a 'done' event and
+-- returns its id, unless `silent` (a call that follows reports it in its own event); then it
+-- returns the ticket's code.
+local function finish(n, id, outcome, silent)
   local t = load_ticket(id)
   local ck = counter_key(n)
   redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
@@ -87,6 +89,7 @@ local function finish(n, id, outcome, implicit)
   count(t.day, 'served:c' .. n)
   count(t.day, outcome .. ':c' .. n)
   count(t.day, 'service_ms:c' .. n, took)
+  if silent then return t.code end
   return emit({type = 'done', ticket = t.code, ticket_day = t.day, service = t.service,
-               counter = tonumber(n), outcome = outcome, implicit = implicit})
+               counter = tonumber(n), outcome = outcome})
 end
