@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, ws
+from display_server import api, audio_route, ws
 from display_server.api import Context
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
@@ -75,8 +75,9 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         store = Store(redis, site, clock, **maxlen)
         fanout = Fanout(Store(follower, site, clock, **maxlen), site, clock,
                         heartbeat_s=heartbeat_s)
+        renderer = audio_route.LazyRenderer()
         app.state.ctx = Context(site, store, tokens, clock,
-                                {"fanout": fanout, "data_dir": data_dir})
+                                {"fanout": fanout, "data_dir": data_dir, "renderer": renderer})
         tasks = [asyncio.create_task(fanout.follow()), asyncio.create_task(fanout.beat())]
         try:
             yield
@@ -84,11 +85,12 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            renderer.close()
             await redis.aclose()
             await follower.aclose()
 
     return Starlette(
-        routes=[*api.routes, *ws.routes, *extra_routes],
+        routes=[*api.routes, *ws.routes, *audio_route.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

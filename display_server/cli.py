@@ -85,10 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--counter", type=int, required=True)
     token.set_defaults(func=_token)
 
+    from audio import commands as audio_commands
     from counter_client import commands as counter_commands
     from display_server import report
 
     report.register(sub, common)
+    audio_commands.register(sub, common)
     counter_commands.register(sub, common)
     return parser
 

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from audio.siteconfig import announcement_settings
 from display_server.hours import OpeningHours, parse_hours
 
 DEMO_CONFIG = "serang.toml"
 SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 SERVICE_CODE = re.compile(r"[A-Z]{1,3}")
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
 
 
 class ConfigError(ValueError):
@@ -285,7 +285,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
                 r.fail("services", f"unknown service {code!r}")
         screens.append(ScreenProfile(sid, name, wanted))
     announcement = top.get("announcement", dict, {})
-    return SiteConfig(
+    site_config = SiteConfig(
         id=site.text("id", pattern=SITE_ID),
         name=site.text("name"),
         timezone=timezone,
@@ -302,6 +302,11 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         announcement=announcement,
         source=source,
     )
+    try:
+        announcement_settings(site_config, Path("."))
+    except ValueError as exc:
+        raise ConfigError(f"{source}: announcement: {exc}") from exc
+    return site_config
 
 
 def config_path(explicit: str | None = None) -> str | None:

@@ -18,6 +18,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_service": (404, "Layanan tidak dikenal."),
     "unknown_counter": (404, "Loket tidak dikenal."),
     "unknown_ticket": (404, "Nomor antrian tidak ditemukan."),
+    "unknown_event": (404, "Panggilan tidak ditemukan."),
     "method_not_allowed": (405, "Metode tidak diizinkan."),
     "service_closed": (409, "Layanan sedang tutup."),
     "quota_reached": (409, "Kuota antrian layanan ini hari ini sudah habis."),

@@ -1,0 +1,56 @@
+"""GET /audio/calls/{event_id}.wav: the chime and spoken announcement of one call, for TVs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
+
+from audio.render import Renderer, open_engine
+from audio.siteconfig import announcement_settings
+from display_server.api import EVENT_ID, Context, ctx
+from display_server.errors import ApiError
+
+ANNOUNCED = ("call", "recall")
+
+
+class LazyRenderer:
+    """One Renderer per process, started on first use (the speech engine owns a thread)."""
+
+    def __init__(self) -> None:
+        self._renderer: Renderer | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self, c: Context) -> Renderer:
+        async with self._lock:
+            if self._renderer is None:
+                settings = announcement_settings(c.site, c.extra["data_dir"])
+                self._renderer = await asyncio.to_thread(
+                    lambda: Renderer(settings, open_engine(settings)))
+            return self._renderer
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+
+async def call_audio(request: Request) -> Response:
+    c = ctx(request)
+    event_id = request.path_params["event_id"]
+    if not EVENT_ID.fullmatch(event_id):
+        raise ApiError("invalid_parameter", "event_id")
+    rows = await c.store.redis.xrange(c.store.events_key, min=event_id, max=event_id)
+    event: dict[str, Any] = json.loads(rows[0][1]["d"]) if rows else {}
+    if event.get("type") not in ANNOUNCED:
+        raise ApiError("unknown_event", event_id)
+    renderer = await c.extra["renderer"].get(c)
+    path = await renderer.render(event["ticket"], int(event["counter"]), event.get("service"))
+    return FileResponse(path, media_type="audio/wav",
+                        headers={"Cache-Control": "public, max-age=86400, immutable"})
+
+
+routes = [Route("/audio/calls/{event_id}.wav", call_audio)]
