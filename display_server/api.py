@@ -203,6 +203,16 @@ async def counter_waiting(request: Request) -> JSONResponse:
     return JSONResponse({"counter": number, "tickets": tickets})
 
 
+async def counter_skipped(request: Request) -> JSONResponse:
+    """No-shows of this counter's services that can still be put back (restore)."""
+    number = authorize(request)
+    c = ctx(request)
+    counter = c.site.counter(number)
+    assert counter is not None
+    tickets = await c.store.skipped_tickets(counter.services)
+    return JSONResponse({"counter": number, "tickets": tickets})
+
+
 PLAYED_SCHEMA = {
     "event_id": Field(str, required=True, pattern=EVENT_ID, max_length=41),
     "screen": Field(str, required=True, pattern=SCREEN_ID, max_length=64),
@@ -226,6 +236,7 @@ routes = [
     Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
     Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),
     Route("/api/counters/{n}/waiting", counter_waiting),
+    Route("/api/counters/{n}/skipped", counter_skipped),
     *(
         Route(f"/api/counters/{{n}}/{action}", counter_action(action), methods=["POST"])
         for action in ("recall", "skip", "done", "transfer", "pause", "resume", "restore")

@@ -177,6 +177,21 @@ class Store:
             rows = await pipe.execute()
         return [dict(zip(fields, row, strict=True)) for row in rows if row[0]]
 
+    async def skipped_tickets(self, services: tuple[str, ...]) -> list[dict[str, Any]]:
+        """Today's no-shows of `services` that can still be put back (within the grace window),
+        most recently skipped first."""
+        now_ms = int(self.clock().timestamp() * 1000)
+        since = now_ms - self.site.grace_minutes * 60_000
+        ids = await self.redis.zrevrangebyscore(f"{self.prefix}skipped:{self.today()}", "+inf",
+                                                since, start=0, num=100)
+        fields = ("code", "service", "priority", "issued_at", "skipped_ms", "counter")
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hmget(f"{self.prefix}t:{i}", fields)
+            rows = await pipe.execute()
+        return [dict(zip(fields, row, strict=True)) for row in rows
+                if row[0] and row[1] in services]
+
     async def last_event_id(self) -> str:
         last = await self.redis.xrevrange(self.events_key, count=1)
         return str(last[0][0]) if last else "0-0"

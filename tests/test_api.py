@@ -68,7 +68,7 @@ def test_call_next_takes_oldest_in_service_order(api: Api) -> None:
     assert api.act(1, "call-next").json()["ticket"]["code"] == "A001"
     assert api.act(2, "call-next").json()["ticket"]["code"] == "B001"
     assert api.act(1, "call-next").json()["ticket"]["code"] == "A002"
-    assert api.act(1, "call-next").json() == {"ticket": None}
+    assert api.act(1, "call-next").json()["ticket"] is None
 
 
 def test_oldest_policy_takes_the_oldest_across_services(clock: FakeClock, redis_url: str,
@@ -151,7 +151,10 @@ def test_skip_and_restore_within_grace_window(api: Api, clock: FakeClock) -> Non
     assert r.status_code == 200 and r.json()["ticket"]["status"] == "waiting"
     assert api.act(1, "call-next").json()["ticket"]["code"] == "A001"
     api.act(1, "skip")
+    skipped = api.client.get("/api/counters/1/skipped", headers=api.auth(1)).json()["tickets"]
+    assert [t["code"] for t in skipped] == ["A001"]
     clock.advance(minutes=16)
+    assert api.client.get("/api/counters/1/skipped", headers=api.auth(1)).json()["tickets"] == []
     late = api.act(1, "restore", {"ticket": "A001"})
     assert late.status_code == 409 and late.json()["error"]["code"] == "grace_expired"
 

@@ -48,8 +48,9 @@ end
 
 -- pressing Panggil while serving completes the current ticket first
 if not chosen then
-  if c[2] then finish(n, c[2], 'completed', false) end
-  return remember(cjson.encode({ticket = cjson.null}))
+  local answer = {ticket = cjson.null}
+  if c[2] then answer.event_id = finish(n, c[2], 'completed', false) end
+  return remember(cjson.encode(answer))
 end
 local finished = nil
 if c[2] then finished = finish(n, c[2], 'completed', true) end
