@@ -34,7 +34,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--gap-ms", type=int, default=100)
+    parser.add_argument("--gap-ms", type=int, default=500)
     args = parser.parse_args()
     with bench() as b:
         context = b.browser.new_context(viewport={"width": 1920, "height": 1080}, bypass_csp=True)

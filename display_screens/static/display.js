@@ -8,6 +8,7 @@ const RECENT_SHOWN = 5;
 const RECENT_KEPT = 20;
 const QUEUE_MAX = 60;
 const FRESH_MS = 6000;
+const BLINK_STEPS = 10;
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -172,11 +173,20 @@ function showCard(call, blink) {
   $("card-tag").hidden = !tag;
   card.dataset.ticket = call.ticket;
   card.dataset.counter = String(call.counter);
-  if (blink) {
-    card.classList.remove("blink");
-    void card.offsetWidth; // restart the animation
-    card.classList.add("blink");
-  }
+  if (blink) startBlink(card);
+}
+
+/* Ten half-second flashes, by class toggles: no per-frame animation work on a weak TV box. */
+let blinkTimer = null;
+function startBlink(card) {
+  clearInterval(blinkTimer);
+  let left = BLINK_STEPS;
+  card.classList.add("flash");
+  blinkTimer = setInterval(() => {
+    left -= 1;
+    card.classList.toggle("flash", left > 0 && left % 2 === 0);
+    if (left <= 0) clearInterval(blinkTimer);
+  }, 500);
 }
 
 function reportPlayed(eventId) {
@@ -223,8 +233,11 @@ function layoutGrid() {
     const score = Math.min(box.width / cols, (box.height / rows) * 1.7);
     if (score > best.score + 0.5) best = { cols, rows, score };
   }
+  const gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
   grid.style.setProperty("--cols", String(best.cols));
   grid.style.setProperty("--rows", String(best.rows));
+  grid.style.setProperty("--tile-w", `${(box.width - gap * (best.cols - 1)) / best.cols}px`);
+  grid.style.setProperty("--tile-h", `${(box.height - gap * (best.rows - 1)) / best.rows}px`);
 }
 
 function renderCounter(entry) {
