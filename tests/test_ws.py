@@ -169,3 +169,13 @@ async def test_oversized_message_closes_the_connection(server: Any) -> None:
             await receive(ws)
         assert info.value.rcvd is not None and info.value.rcvd.code == 1009
     assert httpx.get(server.url + "/api/health").status_code == 200
+
+
+async def test_server_heartbeat_lets_pages_see_the_link_is_alive(server_factory: Any) -> None:
+    """With nothing happening, the server still sends heartbeats (here every 0.2 s)."""
+    server = server_factory(extra_env={"ANTRIAN_HEARTBEAT_SECONDS": "0.2"})
+    async with websockets.connect(server.ws_url + "/ws/display") as ws:
+        snapshot = await receive(ws)
+        beats = [await receive(ws, skip_heartbeats=False) for _ in range(2)]
+        assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
+        assert all(b["event_id"] == snapshot["event_id"] for b in beats if "event_id" in b)

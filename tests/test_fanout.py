@@ -1,0 +1,78 @@
+"""The per-process fan-out: bounded queues per screen, slow screens dropped, filters, beats."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from conftest import WEDNESDAY_10AM, make_site
+
+from display_server.fanout import Fanout, Subscriber
+from display_server.store import Event
+
+
+def event(i: int, **fields: Any) -> Event:
+    return Event(f"{1000 + i}-0", json.dumps({"type": "call", "at": "x", **fields}))
+
+
+def fanout() -> Fanout:
+    site = make_site()
+    return Fanout(store=None, site=site, clock=lambda: WEDNESDAY_10AM,  # type: ignore[arg-type]
+                  heartbeat_s=0.01)
+
+
+async def test_a_full_queue_drops_only_that_screen() -> None:
+    """A screen that stops reading is dropped (its sender gets None); others get everything."""
+    f = fanout()
+    slow = f.subscribe(None, maxsize=5)
+    fast = f.subscribe(None, maxsize=100)
+    f.publish([event(i, service="A") for i in range(20)])
+    assert slow.dropped and slow.queue.qsize() == 1 and slow.queue.get_nowait() is None
+    assert [fast.queue.get_nowait()[0] for _ in range(20)] == [f"{1000 + i}-0" for i in range(20)]
+    assert f.last_id == "1019-0"
+
+
+async def test_messages_carry_the_event_id_first() -> None:
+    """Each message is the event's JSON with its stream id as event_id."""
+    f = fanout()
+    sub = f.subscribe(None)
+    f.publish([event(1, service="A", ticket="A001", counter=5)])
+    event_id, message = sub.queue.get_nowait()  # type: ignore[misc]
+    assert json.loads(message) == {"event_id": event_id, "type": "call", "at": "x",
+                                   "service": "A", "ticket": "A001", "counter": 5}
+
+
+async def test_service_filter_and_counter_events() -> None:
+    """A B-only screen gets B's events, transfers into or out of B, and counter events."""
+    f = fanout()
+    sub = f.subscribe(frozenset({"B"}))
+    f.publish([event(1, service="A"), event(2, service="B"), event(3, service="A", **{"from": "B"}),
+               Event("1004-0", json.dumps({"type": "pause", "counter": 2}))])
+    got = [sub.queue.get_nowait()[0] for _ in range(sub.queue.qsize())]  # type: ignore[index]
+    assert got == ["1002-0", "1003-0", "1004-0"]
+
+
+async def test_heartbeats_reach_every_screen() -> None:
+    """Every subscriber gets a heartbeat message with the last event id."""
+    f = fanout()
+    subs = [f.subscribe(None) for _ in range(3)]
+    f.publish([event(7, service="A")])
+    for sub in subs:
+        sub.queue.get_nowait()
+    beat = asyncio.create_task(f.beat())
+    await asyncio.sleep(0.05)
+    beat.cancel()
+    for sub in subs:
+        _, message = sub.queue.get_nowait()  # type: ignore[misc]
+        assert json.loads(message) == {"type": "heartbeat", "at": "2026-11-25T10:00:00+07:00",
+                                       "event_id": "1007-0"}
+
+
+def test_unsubscribed_screens_get_nothing() -> None:
+    """After unsubscribe a screen's queue is no longer fed."""
+    f = fanout()
+    sub: Subscriber = f.subscribe(None)
+    f.unsubscribe(sub)
+    f.publish([event(1, service="A")])
+    assert sub.queue.empty()
