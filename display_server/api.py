@@ -193,24 +193,20 @@ def counter_action(action: str) -> Any:
     return endpoint
 
 
-async def counter_waiting(request: Request) -> JSONResponse:
-    """The waiting tickets of this counter's services, oldest first (for the console)."""
-    number = authorize(request)
-    c = ctx(request)
-    counter = c.site.counter(number)
-    assert counter is not None
-    tickets = await c.store.waiting_tickets(counter.services)
-    return JSONResponse({"counter": number, "tickets": tickets})
+def counter_tickets(kind: str) -> Any:
+    """GET the tickets a console offers: `waiting` (to call, oldest first) or `skipped`
+    (no-shows it can still put back, newest first), for this counter's services."""
 
+    async def endpoint(request: Request) -> JSONResponse:
+        number = authorize(request)
+        c = ctx(request)
+        counter = c.site.counter(number)
+        assert counter is not None
+        fetch = c.store.waiting_tickets if kind == "waiting" else c.store.skipped_tickets
+        return JSONResponse({"counter": number, "tickets": await fetch(counter.services)})
 
-async def counter_skipped(request: Request) -> JSONResponse:
-    """No-shows of this counter's services that can still be put back (restore)."""
-    number = authorize(request)
-    c = ctx(request)
-    counter = c.site.counter(number)
-    assert counter is not None
-    tickets = await c.store.skipped_tickets(counter.services)
-    return JSONResponse({"counter": number, "tickets": tickets})
+    endpoint.__name__ = f"counter_{kind}"
+    return endpoint
 
 
 PLAYED_SCHEMA = {
@@ -235,8 +231,8 @@ routes = [
     Route("/api/played", played, methods=["POST"]),
     Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
     Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),
-    Route("/api/counters/{n}/waiting", counter_waiting),
-    Route("/api/counters/{n}/skipped", counter_skipped),
+    Route("/api/counters/{n}/waiting", counter_tickets("waiting")),
+    Route("/api/counters/{n}/skipped", counter_tickets("skipped")),
     *(
         Route(f"/api/counters/{{n}}/{action}", counter_action(action), methods=["POST"])
         for action in ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
