@@ -21,6 +21,7 @@ SESSION_SECONDS = 12 * 3600
 LOGIN_COOKIE = "antrian_masuk"
 ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
            "restore")
+_WAITING = api.counter_tickets("waiting")
 _ENDPOINTS: dict[str, Any] = {
     "call-next": api.call_next,
     "call": api.call_ticket,
@@ -171,5 +172,5 @@ async def waiting(request: Request) -> Response:
     """GET /counter/{n}/waiting: the waiting tickets of the counter's services."""
     counter = counter_number(request)
     require(request, counter, None)
-    response: Response = await api.counter_waiting(_as_counter(request, counter))
+    response: Response = await _WAITING(_as_counter(request, counter))
     return response
