@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -43,8 +41,7 @@ async def call_audio(request: Request) -> Response:
     event_id = request.path_params["event_id"]
     if not EVENT_ID.fullmatch(event_id):
         raise ApiError("invalid_parameter", "event_id")
-    rows = await c.store.redis.xrange(c.store.events_key, min=event_id, max=event_id)
-    event: dict[str, Any] = json.loads(rows[0][1]["d"]) if rows else {}
+    event = await c.store.event(event_id) or {}
     if event.get("type") not in ANNOUNCED:
         raise ApiError("unknown_event", event_id)
     renderer = await c.extra["renderer"].get(c)

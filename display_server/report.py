@@ -59,7 +59,8 @@ def _report(args: argparse.Namespace) -> int:
     totals: dict[str, int] = {}
     prefix = key_prefix(site.id)
     for day in days(first, last):
-        merge(totals, {k: int(v) for k, v in client.hgetall(f"{prefix}stats:{day}").items()})
+        day_stats: dict[str, str] = client.hgetall(f"{prefix}stats:{day}")  # type: ignore[assignment]
+        merge(totals, {k: int(v) for k, v in day_stats.items()})
     keys = [s.code for s in site.services] if args.by == "service" else \
         [f"c{c.number}" for c in site.counters]
     rows = summarize(totals, keys)

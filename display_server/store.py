@@ -6,7 +6,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -182,8 +182,8 @@ class Store:
         most recently skipped first."""
         now_ms = int(self.clock().timestamp() * 1000)
         since = now_ms - self.site.grace_minutes * 60_000
-        ids = await self.redis.zrevrangebyscore(f"{self.prefix}skipped:{self.today()}", "+inf",
-                                                since, start=0, num=100)
+        ids = cast(list[str], await self.redis.zrevrangebyscore(
+            f"{self.prefix}skipped:{self.today()}", "+inf", since, start=0, num=100))
         fields = ("code", "service", "priority", "issued_at", "skipped_ms", "counter")
         async with self.redis.pipeline(transaction=False) as pipe:
             for i in ids:
@@ -208,16 +208,20 @@ class Store:
         if first and trimmed and id_key(event_id) < id_key(str(first[0])):
             return None
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit + 1)
-        if len(rows) > limit:
+        if rows is None or len(rows) > limit:
             return None
-        return [Event(str(i), fields["d"]) for i, fields in rows]
+        return _events(rows)
+
+    async def event(self, event_id: str) -> dict[str, Any] | None:
+        """One event's fields, or None when the stream no longer has it."""
+        rows = await self.redis.xrange(self.events_key, min=event_id, max=event_id)
+        events = _events(rows)
+        return events[0].fields() if events else None
 
     async def read_new(self, after: str, block_ms: int, count: int = 500) -> list[Event]:
         """Block until events after `after` exist (or `block_ms` passes); return them in order."""
         reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
-        if not reply:
-            return []
-        return [Event(str(i), fields["d"]) for i, fields in reply[0][1]]
+        return _events(cast(list[Any], reply)[0][1]) if reply else []
 
     async def record_played(self, screen: str, event_id: str) -> None:
         """Remember that `screen` played the announcement of `event_id` (for the office)."""
@@ -226,12 +230,17 @@ class Store:
         await self.redis.hset(self.prefix + "played", screen, value)
 
     async def played(self) -> dict[str, Any]:
-        raw = await self.redis.hgetall(self.prefix + "played")
+        raw = cast(dict[str, str], await self.redis.hgetall(self.prefix + "played"))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}
 
     async def stats(self, day: str) -> dict[str, int]:
-        raw = await self.redis.hgetall(f"{self.prefix}stats:{day}")
+        raw = cast(dict[str, str], await self.redis.hgetall(f"{self.prefix}stats:{day}"))
         return {k: int(v) for k, v in raw.items()}
+
+
+def _events(rows: Any) -> list[Event]:
+    """Stream entries (decoded: id, {"d": json}) as Events."""
+    return [Event(str(i), str(fields["d"])) for i, fields in rows or ()]
 
 
 def id_key(event_id: str) -> tuple[int, int]:
