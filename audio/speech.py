@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 WARM_UP_TEXT = "satu"
 TIMEOUT_SECONDS = 10.0
+RENDER_ATTEMPTS = 3
 
 
 class SpeechError(RuntimeError):
@@ -109,15 +110,24 @@ class PyttsxSpeech:
                 future.set_exception(error)
 
     def _render(self, engine: Any, text: str, count: int) -> wavs.Clip:
+        """One save + runAndWait. pyttsx3 sometimes returns before writing the audio (an empty
+        or missing file, seen on the first renders after init): render again, a few times."""
         path = self._workdir / f"{count}.wav"
-        engine.save_to_file(text, str(path))
-        engine.runAndWait()
-        try:
-            return wavs.read(path)
-        except (OSError, ValueError) as error:
-            raise SpeechError(f"pyttsx3 wrote no audio for {text!r}: {error}") from None
-        finally:
-            path.unlink(missing_ok=True)
+        problem = "no file"
+        for _ in range(RENDER_ATTEMPTS):
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+            try:
+                clip = wavs.read(path)
+            except (OSError, ValueError) as error:
+                problem = str(error)
+                continue
+            finally:
+                path.unlink(missing_ok=True)
+            if clip.frames:
+                return clip
+            problem = "an empty file"
+        raise SpeechError(f"pyttsx3 wrote no audio for {text!r}: {problem}")
 
 
 def _start_engine(voice: str, rate: int) -> Any:
