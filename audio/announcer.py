@@ -6,16 +6,25 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import websockets
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 from websockets.asyncio.client import ClientConnection, connect
 
 from audio import wavs
-from audio.events import Announcement, Cursor, check_screen, display_url, is_stale
+from audio.events import (
+    Announcement,
+    Cursor,
+    check_screen,
+    display_url,
+    event_id_of,
+    is_stale,
+)
 from audio.player import Player
 from audio.render import Renderer
 from audio.speech import SpeechError
@@ -33,10 +42,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def load_position(path: Path | None) -> str | None:
+    """The event id an announcer saved before it stopped, if any and valid."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if event_id_of({"event_id": text}) else None
+
+
+def save_position(path: Path | None, event_id: str | None) -> None:
+    """Remember the last event taken, atomically, so a restart resumes with ``since``."""
+    if path is None or event_id is None:
+        return
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(event_id, "ascii")
+        os.replace(partial, path)
+    except OSError as error:
+        log.warning("cannot save the position in %s: %s", path, error)
+
+
 class Announcer:
     """Follows ``/ws/display`` and plays calls and recalls one at a time, in event order.
 
-    Reconnects with ``since`` after a drop, so missed events are replayed.
+    Reconnects with ``since`` after a drop, so missed events are replayed; with a
+    ``position_file`` it also resumes there after a restart of the announcer itself.
     An announcement older than ``max_age_seconds`` when its turn comes is dropped
     with a log line. Each played announcement is acknowledged to the server as
     ``{"type": "played", ...}``; acknowledgements made while disconnected are sent
@@ -52,6 +85,7 @@ class Announcer:
         screen: str,
         max_age_seconds: float,
         now: Callable[[], datetime] = utc_now,
+        position_file: Path | None = None,
     ) -> None:
         display_url(server, None)
         self.server = server
@@ -61,7 +95,8 @@ class Announcer:
         self.screen = screen
         self.max_age_seconds = max_age_seconds
         self.now = now
-        self.cursor = Cursor()
+        self.position_file = position_file
+        self.cursor = Cursor(load_position(position_file))
         self._pending: asyncio.Queue[Announcement] = asyncio.Queue()
         self._acks: asyncio.Queue[str] = asyncio.Queue()
 
@@ -117,7 +152,10 @@ class Announcer:
         if isinstance(message, dict) and message.get("type") == "snapshot":
             resync = " (missed events were too old to replay)" if message.get("resync") else ""
             log.info("snapshot at event %s%s", message.get("event_id"), resync)
+        before = self.cursor.since
         announcement = self.cursor.take(message)
+        if self.cursor.since != before:
+            save_position(self.position_file, self.cursor.since)
         if announcement is not None:
             self._pending.put_nowait(announcement)
 

@@ -110,7 +110,8 @@ def _announcer(args: argparse.Namespace) -> int:
     renderer = Renderer(settings, open_engine(settings))
     try:
         announcer = Announcer(
-            args.server, renderer, player, screen=screen, max_age_seconds=settings.max_age_seconds
+            args.server, renderer, player, screen=screen, max_age_seconds=settings.max_age_seconds,
+            position_file=data_dir(args.data_dir) / f"{screen}.position",
         )
         return asyncio.run(serve(announcer))
     finally:

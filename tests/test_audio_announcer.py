@@ -218,6 +218,26 @@ async def test_a_server_restart_loses_nothing(
     ]
 
 
+async def test_a_restarted_announcer_announces_what_it_missed(
+    site: Site, renderer: Renderer, tmp_path: Path
+) -> None:
+    """With a position file, calls made while the announcer itself was stopped are played."""
+    speaker = Speaker(tmp_path / "speaker")
+    position = tmp_path / "announcer.position"
+    async with announcing(site, renderer, speaker, position_file=position):
+        await site.call(1)
+        await eventually(lambda: len(speaker.played()) == 1, "the first call")
+    assert position.read_text() == (await asyncio.to_thread(
+        lambda: httpx.get(site.server.url + "/api/state").json()["event_id"]))
+    await site.call(2)
+    await site.call(3)
+    async with announcing(site, renderer, speaker, position_file=position):
+        await eventually(lambda: len(speaker.played()) == 3, "the two missed calls")
+    assert [p["wav"] for p in speaker.played()] == [
+        wav_of(renderer, f"A{n:03d}", n) for n in range(1, 4)
+    ]
+
+
 @pytest.mark.parametrize("player", ["fails", "missing"])
 async def test_a_failing_player_is_logged_and_the_announcer_goes_on(
     site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture, player: str
