@@ -69,7 +69,9 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
 
 
 async def display(request: Request) -> Response:
-    """GET /display[?services=A,B|?profile=id][&screen=id&hold=ms&mute=1]: the lobby TV."""
+    """GET /display[?services=A,B|?profile=id]: the lobby TV. Tuning: screen=<id> (named in the
+    played reports), hold=<ms> a call keeps the card, mute=1, retry_max=<ms> reconnect backoff
+    cap, watchdog=<ms> of silence that means a dead link."""
     c = api.ctx(request)
     try:
         api.screen_filter(c.site, request.query_params)
@@ -85,6 +87,7 @@ async def display(request: Request) -> Response:
         "hold_ms": _int_param(request, "hold", 5000, 200, 60000),
         "mute": params.get("mute") == "1",
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
+        "watchdog_ms": _int_param(request, "watchdog", 25000, 2000, 120000),
         "max_age_s": int(c.site.announcement.get("max_age_seconds", 120)),
     }
     return render(request, "display.html", {
@@ -178,8 +181,8 @@ async def admin(request: Request) -> Response:
         # event ids start with their time in ms: a screen a minute behind the last call is silent
         behind = latest is not None and (
             id_key(latest["event_id"])[0] - id_key(ack["event_id"])[0] > SILENT_AFTER_MS)
-        screens.append({"name": name, "event_id": ack["event_id"], "at": ack["at"],
-                        "behind": behind})
+        screens.append({"name": name, "event_id": ack["event_id"], "behind": behind,
+                        "at": ack["at"][11:19]})
     return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
                                           "day": day, "latest": latest})
 

@@ -4,6 +4,8 @@ reconnection after kill -9, sound acknowledgements and autoplay blocking."""
 
 from __future__ import annotations
 
+import os
+import signal
 from itertools import pairwise
 from typing import Any
 
@@ -105,6 +107,23 @@ def test_reconnects_after_kill_and_shows_calls_made_meanwhile(live: Live, make_p
     wait_text(page, '.tile[data-counter="7"] .tile-code', "A004")
 
 
+def test_silent_link_is_detected_by_the_watchdog(live: Live, make_page: Any) -> None:
+    """A server that stops answering (SIGSTOP: the TCP link stays up) is noticed without any
+    close: the banner shows, and once the server runs again the page recovers by itself."""
+    live.issue("A")
+    page = make_page()
+    open_display(page, live, MUTED + "&watchdog=2500")
+    page.wait_for_timeout(500)
+    os.kill(live.server.process.pid, signal.SIGSTOP)
+    try:
+        page.wait_for_selector("#offline", state="visible", timeout=9000)
+    finally:
+        os.kill(live.server.process.pid, signal.SIGCONT)
+    page.wait_for_selector("#offline", state="hidden", timeout=10000)
+    live.call(1)
+    wait_text(page, '.tile[data-counter="1"] .tile-code', "A001")
+
+
 def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
     """With sound allowed, the page plays the chime for a call and reports it as played."""
     live.issue("A")
@@ -116,6 +135,8 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
           timeout=8, what="the played acknowledgement")
     page.goto(live.url + "/admin")
     assert "lobi-1" in text(page, "#screens")
+    assert "1" in text(page, '#counts tr[data-service="A"]')
+    screenshot(page, "admin-1920x1080")
 
 
 def test_autoplay_blocked_shows_overlay_until_tapped(live: Live, browser: Browser) -> None:

@@ -95,6 +95,8 @@ def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None
     live.call(5)
     wait_text(page, "#headline", "Silakan menuju loket 5")
     screenshot(page, "status-phone")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    screenshot(page, "status-1920x1080")
     live.act(5, "done")
     wait_text(page, "#headline", "Layanan selesai")
     assert page.goto(f"{live.url}/t/{day}/A099").status == 404

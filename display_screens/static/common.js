@@ -132,8 +132,9 @@ class LiveLink {
   start() {
     this.armBanner();
     this.connect();
-    setInterval(() => this.send({ type: "ping" }), 10000);
-    setInterval(() => this.watch(), 1000);
+    // the server answers every ping: a quiet link still hears something well within the watchdog
+    setInterval(() => this.send({ type: "ping" }), Math.min(10000, this.watchdogMs / 2.5));
+    setInterval(() => this.watch(), Math.min(1000, this.watchdogMs / 4));
   }
 
   url() {

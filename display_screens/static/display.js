@@ -423,7 +423,9 @@ function onMessage(msg) {
 
 const SCREEN = screenId();
 const announcer = new Announcer(CONFIG.mute);
-const link = new LiveLink({ query: CONFIG.query, onMessage, retryMaxMs: CONFIG.retry_max_ms });
+const link = new LiveLink({
+  query: CONFIG.query, onMessage, retryMaxMs: CONFIG.retry_max_ms, watchdogMs: CONFIG.watchdog_ms,
+});
 window.antrianDisplay = { view, presenter, link };
 window.addEventListener("resize", layoutGrid);
 setInterval(tick, 1000);
