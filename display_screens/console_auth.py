@@ -21,7 +21,7 @@ SESSION_SECONDS = 12 * 3600
 LOGIN_COOKIE = "antrian_masuk"
 ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
            "restore")
-_WAITING = api.counter_tickets("waiting")
+_LISTS = {kind: api.counter_tickets(kind) for kind in ("waiting", "skipped")}
 _ENDPOINTS: dict[str, Any] = {
     "call-next": api.call_next,
     "call": api.call_ticket,
@@ -168,9 +168,13 @@ async def action(request: Request) -> Response:
     return response
 
 
-async def waiting(request: Request) -> Response:
-    """GET /counter/{n}/waiting: the waiting tickets of the counter's services."""
+async def tickets(request: Request) -> Response:
+    """GET /counter/{n}/tickets/{kind}: the counter's `waiting` or `skipped` (restorable)
+    tickets."""
     counter = counter_number(request)
+    endpoint = _LISTS.get(request.path_params["kind"])
+    if endpoint is None:
+        raise ApiError("not_found")
     require(request, counter, None)
-    response: Response = await _WAITING(_as_counter(request, counter))
+    response: Response = await endpoint(_as_counter(request, counter))
     return response

@@ -147,7 +147,6 @@ async def counter_page(request: Request) -> Response:
             "services": list(counter.services),
             "names": names,
             "csrf": signed_in.csrf,
-            "grace_min": c.site.grace_minutes,
         },
         "all_services": [{"code": s.code, "name": s.name} for s in c.site.services],
     })
@@ -194,7 +193,7 @@ routes: list[BaseRoute] = [
     Route("/counter/{n}", counter_page),
     Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
     Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),
-    Route("/counter/{n}/waiting", console_auth.waiting),
+    Route("/counter/{n}/tickets/{kind}", console_auth.tickets),
     Route("/counter/{n}/actions/{action}", console_auth.action, methods=["POST"]),
     Route("/t/{day}/{code}", ticket_page),
     Route("/t/{day}/{code}/status", kiosk.status),

@@ -125,14 +125,19 @@ def test_silent_link_is_detected_by_the_watchdog(live: Live, make_page: Any) -> 
 
 
 def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
-    """With sound allowed, the page plays the chime for a call and reports it as played."""
+    """With sound allowed, the page plays the call's announcement WAV and reports it as played."""
     live.issue("A")
     page = make_page()
+    wavs: list[tuple[str, int, str]] = []
+    page.on("response", lambda r: wavs.append((r.url, r.status, r.headers.get("content-type", "")))
+            if "/audio/calls/" in r.url else None)
     open_display(page, live, "/display?hold=400&screen=lobi-1")
     assert page.is_hidden("#sound-overlay")
     called = live.act(1, "call-next").json()
     until(lambda: live.state()["played"].get("lobi-1", {}).get("event_id") == called["event_id"],
-          timeout=8, what="the played acknowledgement")
+          timeout=20, what="the played acknowledgement")
+    page.wait_for_timeout(100)  # let Playwright deliver the response events
+    assert wavs == [(f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")]
     page.goto(live.url + "/admin")
     assert "lobi-1" in text(page, "#screens")
     assert "1" in text(page, '#counts tr[data-service="A"]')

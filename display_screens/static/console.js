@@ -7,11 +7,11 @@
 const CONFIG = readJson("config");
 const N = CONFIG.counter;
 const REPEAT_MS = 1500;
-const SKIPPED_SHOWN = 5;
+const SKIPPED_SHOWN = 8;
 const $ = (id) => document.getElementById(id);
 const state = {
-  status: "idle", ticket: null, reason: null, waiting: {}, skipped: [],
-  busy: false, lastPress: null, waitingTimer: null,
+  status: "idle", ticket: null, reason: null, waiting: {},
+  busy: false, lastPress: null, listsTimer: null,
 };
 
 /* ------------------------------------------------------------------ rendering */
@@ -77,19 +77,21 @@ function renderWaiting(tickets) {
   render();
 }
 
-function renderSkipped() {
+function renderSkipped(tickets) {
   const list = $("skipped");
   list.replaceChildren();
-  const limit = CONFIG.grace_min * 60000;
-  state.skipped = state.skipped.filter((s) => SiteTime.now() - s.at < limit).slice(0, SKIPPED_SHOWN);
-  for (const skipped of state.skipped) {
+  for (const ticket of tickets.slice(0, SKIPPED_SHOWN)) {
     const row = el("li");
+    row.dataset.ticket = ticket.code;
     const restore = el("button", "c-btn small", TEXT.restore);
     restore.type = "button";
-    restore.dataset.restore = skipped.code;
-    row.append(el("b", "num", skipped.code), el("span", "c-w-name", SiteTime.clock(new Date(skipped.at))), restore);
+    restore.dataset.restore = ticket.code;
+    const at = Number(ticket.skipped_ms);
+    row.append(el("b", "num", ticket.code),
+      el("span", "c-w-name", Number.isNaN(at) ? "" : SiteTime.clock(new Date(at))), restore);
     list.append(row);
   }
+  render();
 }
 
 function tick() {
@@ -146,7 +148,7 @@ async function press(action, body) {
   }
   applyAnswer(action, result.data, body || {});
   render();
-  scheduleWaiting();
+  scheduleLists();
 }
 
 function applyAnswer(action, data, body) {
@@ -161,13 +163,8 @@ function applyAnswer(action, data, body) {
   } else if (action === "recall") {
     if (state.ticket) state.ticket.calls = data.ticket.calls;
     notice("", false);
-  } else if (action === "skip") {
-    rememberSkipped(data.ticket.code, Date.now() + SiteTime.skew);
+  } else if (action === "skip" || action === "done" || action === "transfer") {
     setIdle();
-  } else if (action === "done" || action === "transfer" || action === "restore") {
-    if (action !== "restore") setIdle();
-    state.skipped = state.skipped.filter((s) => action !== "restore" || s.code !== data.ticket.code);
-    renderSkipped();
     notice("", false);
   } else if (action === "pause") {
     state.status = "paused";
@@ -181,11 +178,6 @@ function applyAnswer(action, data, body) {
 function setIdle() {
   state.status = "idle";
   state.ticket = null;
-}
-
-function rememberSkipped(code, at) {
-  if (!state.skipped.some((s) => s.code === code)) state.skipped.unshift({ code, at });
-  renderSkipped();
 }
 
 function openDialog(id) {
@@ -253,22 +245,25 @@ document.addEventListener("keydown", (event) => {
 
 /* ------------------------------------------------------------------ live */
 
-async function refreshWaiting() {
-  state.waitingTimer = null;
+async function fetchTickets(kind) {
+  const response = await fetch(`/counter/${N}/tickets/${kind}`, { cache: "no-store", credentials: "same-origin" });
+  if (response.status === 401) location.reload();
+  return response.ok ? (await response.json()).tickets : null;
+}
+
+async function refreshLists() {
+  state.listsTimer = null;
   try {
-    const response = await fetch(`/counter/${N}/waiting`, { cache: "no-store", credentials: "same-origin" });
-    if (response.status === 401) {
-      location.reload();
-      return;
-    }
-    if (response.ok) renderWaiting((await response.json()).tickets);
+    const [waiting, skipped] = await Promise.all([fetchTickets("waiting"), fetchTickets("skipped")]);
+    if (waiting) renderWaiting(waiting);
+    if (skipped) renderSkipped(skipped);
   } catch (err) {
     /* the live link shows the banner; the next event refreshes */
   }
 }
 
-function scheduleWaiting() {
-  if (state.waitingTimer === null) state.waitingTimer = setTimeout(refreshWaiting, 150);
+function scheduleLists() {
+  if (state.listsTimer === null) state.listsTimer = setTimeout(refreshLists, 150);
 }
 
 function onMessage(msg) {
@@ -284,7 +279,7 @@ function onMessage(msg) {
     state.waiting = { ...msg.waiting };
     renderCounts();
     render();
-    scheduleWaiting();
+    scheduleLists();
     return;
   }
   if (msg.type === "heartbeat") {
@@ -302,7 +297,6 @@ function onMessage(msg) {
     } else if (msg.type === "recall" && state.ticket && state.ticket.code === msg.ticket) {
       state.ticket.calls = msg.calls;
     } else if (["done", "skip", "transfer"].includes(msg.type) && state.ticket && state.ticket.code === msg.ticket) {
-      if (msg.type === "skip") rememberSkipped(msg.ticket, Date.parse(msg.at));
       setIdle();
     } else if (msg.type === "pause") {
       state.status = "paused";
@@ -313,12 +307,12 @@ function onMessage(msg) {
     }
     render();
   }
-  scheduleWaiting();
+  scheduleLists();
 }
 
 const link = new LiveLink({ query: { services: CONFIG.services.join(",") }, onMessage });
 setInterval(tick, 1000);
-setInterval(renderSkipped, 30000);
+setInterval(scheduleLists, 60000); // restorable no-shows expire with the grace window
 renderCounts();
 render();
 link.start();

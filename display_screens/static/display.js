@@ -64,13 +64,12 @@ class Announcer {
     return this.ctx !== null && this.ctx.state === "running";
   }
 
-  /* Chime, then the server's announcement WAV when there is one. True when it played. */
+  /* The server's announcement WAV (chime and speech), or this page's own chime when the
+     server has none for the call. True when something played. */
   async announce(call) {
     if (!this.ready) return false;
-    const speech = this.fetchSpeech(call.event_id);
-    await this.chime();
-    const buffer = await speech;
-    if (buffer) await this.play(buffer);
+    const buffer = await this.fetchSpeech(call.event_id);
+    await (buffer ? this.play(buffer) : this.chime());
     return true;
   }
 
