@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from playwright.sync_api import Route
 from test_pages_support import (  # noqa: F401
     Live,
     browser,
@@ -40,6 +41,38 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert live.http.get(f"/t/{day}/A999/qr.svg").status_code == 404
     assert live.state()["waiting"]["A"] == 2
+    page.click("#finish")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click('.k-prio[data-priority="lansia"]')
+    page.click('.k-service[data-service="A"]')
+    wait_text(page, "#pt-code", "A003")
+    assert "Anda berikutnya" in text(page, "#pt-ahead")  # priority goes first
+    assert live.http.get(f"/t/{day}/A003/status").json()["priority"] == "lansia"
+
+
+def test_kiosk_retry_after_a_lost_answer_takes_one_ticket(live: Live, make_page: Any) -> None:
+    """The ticket is issued but its answer is lost on the way: the kiosk says so and offers a
+    retry, and the retry (same request_id) shows that same ticket instead of taking a second."""
+    page = make_page()
+    page.add_init_script(NO_PRINT_DIALOG)
+    lost: list[str] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().json()["code"])  # the server issued it...
+        route.abort("connectionreset")  # ...and the kiosk never hears back
+
+    page.route("**/kiosk/tickets", lose_first_answer)
+    page.goto(live.url + "/kiosk")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click('.k-service[data-service="A"]')
+    wait_text(page, "#message-text", "Tidak dapat menghubungi server")
+    assert lost == ["A001"]
+    page.click("#message-retry")
+    wait_text(page, "#pt-code", "A001")
+    assert live.state()["waiting"]["A"] == 1
 
 
 def test_kiosk_refuses_a_closed_service(live: Live, make_page: Any) -> None:
