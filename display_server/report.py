@@ -52,8 +52,8 @@ def merge(totals: dict[str, int], day_stats: dict[str, int]) -> None:
 def _report(args: argparse.Namespace) -> int:
     site = load_config(args.config)
     today = local_now(system_clock, site.tz).date()
-    first = date.fromisoformat(args.start) if args.start else today
-    last = date.fromisoformat(args.end) if args.end else first
+    first = args.start or today
+    last = args.end or first
     url = default_url(args.redis_url, data_dir(args.data_dir))
     client = redis.Redis.from_url(url, decode_responses=True)
     totals: dict[str, int] = {}
@@ -90,8 +90,10 @@ def _table(rows: list[dict[str, Any]]) -> None:
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("report", help="print visitors, served and no-shows per service/counter")
     common(p)
-    p.add_argument("--from", dest="start", help="first day (YYYY-MM-DD, default today)")
-    p.add_argument("--to", dest="end", help="last day (default: the first day)")
+    p.add_argument("--from", dest="start", type=date.fromisoformat,
+                   help="first day (YYYY-MM-DD, default today)")
+    p.add_argument("--to", dest="end", type=date.fromisoformat,
+                   help="last day (default: the first day)")
     p.add_argument("--by", choices=("service", "counter"), default="service")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table")
     p.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL)")
