@@ -9,6 +9,8 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from redis.exceptions import RedisError
+
 from display_server.config import ConfigError, load_config
 from display_server.paths import data_dir
 from display_server.tokens import counter_token, load_secret
@@ -104,6 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
+    except RedisError as exc:
+        print(f"antrian: Redis tidak dapat dihubungi / unreachable: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return code
