@@ -33,6 +33,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "service_not_served": (409, "Loket ini tidak melayani layanan tersebut."),
     "payload_too_large": (413, "Isi permintaan terlalu besar."),
     "unsupported_media_type": (415, "Gunakan Content-Type application/json."),
+    "too_many_screens": (409, "Terlalu banyak layar terdaftar."),
     "too_many_requests": (429, "Terlalu banyak permintaan, coba lagi sebentar lagi."),
     "internal": (500, "Terjadi kesalahan di server."),
     "redis_unavailable": (503, "Penyimpanan data tidak dapat dihubungi, coba lagi sebentar."),

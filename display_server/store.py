@@ -19,6 +19,7 @@ from display_server.config import SiteConfig
 from display_server.errors import ApiError
 
 STREAM_MAXLEN = 100_000
+MAX_SCREENS = 500  # screens and announcers remembered in `played`
 COUNTER_ACTIONS = ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
 
 
@@ -227,7 +228,10 @@ class Store:
         """Remember that `screen` played the announcement of `event_id` (for the office)."""
         now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
         value = json.dumps({"event_id": event_id, "at": now})
-        await self.redis.hset(self.prefix + "played", screen, value)
+        key = self.prefix + "played"
+        if await self.redis.hlen(key) >= MAX_SCREENS and not await self.redis.hexists(key, screen):
+            raise ApiError("too_many_screens", str(MAX_SCREENS))
+        await self.redis.hset(key, screen, value)
 
     async def played(self) -> dict[str, Any]:
         raw = cast(dict[str, str], await self.redis.hgetall(self.prefix + "played"))

@@ -77,7 +77,10 @@ async def _receive(ws: WebSocket, c: Context) -> None:
         if kind == "ping":
             await ws.send_text('{"type":"pong"}')
         elif kind == "played" and _valid_ack(data):
-            await c.store.record_played(data["screen"], data["event_id"])
+            try:
+                await c.store.record_played(data["screen"], data["event_id"])
+            except ApiError as exc:
+                await ws.send_text(json.dumps({"type": "error", **exc.body()}))
         else:
             await ws.send_text(_error("invalid_body", "type: ping | played"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import Api, FakeClock
 
 
@@ -234,3 +235,16 @@ def test_ticket_status_page_data(api: Api) -> None:
     called = api.client.get("/api/tickets/2026-11-25/A002").json()
     assert called["status"] == "called" and called["counter"] == 1
     assert api.client.get("/api/tickets/2026-11-25/A999").status_code == 404
+
+
+def test_played_reports_are_bounded(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The office's list of screens cannot be flooded: past the cap, new names get 409."""
+    monkeypatch.setattr("display_server.store.MAX_SCREENS", 3)
+    for n in range(3):
+        ok = api.client.post("/api/played", json={"event_id": "1-0", "screen": f"tv-{n}"})
+        assert ok.status_code == 200
+    r = api.client.post("/api/played", json={"event_id": "1-0", "screen": "tv-99"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "too_many_screens"
+    again = api.client.post("/api/played", json={"event_id": "2-0", "screen": "tv-1"})
+    assert again.status_code == 200
+    assert set(api.client.get("/api/state").json()["played"]) == {"tv-0", "tv-1", "tv-2"}
