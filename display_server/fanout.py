@@ -59,7 +59,6 @@ class Fanout:
         self.heartbeat_s = heartbeat_s
         self.subscribers: set[Subscriber] = set()
         self.last_id = "$"
-        self.connected = False
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
         sub = Subscriber(services, maxsize)
@@ -87,12 +86,10 @@ class Fanout:
                 if self.last_id == "$":
                     self.last_id = await self.store.last_event_id()
                 events = await self.store.read_new(self.last_id, self.block_ms)
-                self.connected = True
                 self.publish(events)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
-                self.connected = False
                 log.warning("events stream read failed: %s", exc)
                 await asyncio.sleep(1.0)
 

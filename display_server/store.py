@@ -250,13 +250,3 @@ def _events(rows: Any) -> list[Event]:
 def id_key(event_id: str) -> tuple[int, int]:
     ms, _, seq = event_id.partition("-")
     return int(ms), int(seq or 0)
-
-
-def valid_event_id(text: str) -> bool:
-    parts = text.split("-")
-    return (
-        len(parts) == 2
-        and all(p.isdigit() and len(p) <= 20 for p in parts)
-        and int(parts[0]) < 2**64
-        and int(parts[1]) < 2**64
-    )
