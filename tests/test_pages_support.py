@@ -25,9 +25,10 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
 
 
-def launch(browser_type: BrowserType, autoplay: bool = True) -> Browser:
+def launch(browser_type: BrowserType, autoplay: bool = True,
+           extra: tuple[str, ...] = ()) -> Browser:
     args = CHROMIUM_ARGS if autoplay else CHROMIUM_ARGS[:-1]
-    return browser_type.launch(executable_path=CHROMIUM, args=args)
+    return browser_type.launch(executable_path=CHROMIUM, args=[*args, *extra])
 
 
 @pytest.fixture(scope="module")
