@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -44,6 +44,20 @@ def asset(name: str) -> str:
     """The URL of a static file, versioned by its content so a TV never runs stale code."""
     digest = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:10]
     return f"/static/{name}?v={digest}"
+
+
+@cache
+def version() -> str:
+    """One hash of every template and static file: a TV whose page is older reloads itself."""
+    digest = hashlib.sha256()
+    for path in sorted([*STATIC.iterdir(), *(HERE / "templates").iterdir()]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+async def version_json(request: Request) -> Response:
+    """GET /display/version: what a running TV compares with the version it was loaded with."""
+    return JSONResponse({"version": version()}, headers={"Cache-Control": "no-store"})
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -88,6 +102,7 @@ async def display(request: Request) -> Response:
         "mute": params.get("mute") == "1",
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
         "watchdog_ms": _int_param(request, "watchdog", 25000, 2000, 120000),
+        "version": version(),
         "max_age_s": int(c.site.announcement.get("max_age_seconds", 120)),
     }
     return render(request, "display.html", {
@@ -188,6 +203,7 @@ async def admin(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/display", display),
+    Route("/display/version", version_json),
     Route("/kiosk", kiosk_page),
     Route("/kiosk/tickets", kiosk.issue, methods=["POST"]),
     Route("/counter/{n}", counter_page),

@@ -41,6 +41,8 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
     assert page.eval_on_selector_all(".tile", "t => t.length") == 29
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    loaded = page.evaluate("JSON.parse(document.getElementById('config').textContent).version")
+    assert live.http.get("/display/version").json() == {"version": loaded}
     live.call(5)
     wait_text(page, "#card-code", "A001")
     assert text(page, "#card-counter") == "Loket 5"
@@ -56,6 +58,18 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
         box = page.locator(selector).bounding_box()
         assert box is not None and box["y"] + box["height"] <= 1080
     screenshot(page, "display-1920x1080")
+
+
+def test_layout_fits_small_and_4k_screens(live: Live, make_page: Any) -> None:
+    """At 1366x768 and 3840x2160 every counter is on screen and nothing scrolls."""
+    for width, height in ((1366, 768), (3840, 2160)):
+        page = make_page(width, height)
+        open_display(page, live)
+        assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        box = page.locator('.tile[data-counter="29"]').bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height
+        screenshot(page, f"display-{width}x{height}")
 
 
 def test_burst_of_five_calls_is_shown_in_full(live: Live, make_page: Any) -> None:

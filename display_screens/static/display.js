@@ -422,11 +422,25 @@ function onMessage(msg) {
 
 const SCREEN = screenId();
 const announcer = new Announcer(CONFIG.mute);
+/* After a reconnect (the server may have been upgraded) and every 15 minutes: a TV running an
+   older page than the server has reloads itself, between calls. */
+async function checkVersion() {
+  try {
+    const response = await fetch("/display/version", { cache: "no-store" });
+    const { version } = await response.json();
+    if (version && version !== CONFIG.version && !presenter.busy) location.reload();
+  } catch (err) {
+    /* offline: checked again on reconnect */
+  }
+}
+
 const link = new LiveLink({
-  query: CONFIG.query, onMessage, retryMaxMs: CONFIG.retry_max_ms, watchdogMs: CONFIG.watchdog_ms,
+  query: CONFIG.query, onMessage, onOnline: checkVersion, retryMaxMs: CONFIG.retry_max_ms,
+  watchdogMs: CONFIG.watchdog_ms,
 });
 window.antrianDisplay = { view, presenter, link };
 window.addEventListener("resize", layoutGrid);
 setInterval(tick, 1000);
+setInterval(checkVersion, 15 * 60 * 1000);
 tick();
 link.start();
