@@ -93,6 +93,7 @@ TEXT: dict[str, str] = {
     "waiting_list": "Daftar tunggu",
     "waiting_empty": "Tidak ada yang menunggu",
     "skipped_list": "Baru dilewati",
+    "skipped_empty": "Tidak ada nomor yang dilewati",
     "called_ticket": "Memanggil {code}",
     # ticket status page
     "status_title": "Status Antrian",

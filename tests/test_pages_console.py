@@ -90,6 +90,7 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     page.keyboard.press("p")
     wait_text(page, "#current-code", "A002")
     wait_text(page, "#current-timer", "Dilayani 00:0")
+    wait_text(page, "#waiting li:first-child", "A003")
     screenshot(page, "console-1920x1080")
     page.click("[data-action=skip]")
     wait_text(page, "#skipped", "A002")

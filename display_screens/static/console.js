@@ -91,6 +91,7 @@ function renderSkipped(tickets) {
       el("span", "c-w-name", Number.isNaN(at) ? "" : SiteTime.clock(new Date(at))), restore);
     list.append(row);
   }
+  $("skipped-empty").hidden = tickets.length > 0;
   render();
 }
 
