@@ -9,11 +9,10 @@ import math
 import os
 import re
 import time
-from datetime import date
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
+import qrcode  # type: ignore[import-untyped]
+import qrcode.image.svg  # type: ignore[import-untyped]
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -88,24 +87,12 @@ async def issue(request: Request) -> Response:
     return JSONResponse(ticket, status_code=201)
 
 
-def _ticket_path(request: Request) -> tuple[str, str]:
-    day, code = request.path_params["day"], request.path_params["code"]
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        raise ApiError("invalid_parameter", "tanggal") from None
-    if not api.TICKET_CODE.match(code):
-        raise ApiError("invalid_parameter", "kode")
-    return day, code
-
-
-async def ticket_view(request: Request) -> dict[str, Any] | None:
-    """A ticket's status for its visitor: names, counter name and estimated wait."""
-    day, code = _ticket_path(request)
+async def ticket_view(request: Request) -> dict[str, Any]:
+    """GET /api/tickets/{day}/{code} (400 / 404 as ApiError) with what its visitor reads too:
+    the service and counter names and the estimated wait."""
     c = api.ctx(request)
-    ticket = await c.store.ticket_status(day, code)
-    if ticket is None:
-        return None
+    response = await api.ticket_status(request)
+    ticket: dict[str, Any] = json.loads(bytes(response.body))
     service = c.site.service(ticket["service"])
     ticket["service_name"] = service.name if service else ticket["service"]
     counter = c.site.counter(ticket["counter"]) if ticket.get("counter") else None
@@ -118,10 +105,7 @@ async def ticket_view(request: Request) -> dict[str, Any] | None:
 
 async def status(request: Request) -> Response:
     """GET /t/{day}/{code}/status: the JSON the live status page polls."""
-    ticket = await ticket_view(request)
-    if ticket is None:
-        raise ApiError("unknown_ticket", request.path_params["code"])
-    return JSONResponse(ticket, headers={"Cache-Control": "no-store"})
+    return JSONResponse(await ticket_view(request), headers={"Cache-Control": "no-store"})
 
 
 def qr_svg(text: str) -> bytes:
@@ -134,8 +118,7 @@ def qr_svg(text: str) -> bytes:
 
 async def qr(request: Request) -> Response:
     """GET /t/{day}/{code}/qr.svg: the QR code of an issued ticket's status page."""
-    day, code = _ticket_path(request)
-    if await api.ctx(request).store.ticket_status(day, code) is None:
-        raise ApiError("unknown_ticket", code)
+    await api.ticket_status(request)  # 400 / 404 unless the ticket exists
+    day, code = request.path_params["day"], request.path_params["code"]
     return Response(qr_svg(status_url(request, day, code)), media_type="image/svg+xml",
                     headers={"Cache-Control": "public, max-age=86400"})

@@ -173,8 +173,6 @@ async def ticket_page(request: Request) -> Response:
         ticket = await kiosk.ticket_view(request)
     except ApiError as exc:
         return error_page(request, exc)
-    if ticket is None:
-        return render(request, "error.html", {"message": TEXT["status_unknown"]}, status=404)
     return render(request, "status.html", {"ticket": ticket, "config": {"ticket": ticket}})
 
 

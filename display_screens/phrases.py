@@ -17,8 +17,6 @@ TEXT: dict[str, str] = {
     "nobody_ahead": "Anda berikutnya",
     "estimate": "Perkiraan waktu tunggu ± {n} menit",
     "estimate_soon": "Perkiraan waktu tunggu: segera",
-    "minutes_ago": "{n} menit lalu",
-    "just_now": "baru saja",
     "error_generic": "Terjadi kesalahan. Silakan coba lagi.",
     "error_network": "Tidak dapat menghubungi server. Silakan coba lagi.",
     # lobby TV
@@ -46,7 +44,6 @@ TEXT: dict[str, str] = {
     "kiosk_waiting": "{n} menunggu",
     "kiosk_priority_hint": "Lansia, penyandang disabilitas, ibu hamil/membawa balita:",
     "kiosk_normal": "Antrian biasa",
-    "kiosk_take": "Ambil nomor",
     "kiosk_your_ticket": "Nomor antrian Anda",
     "kiosk_keep": "Simpan tiket ini dan perhatikan layar serta panggilan suara.",
     "kiosk_scan": "Pindai untuk melihat status antrian di ponsel Anda",
@@ -56,7 +53,6 @@ TEXT: dict[str, str] = {
     "kiosk_busy": "Mengambil nomor…",
     "kiosk_print_failed": ("Tiket gagal dicetak. Nomor Anda tetap tercatat: {code}. "
                            "Tekan Cetak ulang."),
-    "kiosk_thanks": "Terima kasih. Silakan menunggu.",
     # officer console
     "console_title": "Konsol Petugas",
     "console_login": "Masuk",
@@ -97,12 +93,10 @@ TEXT: dict[str, str] = {
     "called_ticket": "Memanggil {code}",
     # ticket status page
     "status_title": "Status Antrian",
-    "status_waiting": "Menunggu dipanggil",
     "status_called": "Silakan menuju loket {counter}",
     "status_served": "Layanan selesai. Terima kasih!",
     "status_no_show": "Nomor Anda terlewat. Silakan hubungi petugas loket.",
     "status_transferred": "Dialihkan ke layanan {service}",
-    "status_unknown": "Nomor antrian tidak ditemukan.",
     "status_issued": "Diambil pukul {time}",
     # admin
     "admin_title": "Ringkasan Hari Ini",
@@ -120,7 +114,6 @@ TEXT: dict[str, str] = {
     "admin_silent": "Tertinggal — periksa suara layar ini",
     "admin_ok": "Baik",
     # errors shown as pages
-    "page_not_found": "Halaman tidak ditemukan.",
     "page_bad_filter": "Pilihan layanan atau profil layar tidak dikenal.",
 }
 

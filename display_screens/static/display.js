@@ -140,6 +140,7 @@ const presenter = {
     this.busy = true;
     while (this.queue.length) {
       const call = this.queue.shift();
+      if (!isFresh(call.at)) continue; // a long backlog: too old to announce, still in the list
       const started = performance.now();
       showCard(call, true);
       this.shown += 1;
