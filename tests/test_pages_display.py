@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page
 from test_pages_support import (  # noqa: F401
     Live,
     browser,
+    close_service_today,
     launch,
     live,
     make_page,
@@ -51,6 +52,9 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
     wait_text(page, "#recent li:first-child .r-code", "A001")
     live.call(6)  # even counters serve B first
     wait_text(page, "#card-code", "B001")
+    live.act(5, "recall")
+    wait_text(page, "#card-code", "A001")
+    wait_text(page, "#card-tag", "Panggilan ulang")
     live.act(8, "pause", {"reason": "istirahat"})
     wait_text(page, '.tile[data-counter="8"] .tile-code', "Jeda")
     wait_text(page, '.chip[data-service="A"] .chip-n', "2")
@@ -185,3 +189,17 @@ def test_service_filter_limits_the_screen(live: Live, make_page: Any) -> None:
     wait_text(page, "#card-code", "B001")
     assert "A001" not in text(page, "#recent")
     assert page.goto(live.url + "/display?services=ZZ").status == 400
+
+
+def test_named_screen_profile(server_factory: Any, make_page: Any) -> None:
+    """/display?profile=<id> uses the services and the name of a [[screens]] profile."""
+    config = server_factory.config
+    close_service_today(config)
+    config.write_text(config.read_text() + '\n[[screens]]\nid = "capil"\n'
+                      'name = "Layar Ruang Tunggu Disdukcapil"\nservices = ["B", "D"]\n')
+    live = Live(server_factory(), server_factory.site_id)
+    page = make_page()
+    open_display(page, live, "/display?mute=1&profile=capil")
+    assert text(page, ".d-screen") == "Layar Ruang Tunggu Disdukcapil"
+    assert page.eval_on_selector_all(".chip", "c => c.map(x => x.dataset.service)") == ["B", "D"]
+    assert page.goto(live.url + "/display?profile=nope").status == 400
