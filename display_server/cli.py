@@ -89,9 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
-    from display_server import report
+    from display_server import demo, report
 
     report.register(sub, common)
+    demo.register(sub, common)
     audio_commands.register(sub, common)
     counter_commands.register(sub, common)
     return parser
