@@ -12,7 +12,7 @@ const BLINK_STEPS = 10;
 
 const $ = (id) => document.getElementById(id);
 const view = {
-  counters: new Map(), // number -> {data, node, no, name, code}
+  counters: new Map(), // number -> {data, node, code, fresh}
   services: new Map(), // code -> service from the snapshot
   chips: new Map(), // code -> {node, n}
   recent: [],
@@ -144,7 +144,11 @@ const presenter = {
       const started = performance.now();
       showCard(call, true);
       this.shown += 1;
-      if (await announcer.announce(call)) reportPlayed(call.event_id);
+      try {
+        if (await announcer.announce(call)) reportPlayed(call.event_id);
+      } catch (err) {
+        /* a sound that fails must not stop the card: the next call still shows */
+      }
       const left = CONFIG.hold_ms - (performance.now() - started);
       if (left > 0) await sleep(left);
     }
