@@ -4,7 +4,6 @@ their static files. `routes` is what the server mounts (display_server.main)."""
 from __future__ import annotations
 
 import hashlib
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 SILENT_AFTER_MS = 60_000
-SCREEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 @cache
@@ -97,7 +95,7 @@ async def display(request: Request) -> Response:
     screen = params.get("screen", "")
     config = {
         "query": query,
-        "screen": screen if SCREEN_ID.match(screen) else "",
+        "screen": screen if api.SCREEN_ID.match(screen) else "",
         "hold_ms": _int_param(request, "hold", 5000, 200, 60000),
         "mute": params.get("mute") == "1",
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
