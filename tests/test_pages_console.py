@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Route
 from test_pages_support import (  # noqa: F401
     Live,
     browser,
@@ -137,3 +137,29 @@ def test_double_click_calls_one_ticket(live: Live, make_page: Any) -> None:
     page.click("[data-action=call-next]")
     wait_text(page, "#current-code", "A002")
     assert waiting_codes(live, 1) == ["A003"]
+
+
+def test_retry_after_a_lost_answer_calls_the_same_ticket(live: Live, make_page: Any) -> None:
+    """A call whose answer is lost, retried later by the officer, is the same request: the
+    server answers it again and does not call the next visitor."""
+    for _ in range(2):
+        live.issue("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    lost: list[str] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().json()["ticket"]["code"])
+        route.abort("connectionreset")
+
+    page.route("**/actions/call-next", lose_first_answer)
+    page.click("[data-action=call-next]")
+    wait_text(page, "#notice", "Tidak dapat menghubungi server")
+    assert lost == ["A001"]
+    page.wait_for_timeout(1700)  # longer than a double click
+    page.click("[data-action=call-next]")
+    wait_text(page, "#current-code", "A001")
+    assert waiting_codes(live, 1) == ["A002"]

@@ -1,8 +1,8 @@
 "use strict";
 /* Officer console: buttons and keyboard shortcuts for the counter actions, the current ticket
    with its served time, and the waiting lists — live from the WebSocket. Every press carries a
-   request_id; the same press repeated within REPEAT_MS (a double click, a retry) reuses it, so
-   the server answers it once and never calls two people. */
+   request_id; the same press repeated within REPEAT_MS (a double click), or after a press whose
+   answer never came (a retry), reuses it, so the server acts once and never calls two people. */
 
 const CONFIG = readJson("config");
 const N = CONFIG.counter;
@@ -11,7 +11,7 @@ const SKIPPED_SHOWN = 8;
 const $ = (id) => document.getElementById(id);
 const state = {
   status: "idle", ticket: null, reason: null, waiting: {},
-  busy: false, lastPress: null, listsTimer: null,
+  busy: false, lastPress: null, unsettled: null, listsTimer: null,
 };
 
 /* ------------------------------------------------------------------ rendering */
@@ -123,7 +123,8 @@ async function press(action, body) {
   const key = action + JSON.stringify(body || {});
   const now = performance.now();
   const repeat = state.lastPress && state.lastPress.key === key && now - state.lastPress.at < REPEAT_MS;
-  const rid = repeat ? state.lastPress.rid : requestId();
+  const retry = state.unsettled && state.unsettled.key === key;
+  const rid = retry ? state.unsettled.rid : repeat ? state.lastPress.rid : requestId();
   state.lastPress = { key, rid, at: now };
   state.busy = true;
   render();
@@ -132,11 +133,13 @@ async function press(action, body) {
     result = await postJson(`/counter/${N}/actions/${action}`, { ...(body || {}), request_id: rid },
       { "X-CSRF-Token": CONFIG.csrf });
   } catch (err) {
+    state.unsettled = { key, rid }; // it may have happened: a retry must be the same request
     state.busy = false;
     render();
     notice(TEXT.error_network, true);
     return;
   }
+  state.unsettled = null;
   state.busy = false;
   if (result.status === 401) {
     location.reload();
