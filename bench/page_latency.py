@@ -1,9 +1,11 @@
 """Budget: call → visible on the lobby TV page, p99 under 100 ms with 20 pages open.
 
-20 /display pages in one headless Chromium; each records (Date.now()) when a counter tile
-changes to a newly called ticket. Latency is measured from the API's answer to the call (and,
-for reference, from the moment the call was sent) to that DOM change, on every page.
-Run: .venv/bin/python bench/page_latency.py [--pages 20] [--calls 100]
+20 /display pages in one headless Chromium (launched as a TV is: no renderer backgrounding);
+each records (Date.now()) when a counter tile changes to a newly called ticket. Latency is
+measured from the API's answer to the call (and, for reference, from the moment the call was
+sent) to that DOM change, on every page. Calls come every --gap-ms (default 500 ms, about ten
+times a busy MPP's peak); --gap-ms 100 is a stress run that saturates a 2-core machine.
+Run: .venv/bin/python bench/page_latency.py [--pages 20] [--calls 100] [--gap-ms 500]
 """
 
 from __future__ import annotations
