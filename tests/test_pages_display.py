@@ -54,7 +54,7 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
     wait_text(page, "#card-code", "B001")
     live.act(5, "recall")
     wait_text(page, "#card-code", "A001")
-    wait_text(page, "#card-tag", "Panggilan ulang")
+    wait_text(page, "#card-label", "Panggilan ulang")
     live.act(8, "pause", {"reason": "istirahat"})
     wait_text(page, '.tile[data-counter="8"] .tile-code', "Jeda")
     wait_text(page, '.chip[data-service="A"] .chip-n', "2")

@@ -158,13 +158,17 @@ const presenter = {
 
 /* Long codes ("ABC1234") get a smaller card font, without reading layout back. */
 function fitCode(node, code) {
-  node.style.fontSize = code.length > 5 ? `${(11.5 * 5) / code.length}rem` : "";
+  node.style.fontSize = code.length > 5 ? `${(10.5 * 5) / code.length}rem` : "";
 }
 
 function showCard(call, blink) {
   const card = $("card");
   card.classList.remove("idle");
-  setText($("card-label"), TEXT.now_calling);
+  const label = $("card-label");
+  const alert = call.type === "recall" || !!call.priority;
+  setText(label, call.type === "recall" ? TEXT.recall
+    : call.priority ? `${TEXT.now_calling} · ${TEXT.priority}` : TEXT.now_calling);
+  label.classList.toggle("alert", alert);
   setText($("card-code"), call.ticket);
   setText($("card-go"), TEXT.go_to);
   setText($("card-counter"), `${TEXT.counter} ${call.counter}`);
@@ -172,9 +176,6 @@ function showCard(call, blink) {
   setText($("card-tenant"), service ? service.tenant_name : "");
   setText($("card-service"), service ? service.name : call.service);
   fitCode($("card-code"), call.ticket);
-  const tag = call.type === "recall" ? TEXT.recall : call.priority ? TEXT.priority : "";
-  setText($("card-tag"), tag);
-  $("card-tag").hidden = !tag;
   card.dataset.ticket = call.ticket;
   card.dataset.counter = String(call.counter);
   if (blink) startBlink(card);
