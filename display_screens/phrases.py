@@ -23,6 +23,7 @@ TEXT: dict[str, str] = {
     "now_calling": "Nomor antrian",
     "go_to": "Silakan menuju",
     "recall": "Panggilan ulang",
+    "priority_call": "Antrian prioritas",
     "welcome": "Selamat datang",
     "welcome_sub": "Silakan ambil nomor antrian di mesin antrian",
     "recent_calls": "Panggilan terakhir",

@@ -167,7 +167,7 @@ function showCard(call, blink) {
   const label = $("card-label");
   const alert = call.type === "recall" || !!call.priority;
   setText(label, call.type === "recall" ? TEXT.recall
-    : call.priority ? `${TEXT.now_calling} · ${TEXT.priority}` : TEXT.now_calling);
+    : call.priority ? TEXT.priority_call : TEXT.now_calling);
   label.classList.toggle("alert", alert);
   setText($("card-code"), call.ticket);
   setText($("card-go"), TEXT.go_to);
