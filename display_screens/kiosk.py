@@ -1,14 +1,18 @@
-"""Kiosk ticket issue with a per-client rate limit, waiting-time estimates, the ticket's QR code
-and the JSON behind the visitor's live status page."""
+"""Kiosk ticket issue with a per-client rate limit, waiting-time estimates, printing on the
+server's printer when there is one, the ticket's QR code and the JSON behind the visitor's live
+status page."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import logging
 import math
 import os
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 import qrcode  # type: ignore[import-untyped]
@@ -16,8 +20,12 @@ import qrcode.image.svg  # type: ignore[import-untyped]
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from display_screens import printer
+from display_screens.phrases import TEXT, fmt, long_date
 from display_server import api
 from display_server.errors import ApiError
+
+log = logging.getLogger("antrian.kiosk")
 
 DEFAULT_SERVICE_MINUTES = 5.0
 MIN_SERVICE_MINUTES = 2.0
@@ -49,6 +57,12 @@ async def over_rate(request: Request) -> int:
     return seconds - now % seconds if int(used) > limit else 0
 
 
+def refused(retry: int) -> Response:
+    response = ApiError("too_many_requests", f"tunggu {retry} detik").response()
+    response.headers["Retry-After"] = str(retry)
+    return response
+
+
 async def estimate_minutes(request: Request, service: str, ahead: int) -> int:
     """Minutes until `ahead` people are served: today's mean service time of the service
     (5 minutes until one is known, never under 2), shared among the counters that serve it."""
@@ -72,9 +86,7 @@ async def issue(request: Request) -> Response:
     """POST /kiosk/tickets: like POST /api/tickets, rate-limited, with estimate and links."""
     retry = await over_rate(request)
     if retry:
-        refused = ApiError("too_many_requests", f"tunggu {retry} detik").response()
-        refused.headers["Retry-After"] = str(retry)
-        return refused
+        return refused(retry)
     response = await api.issue_ticket(request)
     if response.status_code != 201:
         return response
@@ -84,7 +96,47 @@ async def issue(request: Request) -> Response:
     ticket["estimate_min"] = await estimate_minutes(request, ticket["service"], ticket["ahead"])
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
     ticket["qr_url"] = f"/t/{ticket['day']}/{ticket['code']}/qr.svg"
+    if printer.configured():
+        ticket.update(await print_ticket(request, ticket))
     return JSONResponse(ticket, status_code=201)
+
+
+def ticket_lines(ticket: dict[str, Any]) -> list[str]:
+    """What a printed ticket says under its code: people ahead, estimate, date and time."""
+    ahead, minutes = ticket.get("ahead") or 0, ticket.get("estimate_min") or 0
+    issued = datetime.fromisoformat(ticket["issued_at"])
+    return [
+        fmt(TEXT["people_ahead"], n=ahead) if ahead > 0 else TEXT["nobody_ahead"],
+        fmt(TEXT["estimate"], n=minutes) if minutes > 0 else TEXT["estimate_soon"],
+        f"{long_date(issued.year, issued.month, issued.day, issued.weekday())} "
+        f"{issued:%H:%M}",
+        TEXT["kiosk_keep"],
+    ]
+
+
+async def print_ticket(request: Request, ticket: dict[str, Any]) -> dict[str, Any]:
+    """Print on the server's printer: {"printed": true}, or false with the reason."""
+    target = printer.configured()
+    assert target is not None
+    data = printer.ticket_bytes(api.ctx(request).site.name, ticket, ticket_lines(ticket))
+    try:
+        await asyncio.to_thread(printer.send, target, data)
+    except printer.PrintError as exc:
+        log.warning("ticket %s not printed on %s: %s", ticket["code"], target, exc)
+        return {"printed": False, "print_error": str(exc)[:200]}
+    return {"printed": True}
+
+
+async def reprint(request: Request) -> Response:
+    """POST /kiosk/tickets/{day}/{code}/print: print an issued ticket again (rate-limited)."""
+    retry = await over_rate(request)
+    if retry:
+        return refused(retry)
+    if not printer.configured():
+        return JSONResponse({"printed": False, "print_error": "no printer"})
+    ticket = await ticket_view(request)
+    ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
+    return JSONResponse(await print_ticket(request, ticket))
 
 
 async def ticket_view(request: Request) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from display_screens import console_auth, kiosk
+from display_screens import console_auth, kiosk, printer
 from display_screens.phrases import TEXT, long_date, script_phrases
 from display_server import api
 from display_server.clock import local_now
@@ -128,7 +128,8 @@ async def kiosk_page(request: Request) -> Response:
     return render(request, "kiosk.html", {
         "groups": _tenant_groups(request),
         "priorities": [{"id": p.id, "name": p.name} for p in c.site.priority_categories],
-        "config": {"paper": paper, "print": request.query_params.get("print") != "0"},
+        "config": {"paper": paper, "print": request.query_params.get("print") != "0",
+                   "server_printer": printer.configured() is not None},
         "paper": paper,
     })
 
@@ -202,6 +203,7 @@ routes: list[BaseRoute] = [
     Route("/display/version", version_json),
     Route("/kiosk", kiosk_page),
     Route("/kiosk/tickets", kiosk.issue, methods=["POST"]),
+    Route("/kiosk/tickets/{day}/{code}/print", kiosk.reprint, methods=["POST"]),
     Route("/counter/{n}", counter_page),
     Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
     Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),

@@ -119,6 +119,11 @@ TEXT: dict[str, str] = {
 }
 
 
+def fmt(template: str, **values: object) -> str:
+    """Fill a phrase's {placeholders}."""
+    return template.format(**values)
+
+
 def long_date(year: int, month: int, day: int, weekday: int) -> str:
     """'Sabtu, 28 November 2026' (weekday as Python's date.weekday(): 0 = Monday)."""
     return f"{DAYS[(weekday + 1) % 7]}, {day} {MONTHS[month - 1]} {year}"

@@ -4,6 +4,7 @@ service, the QR code, the per-client rate limit, and escaping of names."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Route
@@ -156,3 +157,30 @@ def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_pag
     assert page.evaluate("window.pwned") is None
     injected = "bs => bs.filter(b => b.textContent === 'KTP').length"
     assert page.eval_on_selector_all("b", injected) == 0
+
+
+def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory: Any,
+                                                                  make_page: Any,
+                                                                  tmp_path: Path) -> None:
+    """With ANTRIAN_KIOSK_PRINTER set, the server prints ESC/POS; when the printer is not there
+    the kiosk says the ticket is taken but not printed, and its reprint button prints it."""
+    close_service_today(server_factory.config)
+    device = tmp_path / "printer" / "lp0"
+    live = Live(server_factory(extra_env={"ANTRIAN_KIOSK_PRINTER": str(device)}),
+                server_factory.site_id)
+    page = make_page()
+    page.add_init_script(NO_PRINT_DIALOG)
+    page.goto(live.url + "/kiosk")
+    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click('.k-service[data-service="A"]')
+    wait_text(page, "#message-text", "Tiket gagal dicetak")
+    assert "A001" in text(page, "#message-text")
+    assert live.state()["waiting"]["A"] == 1
+    device.parent.mkdir()
+    page.click("#message-retry")
+    page.wait_for_selector("#message", state="hidden")
+    printed = device.read_bytes()
+    assert printed.startswith(b"\x1b@") and b"A001" in printed and b"\x1d(k" in printed
+    assert f"/t/{live.state()['day']}/A001".encode() in printed
+    assert b"Anda berikutnya" in printed and b"Perpanjangan STNK" in printed
+    assert page.evaluate("window.printed") == 0

@@ -1,12 +1,14 @@
 "use strict";
-/* Ticket kiosk: tenant → service → ticket shown large and printed. A press that cannot reach
-   the server is retried with the same request_id, so a retry never takes a second ticket. */
+/* Ticket kiosk: tenant → service → ticket shown large and printed (by this browser, or by the
+   server's ESC/POS printer, whose failures are shown with a reprint button). A press that
+   cannot reach the server is retried with the same request_id: a retry never takes a second
+   ticket. */
 
 const CONFIG = readJson("config");
 const IDLE_MS = 30000;
 const TICKET_MS = 20000;
 const $ = (id) => document.getElementById(id);
-const kiosk = { priority: "", pending: null, ticket: null, idleTimer: null };
+const kiosk = { priority: "", pending: null, ticket: null, idleTimer: null, retry: null };
 
 function show(screen) {
   for (const node of document.querySelectorAll(".k-screen")) node.hidden = node !== screen;
@@ -32,8 +34,11 @@ function setPriority(id) {
   }
 }
 
-function message(text, retry) {
+/* A full-screen message; `retry`, when given, is what the retry button does. */
+function message(text, retry, retryLabel) {
+  kiosk.retry = retry || null;
   setText($("message-text"), text);
+  setText($("message-retry"), retryLabel || TEXT.kiosk_retry);
   $("message-retry").hidden = !retry;
   $("message").hidden = false;
 }
@@ -54,7 +59,7 @@ async function take(service) {
     result = await postJson("/kiosk/tickets", body);
   } catch (err) {
     $("busy").hidden = true;
-    message(TEXT.error_network, true);
+    message(TEXT.error_network, () => take(kiosk.pending.service));
     return;
   }
   $("busy").hidden = true;
@@ -64,7 +69,7 @@ async function take(service) {
     return;
   }
   kiosk.pending = null;
-  message(errorText(result), false);
+  message(errorText(result));
   if (result.data && result.data.error && result.data.error.code === "service_closed") {
     refreshServices();
   }
@@ -86,15 +91,34 @@ function showTicket(ticket) {
   qr.src = ticket.qr_url;
   $("screen-ticket").dataset.ticket = ticket.code;
   show($("screen-ticket"));
-  if (CONFIG.print) printed.then(printTicket);
+  if (CONFIG.server_printer) {
+    if (ticket.printed === false) printFailed();
+  } else if (CONFIG.print) {
+    printed.then(() => window.print());
+  }
 }
 
-function printTicket() {
-  try {
+function printFailed() {
+  message(fmt(TEXT.kiosk_print_failed, { code: kiosk.ticket.code }), reprint, TEXT.kiosk_print_again);
+}
+
+async function reprint() {
+  const ticket = kiosk.ticket;
+  if (!CONFIG.server_printer) {
     window.print();
-  } catch (err) {
-    message(fmt(TEXT.kiosk_print_failed, { code: kiosk.ticket ? kiosk.ticket.code : "" }), false);
+    return;
   }
+  $("busy").hidden = false;
+  let result;
+  try {
+    result = await postJson(`/kiosk/tickets/${ticket.day}/${ticket.code}/print`, {});
+  } catch (err) {
+    result = null;
+  }
+  $("busy").hidden = true;
+  if (!result || !result.ok) message(result ? errorText(result) : TEXT.error_network);
+  else if (!result.data.printed) printFailed();
+  else show($("screen-ticket"));
 }
 
 async function refreshServices() {
@@ -140,12 +164,13 @@ document.addEventListener("click", (event) => {
   } else if (target.classList.contains("k-prio")) {
     setPriority(target.dataset.priority);
   } else if (target.id === "reprint") {
-    printTicket();
+    reprint();
   } else if (target.id === "finish") {
     home();
   } else if (target.id === "message-retry") {
+    const retry = kiosk.retry;
     hideMessage();
-    if (kiosk.pending) take(kiosk.pending.service);
+    if (retry) retry();
   } else if (target.id === "message-close") {
     hideMessage();
   }
