@@ -129,6 +129,7 @@ const presenter = {
   queue: [],
   busy: false,
   shown: 0,
+  since: 0,
 
   push(call) {
     if (this.queue.length >= QUEUE_MAX) this.queue.shift();
@@ -141,7 +142,7 @@ const presenter = {
     while (this.queue.length) {
       const call = this.queue.shift();
       if (!isFresh(call.at)) continue; // a long backlog: too old to announce, still in the list
-      const started = performance.now();
+      this.since = performance.now(); // when this call took the card
       showCard(call, true);
       this.shown += 1;
       try {
@@ -149,7 +150,7 @@ const presenter = {
       } catch (err) {
         /* a sound that fails must not stop the card: the next call still shows */
       }
-      const left = CONFIG.hold_ms - (performance.now() - started);
+      const left = CONFIG.hold_ms - (performance.now() - this.since);
       if (left > 0) await sleep(left);
     }
     this.busy = false;
