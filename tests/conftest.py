@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from starlette.testclient import TestClient
 
 from display_server.app import create_app
 from display_server.config import SiteConfig, parse_config
@@ -151,7 +150,7 @@ def token(data_dir: Path, site: SiteConfig, counter: int) -> str:
 class Api:
     """A TestClient with helpers for counter calls (bearer tokens filled in)."""
 
-    def __init__(self, client: TestClient, site: SiteConfig, data_dir: Path) -> None:
+    def __init__(self, client: Any, site: SiteConfig, data_dir: Path) -> None:
         self.client = client
         self.site = site
         self.data_dir = data_dir
@@ -169,6 +168,8 @@ class Api:
 
 @pytest.fixture
 def api(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    from starlette.testclient import TestClient  # imported here: benches reuse this module
+
     app = create_app(site, redis_url, tmp_path, clock=clock)
     with TestClient(app) as client:
         yield Api(client, site, tmp_path)
