@@ -11,18 +11,20 @@ import argparse
 import contextlib
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 
 from display_server.tokens import counter_token, load_secret
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from conftest import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = """
@@ -39,38 +41,6 @@ code = "A"
 name = "Perpanjangan STNK"
 tenant = "samsat"
 """ + "".join(f'\n[[counters]]\nnumber = {n}\nservices = ["A"]\n' for n in range(1, 30))
-
-RUNNER = """
-import argparse, logging, sys
-from audio import commands
-logging.basicConfig(level=logging.WARNING)
-parser = argparse.ArgumentParser(prog="antrian")
-sub = parser.add_subparsers(required=True)
-def common(p):
-    p.add_argument("--config")
-    p.add_argument("--data-dir")
-commands.register(sub, common)
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.func(args))
-"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(Exception):
-            if check():
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.01)
-
 
 @contextlib.contextmanager
 def process(argv: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
@@ -98,9 +68,8 @@ def main() -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="antrian-bench-") as folder:
         root = Path(folder)
-        config, runner, starts = root / "site.toml", root / "run.py", root / "starts"
+        config, starts = root / "site.toml", root / "starts"
         config.write_text(SITE)
-        runner.write_text(RUNNER)
         redis_port, port = free_port(), free_port()
         url = f"http://127.0.0.1:{port}"
         long_clip = root / "long"
@@ -109,12 +78,13 @@ def main() -> int:
         serve_argv = [sys.executable, "-m", "display_server", "serve", "--config", str(config),
                       "--data-dir", folder, "--port", str(port), "--log-level", "warning",
                       "--redis-url", f"redis://127.0.0.1:{redis_port}/0"]
-        announce_argv = [sys.executable, str(runner), "announcer", "--server", url,
+        announce_argv = [sys.executable, "-m", "display_server", "announcer", "--server", url,
                          "--player", player, "--config", str(config),
                          "--data-dir", str(root / "announcer")]
         with (process(redis_argv, root / "redis.log"),
               process(serve_argv, root / "serve.log")):
-            wait_for(lambda: httpx.get(url + "/api/health").status_code == 200, "the server")
+            wait_until(lambda: httpx.get(url + "/api/health").status_code == 200,
+                       what="the server")
             token = counter_token(load_secret(root), "bench", 1)
             auth = {"Authorization": f"Bearer {token}"}
             with httpx.Client(base_url=url) as client, \
@@ -125,7 +95,7 @@ def main() -> int:
                     client.post("/api/tickets", json={"service": "A"}).raise_for_status()
                     before = time.time()
                     client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
-                    wait_for(lambda n=n: len(lines(starts)) > n, "the player", 10)
+                    wait_until(lambda n=n: len(lines(starts)) > n, 10, "the player")
                     latencies.append(float(lines(starts)[n]) - before)
                 cuts = statistics.quantiles(latencies, n=100, method="inclusive")
                 print(f"call → player started (synthesized, n={len(latencies)}): "
@@ -133,7 +103,7 @@ def main() -> int:
                 long_clip.touch()
                 client.post("/api/tickets", json={"service": "A"}).raise_for_status()
                 client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
-                wait_for(lambda: len(lines(starts)) > args.calls, "the 60 s clip", 10)
+                wait_until(lambda: len(lines(starts)) > args.calls, 10, "the 60 s clip")
                 time.sleep(0.2)
                 announcer.send_signal(signal.SIGTERM)
                 start = time.monotonic()

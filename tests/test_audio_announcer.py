@@ -46,21 +46,6 @@ with open(os.path.join(folder, "played.jsonl"), "a") as log:
                           "end": time.time()}) + "\\n")
 """
 
-CLI = """
-import argparse, logging, sys
-from audio import commands
-logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-parser = argparse.ArgumentParser(prog="antrian")
-sub = parser.add_subparsers(required=True)
-def common(p):
-    p.add_argument("--config")
-    p.add_argument("--data-dir")
-commands.register(sub, common)
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.func(args))
-"""
-
-
 class Site:
     """Issue tickets and make counters call, through the running server's HTTP API."""
 
@@ -259,10 +244,8 @@ def test_sigterm_stops_the_announcer_mid_clip(
 ) -> None:
     """`antrian announcer` exits cleanly on SIGTERM while a long clip plays, killing the player."""
     speaker = Speaker(tmp_path / "speaker", seconds=60)
-    runner = tmp_path / "cli.py"
-    runner.write_text(CLI)
     process = subprocess.Popen(
-        [sys.executable, str(runner), "announcer", "--server", site.server.url,
+        [sys.executable, "-m", "display_server", "announcer", "--server", site.server.url,
          "--player", speaker.command, "--config", str(server_factory.config),
          "--data-dir", str(tmp_path / "announcer-data")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
