@@ -131,10 +131,10 @@ class PyttsxSpeech:
 
 
 def _start_engine(voice: str, rate: int) -> Any:
-    import pyttsx3
-    from pyttsx3.drivers import espeak as driver
+    import pyttsx3  # type: ignore[import-untyped]
+    from pyttsx3.drivers import espeak as driver  # type: ignore[import-untyped]
 
-    driver.print = _quiet  # type: ignore[attr-defined]  # its "Audio saved to" lines
+    driver.print = _quiet  # its "Audio saved to" lines
     engine = pyttsx3.init("espeak")
     known = {v.id for v in engine.getProperty("voices")}
     if voice not in known and not any(v.endswith(f"/{voice}") for v in known):

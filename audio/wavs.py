@@ -87,7 +87,7 @@ def to_bytes(clip: Clip) -> bytes:
     return buffer.getvalue()
 
 
-def from_samples(samples: Iterable[int], rate: int = RATE) -> Clip:
+def from_samples(samples: Iterable[float], rate: int = RATE) -> Clip:
     """A mono 16-bit clip from sample values (clipped to the 16-bit range)."""
     values = array("h", (max(-32768, min(32767, int(s))) for s in samples))
     if sys.byteorder == "big":
