@@ -19,6 +19,7 @@ from display_screens.phrases import TEXT, long_date, script_phrases
 from display_server import api
 from display_server.clock import local_now
 from display_server.errors import ApiError
+from display_server.report import summarize
 from display_server.state import services_view, snapshot_view
 from display_server.store import id_key
 
@@ -179,13 +180,12 @@ async def admin(request: Request) -> Response:
     """GET /admin: today's counts per service and which screens played their sound."""
     c = api.ctx(request)
     day = c.store.today()
-    stats = await c.store.stats(day)
     snap = snapshot_view(c.site, c.clock, await c.store.snapshot())
-    columns = ("issued", "called", "served", "no_show")
+    counts = summarize(await c.store.stats(day), [s["code"] for s in snap["services"]])
     rows = [{"code": s["code"], "name": s["name"], "tenant": s["tenant_name"],
-             "waiting": s["waiting"], **{k: stats.get(f"{k}:{s['code']}", 0) for k in columns}}
-            for s in snap["services"]]
-    totals = {k: sum(r[k] for r in rows) for k in (*columns, "waiting")}
+             "waiting": s["waiting"], **row} for s, row in zip(snap["services"], counts,
+                                                               strict=True)]
+    totals = {k: sum(r[k] for r in rows) for k in (*ADMIN_COLUMNS, "waiting")}
     latest = snap["recent"][0] if snap["recent"] else None
     screens = []
     for name, ack in (await c.store.played()).items():
@@ -197,6 +197,8 @@ async def admin(request: Request) -> Response:
     return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
                                           "day": day, "latest": latest})
 
+
+ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
 
 routes: list[BaseRoute] = [
     Route("/display", display),

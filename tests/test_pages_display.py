@@ -157,9 +157,13 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
           timeout=20, what="the played acknowledgement")
     page.wait_for_timeout(100)  # let Playwright deliver the response events
     assert wavs == [(f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")]
+    live.act(1, "done", {"outcome": "completed"})
     page.goto(live.url + "/admin")
     assert "lobi-1" in text(page, "#screens")
-    assert "1" in text(page, '#counts tr[data-service="A"]')
+    cells = page.eval_on_selector_all('#counts tr[data-service="A"] td.n',
+                                      "tds => tds.map(td => td.textContent.trim())")
+    # issued, called, served, completed, no-shows, waiting, average wait and service minutes
+    assert cells[:6] == ["1", "1", "1", "1", "0", "0"] and len(cells) == 8
     screenshot(page, "admin-1920x1080")
 
 
