@@ -29,9 +29,12 @@ _ENDPOINTS: dict[str, Any] = {
 }
 
 
+ADMIN = "admin"
+
+
 @dataclass(frozen=True)
 class Session:
-    counter: int
+    counter: int | str  # the counter number, or ADMIN
     nonce: str
     csrf: str
 
@@ -52,8 +55,13 @@ def _sign(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:40]
 
 
-def cookie_name(counter: int) -> str:
-    return f"antrian_loket_{counter}"
+def cookie_name(scope: int | str) -> str:
+    """The session cookie of a counter's console, or of the office's /admin."""
+    return "antrian_admin" if scope == ADMIN else f"antrian_loket_{scope}"
+
+
+def _home(scope: int | str) -> str:
+    return "/admin" if scope == ADMIN else f"/counter/{scope}"
 
 
 def counter_number(request: Request) -> int:
@@ -64,20 +72,20 @@ def counter_number(request: Request) -> int:
     return int(raw)
 
 
-def session(request: Request, counter: int) -> Session | None:
-    """The valid, unexpired session of `counter` carried by the request, if any."""
-    raw = request.cookies.get(cookie_name(counter), "")
+def session(request: Request, scope: int | str) -> Session | None:
+    """The valid, unexpired session of a counter (or of ADMIN) carried by the request."""
+    raw = request.cookies.get(cookie_name(scope), "")
     parts = raw.split(".")
     if len(parts) != 4 or not parts[1].isdigit():
         return None
-    number, expires, nonce, signature = parts
+    owner, expires, nonce, signature = parts
     key = _key(request)
-    expected = _sign(key, f"{number}.{expires}.{nonce}")
-    if not hmac.compare_digest(expected, signature) or number != str(counter):
+    expected = _sign(key, f"{owner}.{expires}.{nonce}")
+    if not hmac.compare_digest(expected, signature) or owner != str(scope):
         return None
     if int(expires) < time.time():
         return None
-    return Session(counter, nonce, _sign(key, f"csrf.{nonce}"))
+    return Session(scope, nonce, _sign(key, f"csrf.{nonce}"))
 
 
 def _same_origin(request: Request) -> bool:
@@ -88,7 +96,7 @@ def _same_origin(request: Request) -> bool:
     return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
 
 
-def require(request: Request, counter: int, csrf: str | None) -> Session:
+def require(request: Request, counter: int | str, csrf: str | None) -> Session:
     """The session, after the CSRF checks for a state-changing request (401 / 403)."""
     found = session(request, counter)
     if found is None:
@@ -110,39 +118,59 @@ def _secure(request: Request) -> bool:
 
 def remember_login_nonce(request: Request, response: Response, nonce: str) -> None:
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, httponly=True, samesite="strict",
-                        secure=_secure(request), path="/counter")
+                        secure=_secure(request), path="/")
 
 
 async def login(request: Request) -> Response:
     """POST /counter/{n}/login (form: token, csrf): sets the session cookie, back to the page."""
     counter = counter_number(request)
+    return await _login(request, counter, lambda token: api.ctx(request).tokens.owner(token)
+                        == counter)
+
+
+async def admin_login(request: Request) -> Response:
+    """POST /admin/login (form: token, csrf): the office's session, with the admin token."""
+    tokens = api.ctx(request).tokens
+    return await _login(request, ADMIN, lambda token: hmac.compare_digest(
+        token.encode(), tokens.admin_token().encode()))
+
+
+async def _login(request: Request, scope: int | str, valid: Any) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     token = str(form.get("token", "")).strip()
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    target = f"/counter/{counter}"
+    target = _home(scope)
     if (not nonce or not hmac.compare_digest(str(form.get("csrf", "")), nonce)
             or not _same_origin(request)):
         return RedirectResponse(target + "?salah=csrf", status_code=303)
-    if len(token) > 200 or api.ctx(request).tokens.owner(token) != counter:
+    if len(token) > 200 or not valid(token):
         return RedirectResponse(target + "?salah=token", status_code=303)
     expires = int(time.time()) + SESSION_SECONDS
     session_nonce = secrets.token_hex(12)
-    value = f"{counter}.{expires}.{session_nonce}"
+    value = f"{scope}.{expires}.{session_nonce}"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(cookie_name(counter), f"{value}.{_sign(_key(request), value)}",
+    response.set_cookie(cookie_name(scope), f"{value}.{_sign(_key(request), value)}",
                         max_age=SESSION_SECONDS, httponly=True, samesite="strict",
                         secure=_secure(request), path=target)
-    response.delete_cookie(LOGIN_COOKIE, path="/counter")
+    response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
 
 
 async def logout(request: Request) -> Response:
     """POST /counter/{n}/logout (form: csrf)."""
-    counter = counter_number(request)
+    return await _logout(request, counter_number(request))
+
+
+async def admin_logout(request: Request) -> Response:
+    """POST /admin/logout (form: csrf)."""
+    return await _logout(request, ADMIN)
+
+
+async def _logout(request: Request, scope: int | str) -> Response:
     form = await request.form(max_files=0, max_fields=2)
-    require(request, counter, str(form.get("csrf", "")))
-    response = RedirectResponse(f"/counter/{counter}", status_code=303)
-    response.delete_cookie(cookie_name(counter), path=f"/counter/{counter}")
+    require(request, scope, str(form.get("csrf", "")))
+    response = RedirectResponse(_home(scope), status_code=303)
+    response.delete_cookie(cookie_name(scope), path=_home(scope))
     return response
 
 

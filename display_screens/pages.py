@@ -146,13 +146,10 @@ async def counter_page(request: Request) -> Response:
     assert counter is not None
     signed_in = console_auth.session(request, number)
     if signed_in is None:
-        nonce = console_auth.login_nonce(request)
-        error = {"token": TEXT["console_bad_token"],
-                 "csrf": TEXT["error_generic"]}.get(request.query_params.get("salah", ""))
-        response = render(request, "login.html", {"counter": counter, "csrf": nonce,
-                                                  "error": error})
-        console_auth.remember_login_nonce(request, response, nonce)
-        return response
+        return sign_in_page(request, {
+            "title": TEXT["console_title"], "heading": counter.name,
+            "action": f"/counter/{number}/login", "intro": TEXT["console_login_intro"],
+            "label": TEXT["console_token"], "bad_token": TEXT["console_bad_token"]})
     names = {s.code: s.name for s in c.site.services}
     return render(request, "console.html", {
         "counter": counter,
@@ -167,6 +164,16 @@ async def counter_page(request: Request) -> Response:
     })
 
 
+def sign_in_page(request: Request, words: dict[str, str]) -> Response:
+    """The token sign-in form (console or /admin), with its CSRF double-submit cookie."""
+    nonce = console_auth.login_nonce(request)
+    error = {"token": words["bad_token"],
+             "csrf": TEXT["error_generic"]}.get(request.query_params.get("salah", ""))
+    response = render(request, "login.html", {**words, "csrf": nonce, "error": error})
+    console_auth.remember_login_nonce(request, response, nonce)
+    return response
+
+
 async def ticket_page(request: Request) -> Response:
     """GET /t/{day}/{code}: a visitor's live ticket status (opened from the QR code)."""
     try:
@@ -177,7 +184,14 @@ async def ticket_page(request: Request) -> Response:
 
 
 async def admin(request: Request) -> Response:
-    """GET /admin: today's counts per service and which screens played their sound."""
+    """GET /admin: today's counts per service and which screens played their sound (for the
+    office, signed in with `antrian token --admin`)."""
+    signed_in = console_auth.session(request, console_auth.ADMIN)
+    if signed_in is None:
+        return sign_in_page(request, {
+            "title": TEXT["admin_title"], "heading": TEXT["admin_office"],
+            "action": "/admin/login", "intro": TEXT["admin_login_intro"],
+            "label": TEXT["admin_token"], "bad_token": TEXT["admin_bad_token"]})
     c = api.ctx(request)
     day = c.store.today()
     snap = snapshot_view(c.site, c.clock, await c.store.snapshot())
@@ -195,7 +209,7 @@ async def admin(request: Request) -> Response:
         screens.append({"name": name, "event_id": ack["event_id"], "behind": behind,
                         "at": ack["at"][11:19]})
     return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
-                                          "day": day, "latest": latest})
+                                          "day": day, "latest": latest, "csrf": signed_in.csrf})
 
 
 ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
@@ -215,5 +229,7 @@ routes: list[BaseRoute] = [
     Route("/t/{day}/{code}/status", kiosk.status),
     Route("/t/{day}/{code}/qr.svg", kiosk.qr),
     Route("/admin", admin),
+    Route("/admin/login", console_auth.admin_login, methods=["POST"]),
+    Route("/admin/logout", console_auth.admin_logout, methods=["POST"]),
     Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
 ]

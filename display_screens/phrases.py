@@ -101,6 +101,11 @@ TEXT: dict[str, str] = {
     "status_issued": "Diambil pukul {time}",
     # admin
     "admin_title": "Ringkasan Hari Ini",
+    "admin_office": "Kantor Pengelola MPP",
+    "admin_login_intro": "Masukkan token kantor (antrian token --admin) untuk melihat laporan.",
+    "admin_token": "Token kantor",
+    "admin_bad_token": "Token kantor salah.",
+    "admin_logout": "Keluar",
     "admin_service": "Layanan",
     "admin_issued": "Diambil",
     "admin_called": "Dipanggil",

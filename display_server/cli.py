@@ -13,7 +13,7 @@ from redis.exceptions import RedisError
 
 from display_server.config import ConfigError, load_config
 from display_server.paths import data_dir
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, load_secret
 
 log = logging.getLogger("antrian")
 
@@ -56,6 +56,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     site = load_config(args.config)
+    if args.admin:
+        print(admin_token(load_secret(data_dir(args.data_dir), site.secret), site.id))
+        return 0
     if site.counter(args.counter) is None:
         numbers = ", ".join(str(c.number) for c in site.counters)
         print(f"antrian: loket {args.counter} tidak ada (loket: {numbers})", file=sys.stderr)
@@ -82,9 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 
-    token = sub.add_parser("token", help="print the bearer token of a counter")
+    token = sub.add_parser("token", help="print the bearer token of a counter (or of /admin)")
     common(token)
-    token.add_argument("--counter", type=int, required=True)
+    whose = token.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--counter", type=int)
+    whose.add_argument("--admin", action="store_true", help="the MPP office's token for /admin")
     token.set_defaults(func=_token)
 
     from audio import commands as audio_commands

@@ -35,11 +35,22 @@ def counter_token(secret: bytes, site_id: str, counter: int) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
 
 
+def admin_token(secret: bytes, site_id: str) -> str:
+    """The token of the MPP office's /admin page: never equal to a counter's."""
+    message = f"antrian:{site_id}:admin".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
+
+
 class TokenBook:
     """Maps presented tokens to counters, comparing in constant time."""
 
     def __init__(self, secret: bytes, site_id: str, counters: list[int]) -> None:
         self._tokens = {n: counter_token(secret, site_id, n) for n in counters}
+        self._admin = admin_token(secret, site_id)
+
+    def admin_token(self) -> str:
+        """The office's token, for /admin."""
+        return self._admin
 
     def token(self, counter: int) -> str:
         return self._tokens[counter]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import write_site
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, load_secret
 
 
 def antrian(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -24,6 +24,9 @@ def test_token_prints_the_counter_token(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == counter_token(load_secret(tmp_path), "cli-site", 3)
     assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
+    office = antrian("token", "--admin", "--config", str(config), "--data-dir", str(tmp_path))
+    assert office.stdout.strip() == admin_token(load_secret(tmp_path), "cli-site")
+    assert office.stdout.strip() != out.stdout.strip()
 
 
 def test_token_for_an_unknown_counter_is_a_clear_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, Route
 from test_pages_support import (  # noqa: F401
     Live,
+    admin_sign_in,
     browser,
     live,
     make_page,
@@ -163,3 +164,22 @@ def test_retry_after_a_lost_answer_calls_the_same_ticket(live: Live, make_page: 
     page.click("[data-action=call-next]")
     wait_text(page, "#current-code", "A001")
     assert waiting_codes(live, 1) == ["A002"]
+
+
+def test_admin_needs_the_office_token(live: Live, make_page: Any) -> None:
+    """/admin asks for the office token: a counter's token is refused, the right one opens it
+    with an HttpOnly cookie for /admin only, and signing out closes it again."""
+    page = make_page()
+    page.goto(f"{live.url}/admin")
+    assert page.locator("#counts").count() == 0
+    page.fill("#token", live.token(1))
+    page.click("button[type=submit]")
+    wait_text(page, ".c-error", "Token kantor salah")
+    admin_sign_in(page, live)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "antrian_admin")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
+    assert live.http.get("/admin").text.count('id="counts"') == 0
+    page.click(".a-logout button")
+    page.wait_for_selector("#token")
+    page.goto(f"{live.url}/admin")
+    assert page.locator("#counts").count() == 0

@@ -12,6 +12,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page
 from test_pages_support import (  # noqa: F401
     Live,
+    admin_sign_in,
     browser,
     close_service_today,
     launch,
@@ -158,7 +159,7 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
     page.wait_for_timeout(100)  # let Playwright deliver the response events
     assert wavs == [(f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")]
     live.act(1, "done", {"outcome": "completed"})
-    page.goto(live.url + "/admin")
+    admin_sign_in(page, live)
     assert "lobi-1" in text(page, "#screens")
     cells = page.eval_on_selector_all('#counts tr[data-service="A"] td.n',
                                       "tds => tds.map(td => td.textContent.trim())")

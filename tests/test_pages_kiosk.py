@@ -10,12 +10,14 @@ from typing import Any
 from playwright.sync_api import Route
 from test_pages_support import (  # noqa: F401
     Live,
+    admin_sign_in,
     browser,
     close_service_today,
     live,
     make_page,
     screenshot,
     text,
+    until,
     wait_text,
 )
 
@@ -152,7 +154,7 @@ def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_pag
     page.wait_for_function("document.querySelectorAll('.tile').length > 0")
     live.call(2)
     wait_text(page, "#card-service", evil)
-    page.goto(live.url + "/admin")
+    admin_sign_in(page, live)
     assert evil in page.inner_text("#counts")
     assert page.evaluate("window.pwned") is None
     injected = "bs => bs.filter(b => b.textContent === 'KTP').length"
@@ -177,8 +179,11 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     assert "A001" in text(page, "#message-text")
     assert live.state()["waiting"]["A"] == 1
     device.parent.mkdir()
-    page.click("#message-retry")
-    page.wait_for_selector("#message", state="hidden")
+    page.click("#message-retry")  # hides the message at once, then asks the server to print
+    until(lambda: device.exists() and device.read_bytes().endswith(b"\x1dV\x00"),
+          what="the printed ticket, up to its cut")
+    page.wait_for_selector("#busy", state="hidden")
+    assert page.is_hidden("#message")
     printed = device.read_bytes()
     assert printed.startswith(b"\x1b@") and b"A001" in printed and b"\x1d(k" in printed
     assert f"/t/{live.state()['day']}/A001".encode() in printed

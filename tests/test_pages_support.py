@@ -15,7 +15,7 @@ import pytest
 from conftest import ROOT, ServerProcess
 from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, sync_playwright
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, load_secret
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -50,6 +50,9 @@ class Live:
 
     def token(self, counter: int) -> str:
         return counter_token(load_secret(self.server.data_dir), self.site_id, counter)
+
+    def admin_token(self) -> str:
+        return admin_token(load_secret(self.server.data_dir), self.site_id)
 
     def issue(self, service: str = "A", **extra: Any) -> dict[str, Any]:
         r = self.http.post("/api/tickets", json={"service": service, **extra})
@@ -109,6 +112,14 @@ def make_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     for context in contexts:
         context.close()
     assert not errors, errors
+
+
+def admin_sign_in(page: Page, live: Live) -> None:
+    """Open /admin and sign in with the office's token."""
+    page.goto(f"{live.url}/admin")
+    page.fill("#token", live.admin_token())
+    page.click("button[type=submit]")
+    page.wait_for_selector("#counts")
 
 
 def screenshot(page: Page, name: str) -> Path:
