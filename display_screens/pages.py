@@ -78,7 +78,7 @@ def error_page(request: Request, exc: ApiError) -> Response:
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(name, "")
-    return min(hi, max(lo, int(raw))) if raw.isdigit() else default
+    return min(hi, max(lo, int(raw))) if raw.isdigit() and len(raw) <= 9 else default
 
 
 async def display(request: Request) -> Response:
@@ -96,7 +96,7 @@ async def display(request: Request) -> Response:
     screen = params.get("screen", "")
     config = {
         "query": query,
-        "screen": screen if api.SCREEN_ID.match(screen) else "",
+        "screen": screen if api.SCREEN_ID.fullmatch(screen) else "",
         "hold_ms": _int_param(request, "hold", 5000, 200, 60000),
         "mute": params.get("mute") == "1",
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),

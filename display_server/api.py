@@ -20,9 +20,9 @@ from display_server.state import services_view, snapshot_view
 from display_server.store import Store
 from display_server.tokens import TokenBook
 
-TICKET_CODE = re.compile(r"^[A-Z]{1,3}[0-9]{3,4}$")
-SCREEN_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-EVENT_ID = re.compile(r"^[0-9]{1,20}-[0-9]{1,20}$")
+TICKET_CODE = re.compile(r"[A-Z]{1,3}[0-9]{3,4}")  # patterns are used with fullmatch
+SCREEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
 @dataclass
@@ -111,7 +111,7 @@ async def ticket_status(request: Request) -> JSONResponse:
         date.fromisoformat(day)
     except ValueError:
         raise ApiError("invalid_parameter", "tanggal") from None
-    if not TICKET_CODE.match(code):
+    if not TICKET_CODE.fullmatch(code):
         raise ApiError("invalid_parameter", "kode")
     ticket = await c.store.ticket_status(day, code)
     if ticket is None:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from display_server.errors import ApiError
 
 MAX_BODY = 64 * 1024
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # used with fullmatch
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def validate(data: Any, schema: dict[str, Field]) -> dict[str, Any]:
                 raise ApiError("invalid_field", f"{name}: panjang tidak sah")
             if spec.choices and value not in spec.choices:
                 raise ApiError("invalid_field", f"{name}: pilih {', '.join(spec.choices)}")
-            if spec.pattern is not None and not spec.pattern.match(value):
+            if spec.pattern is not None and not spec.pattern.fullmatch(value):
                 raise ApiError("invalid_field", name)
         out[name] = value
     return out

@@ -87,8 +87,8 @@ async def _receive(ws: WebSocket, c: Context) -> None:
 
 def _valid_ack(data: dict[str, Any]) -> bool:
     event_id, screen = data.get("event_id"), data.get("screen")
-    return (isinstance(event_id, str) and bool(EVENT_ID.match(event_id))
-            and isinstance(screen, str) and bool(SCREEN_ID.match(screen)))
+    return (isinstance(event_id, str) and bool(EVENT_ID.fullmatch(event_id))
+            and isinstance(screen, str) and bool(SCREEN_ID.fullmatch(screen)))
 
 
 async def display(ws: WebSocket) -> None:
@@ -97,7 +97,7 @@ async def display(ws: WebSocket) -> None:
     try:
         services = screen_filter(c.site, ws.query_params)
         since = ws.query_params.get("since")
-        if since is not None and not EVENT_ID.match(since):
+        if since is not None and not EVENT_ID.fullmatch(since):
             raise ApiError("invalid_parameter", "since")
     except ApiError as exc:
         await ws.send_denial_response(exc.response())

@@ -209,3 +209,11 @@ def test_named_screen_profile(server_factory: Any, make_page: Any) -> None:
     assert text(page, ".d-screen") == "Layar Ruang Tunggu Disdukcapil"
     assert page.eval_on_selector_all(".chip", "c => c.map(x => x.dataset.service)") == ["B", "D"]
     assert page.goto(live.url + "/display?profile=nope").status == 400
+
+
+def test_absurd_display_parameters_fall_back_to_defaults(live: Live) -> None:
+    """A huge or malformed tuning parameter never breaks the TV page; a bad filter is a 400."""
+    r = live.http.get("/display", params={"hold": "9" * 5000, "watchdog": "-1",
+                                           "screen": "tv\n1"})
+    assert r.status_code == 200 and '"hold_ms": 5000' in r.text and '"screen": ""' in r.text
+    assert live.http.get("/display", params={"services": "NOPE"}).status_code == 400
