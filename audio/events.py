@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from display_server.event_ids import event_key, is_event_id
+
 ANNOUNCED = frozenset({"call", "recall"})
-_EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 _SCREEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 _NOT_SCREEN_CHARS = re.compile(r"[^A-Za-z0-9._:-]")
 
@@ -26,18 +27,10 @@ class Announcement:
     at: datetime | None
 
 
-def event_key(event_id: str) -> tuple[int, int]:
-    """Sort key of a stream event id "ms-seq"; raises ValueError for anything else."""
-    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
-        raise ValueError(f"bad event id {event_id!r}: expected digits-digits")
-    ms, seq = event_id.split("-")
-    return int(ms), int(seq)
-
-
 def event_id_of(message: Any) -> str | None:
     """The valid ``event_id`` of a message (snapshot or event), else None."""
     event_id = message.get("event_id") if isinstance(message, dict) else None
-    return event_id if isinstance(event_id, str) and _EVENT_ID.fullmatch(event_id) else None
+    return event_id if is_event_id(event_id) else None
 
 
 def announcement_of(message: Any) -> Announcement | None:

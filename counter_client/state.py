@@ -9,14 +9,10 @@ from typing import Any
 
 from counter_client import phrases
 from counter_client.models import ActionResult, Press, Snapshot
+from display_server.event_ids import event_key
 
 LEAVES = ("skip", "done", "transfer")  # actions after which the counter serves nobody
 SKIPPED_KEPT = 9  # the skipped tickets offered for restoring: one keypad digit each
-
-
-def id_key(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
 
 
 def _epoch(iso: str) -> float:
@@ -139,7 +135,7 @@ class CounterView:
         """Whether `event_id` is newer than what the counter's state reflects (and remember it)."""
         if not isinstance(event_id, str):
             return True
-        if self.last_id is not None and id_key(event_id) <= id_key(self.last_id):
+        if self.last_id is not None and event_key(event_id) <= event_key(self.last_id):
             return False
         self.last_id = event_id
         return True

@@ -19,9 +19,9 @@ from display_screens.phrases import TEXT, long_date, script_phrases
 from display_server import api
 from display_server.clock import local_now
 from display_server.errors import ApiError
+from display_server.event_ids import event_key
 from display_server.report import summarize
 from display_server.state import services_view, snapshot_view
-from display_server.store import id_key
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -205,7 +205,7 @@ async def admin(request: Request) -> Response:
     for name, ack in (await c.store.played()).items():
         # event ids start with their time in ms: a screen a minute behind the last call is silent
         behind = latest is not None and (
-            id_key(latest["event_id"])[0] - id_key(ack["event_id"])[0] > SILENT_AFTER_MS)
+            event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0] > SILENT_AFTER_MS)
         screens.append({"name": name, "event_id": ack["event_id"], "behind": behind,
                         "at": ack["at"][11:19]})
     return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,

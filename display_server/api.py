@@ -15,6 +15,7 @@ from display_server.bodies import REQUEST_ID_FIELD, Field, body
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
+from display_server.event_ids import EVENT_ID
 from display_server.hours import is_open
 from display_server.state import services_view, snapshot_view
 from display_server.store import Store
@@ -22,7 +23,6 @@ from display_server.tokens import TokenBook
 
 TICKET_CODE = re.compile(r"[A-Z]{1,3}[0-9]{3,4}")  # patterns are used with fullmatch
 SCREEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-EVENT_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
 
 
 @dataclass

@@ -10,8 +10,9 @@ from starlette.routing import Route
 
 from audio.render import Renderer, open_engine
 from audio.siteconfig import announcement_settings
-from display_server.api import EVENT_ID, Context, ctx
+from display_server.api import Context, ctx
 from display_server.errors import ApiError
+from display_server.event_ids import EVENT_ID
 
 ANNOUNCED = ("call", "recall")
 

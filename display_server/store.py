@@ -17,6 +17,7 @@ from redis.exceptions import ResponseError
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
+from display_server.event_ids import event_key
 
 STREAM_MAXLEN = 100_000
 MAX_SCREENS = 500  # screens and announcers remembered in `played`
@@ -206,7 +207,7 @@ class Store:
             return []  # no stream yet: nothing happened
         first = info.get("first-entry")
         trimmed = int(info.get("entries-added", 0)) > int(info.get("length", 0))
-        if first and trimmed and id_key(event_id) < id_key(str(first[0])):
+        if first and trimmed and event_key(event_id) < event_key(str(first[0])):
             return None
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit + 1)
         if rows is None or len(rows) > limit:
@@ -246,7 +247,3 @@ def _events(rows: Any) -> list[Event]:
     """Stream entries (decoded: id, {"d": json}) as Events."""
     return [Event(str(i), str(fields["d"])) for i, fields in rows or ()]
 
-
-def id_key(event_id: str) -> tuple[int, int]:
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)

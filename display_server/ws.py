@@ -12,11 +12,11 @@ from redis.exceptions import RedisError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from display_server.api import EVENT_ID, SCREEN_ID, Context, screen_filter
+from display_server.api import SCREEN_ID, Context, screen_filter
 from display_server.errors import ApiError
+from display_server.event_ids import EVENT_ID, event_key
 from display_server.fanout import Subscriber
 from display_server.state import snapshot_view, wants
-from display_server.store import id_key
 
 log = logging.getLogger("antrian.ws")
 REPLAY_LIMIT = 2000
@@ -52,14 +52,14 @@ async def _start(ws: WebSocket, c: Context, services: frozenset[str] | None,
 
 async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
     """Forward queued events newer than `after`; close when the subscriber was dropped."""
-    floor = id_key(after)
+    floor = event_key(after)
     while True:
         item = await sub.queue.get()
         if item is None:
             await ws.close(code=1013, reason="terlalu lambat")
             return
         event_id, message = item
-        if event_id and id_key(event_id) <= floor:
+        if event_id and event_key(event_id) <= floor:
             continue
         await ws.send_text(message)
 

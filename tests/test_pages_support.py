@@ -3,7 +3,6 @@ Playwright, a server process of a fresh 29-counter site, and API helpers with co
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 from conftest import ROOT, ServerProcess
+from conftest import wait_until as until  # noqa: F401  (the page tests import it from here)
 from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, sync_playwright
 
 from display_server.tokens import admin_token, counter_token, load_secret
@@ -137,12 +137,3 @@ def wait_text(page: Page, selector: str, text: str, timeout: float = 5.0) -> Non
 
 def text(page: Page, selector: str) -> str:
     return str(page.eval_on_selector(selector, "n => n.textContent"))
-
-
-def until(check: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
