@@ -17,6 +17,7 @@ from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.event_ids import EVENT_ID
 from display_server.hours import is_open
+from display_server.settings import Settings
 from display_server.state import services_view, snapshot_view
 from display_server.store import Store
 from display_server.tokens import TokenBook
@@ -33,6 +34,7 @@ class Context:
     store: Store
     tokens: TokenBook
     clock: Clock
+    settings: Settings
     extra: dict[str, Any] = field(default_factory=dict)
 
 

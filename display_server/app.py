@@ -23,6 +23,7 @@ from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.fanout import Fanout
+from display_server.settings import Settings
 from display_server.store import Store, connect
 from display_server.tokens import TokenBook, load_secret
 
@@ -61,22 +62,22 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                clock: Clock = system_clock, extra_routes: Sequence[BaseRoute] = (),
-               heartbeat_s: float = 10.0, stream_maxlen: int | None = None) -> Starlette:
+               settings: Settings | None = None) -> Starlette:
     """Build the app for one site. Redis is connected lazily: the app starts (and answers 503)
     while Redis is down, and recovers by itself when it is back."""
     secret = load_secret(data_dir, site.secret)
     tokens = TokenBook(secret, site.id, [c.number for c in site.counters])
-    maxlen = {} if stream_maxlen is None else {"stream_maxlen": stream_maxlen}
+    settings = settings or Settings()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = connect(redis_url)
         follower = connect(redis_url, retries=-1)
-        store = Store(redis, site, clock, **maxlen)
-        fanout = Fanout(Store(follower, site, clock, **maxlen), site, clock,
-                        heartbeat_s=heartbeat_s)
+        store = Store(redis, site, clock, settings.stream_maxlen)
+        fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
+                        heartbeat_s=settings.heartbeat_s)
         renderer = audio_route.LazyRenderer()
-        app.state.ctx = Context(site, store, tokens, clock,
+        app.state.ctx = Context(site, store, tokens, clock, settings,
                                 {"fanout": fanout, "data_dir": data_dir, "renderer": renderer})
         tasks = [asyncio.create_task(fanout.follow()), asyncio.create_task(fanout.beat())]
         try:

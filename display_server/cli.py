@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 
 from display_server.config import ConfigError, load_config
 from display_server.paths import data_dir
+from display_server.settings import Settings, SettingsError
 from display_server.tokens import admin_token, counter_token, load_secret
 
 log = logging.getLogger("antrian")
@@ -24,6 +25,7 @@ def _serve(args: argparse.Namespace) -> int:
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
     load_config(args.config)  # fail fast with a clear message before starting anything
+    Settings.from_env()
     directory = data_dir(args.data_dir)
     local: LocalRedis | None = None
     url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
@@ -109,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
-    except ConfigError as exc:
+    except (ConfigError, SettingsError) as exc:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
     except RedisError as exc:

@@ -1,0 +1,130 @@
+"""The server's process settings: read from the environment once, at start, and validated.
+
+A bad value stops the start with a message that names the variable; nothing reads the
+environment per request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+RATE = re.compile(r"([0-9]{1,5})/([0-9]{1,5})")
+
+
+class SettingsError(ValueError):
+    """A setting with a value the server cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` requests per `seconds`, per client."""
+
+    count: int
+    seconds: int
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = RATE.fullmatch(text.strip())
+        if match is None or int(match[1]) < 1 or int(match[2]) < 1:
+            raise ValueError("expected COUNT/SECONDS, e.g. 30/60")
+        return cls(int(match[1]), int(match[2]))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of a server process. Defaults suit one MPP building on one small server."""
+
+    stream_maxlen: int = 100_000          # ANTRIAN_STREAM_MAXLEN: events kept for replay
+    heartbeat_s: float = 10.0             # ANTRIAN_HEARTBEAT_SECONDS
+    redis_pool_size: int = 64             # ANTRIAN_REDIS_POOL_SIZE: connections per process
+    redis_pool_timeout_s: float = 5.0     # ANTRIAN_REDIS_POOL_TIMEOUT: wait for a free one
+    ticket_rate: Rate = Rate(30, 60)      # ANTRIAN_TICKET_RATE: anonymous POST /api/tickets
+    kiosk_rate: Rate = Rate(12, 60)       # ANTRIAN_KIOSK_RATE: the kiosk page, per client
+    trusted_proxies: tuple[str, ...] = () # ANTRIAN_TRUSTED_PROXIES: comma-separated addresses
+    public_url: str | None = None         # ANTRIAN_PUBLIC_URL: base of the ticket QR links
+    printer: str | None = None            # ANTRIAN_KIOSK_PRINTER: /dev/usb/lp0 or tcp://H:P
+    max_connections: int = 4096           # ANTRIAN_MAX_CONNECTIONS: per process
+    max_connections_per_client: int = 256 # ANTRIAN_MAX_CONNECTIONS_PER_CLIENT: per address
+    request_timeout_s: float = 10.0       # ANTRIAN_REQUEST_TIMEOUT: to send a request's headers
+    keep_alive_s: float = 5.0             # ANTRIAN_KEEP_ALIVE: idle time between requests
+    max_header_bytes: int = 16 * 1024     # ANTRIAN_MAX_HEADER_BYTES
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the environment (os.environ by default); SettingsError on a bad one."""
+        source = os.environ if env is None else env
+        d = cls()
+
+        def get(name: str, parse: Callable[[str], T], default: T) -> T:
+            raw = source.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name}={raw!r}: {exc}") from None
+
+        return cls(
+            stream_maxlen=get("ANTRIAN_STREAM_MAXLEN", _int(1000, 10**8), d.stream_maxlen),
+            heartbeat_s=get("ANTRIAN_HEARTBEAT_SECONDS", _float(0.01, 300), d.heartbeat_s),
+            redis_pool_size=get("ANTRIAN_REDIS_POOL_SIZE", _int(4, 10_000), d.redis_pool_size),
+            redis_pool_timeout_s=get("ANTRIAN_REDIS_POOL_TIMEOUT", _float(0.1, 120),
+                                     d.redis_pool_timeout_s),
+            ticket_rate=get("ANTRIAN_TICKET_RATE", Rate.parse, d.ticket_rate),
+            kiosk_rate=get("ANTRIAN_KIOSK_RATE", Rate.parse, d.kiosk_rate),
+            trusted_proxies=get("ANTRIAN_TRUSTED_PROXIES", _addresses, d.trusted_proxies),
+            public_url=get("ANTRIAN_PUBLIC_URL", _url, d.public_url),
+            printer=get("ANTRIAN_KIOSK_PRINTER", str, d.printer),
+            max_connections=get("ANTRIAN_MAX_CONNECTIONS", _int(16, 1_000_000),
+                                d.max_connections),
+            max_connections_per_client=get("ANTRIAN_MAX_CONNECTIONS_PER_CLIENT",
+                                           _int(1, 1_000_000), d.max_connections_per_client),
+            request_timeout_s=get("ANTRIAN_REQUEST_TIMEOUT", _float(0.1, 300),
+                                  d.request_timeout_s),
+            keep_alive_s=get("ANTRIAN_KEEP_ALIVE", _float(0.1, 300), d.keep_alive_s),
+            max_header_bytes=get("ANTRIAN_MAX_HEADER_BYTES", _int(1024, 1024 * 1024),
+                                 d.max_header_bytes),
+        )
+
+
+def _int(lo: int, hi: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[0-9]{1,9}", text):
+            raise ValueError("expected a whole number")
+        value = int(text)
+        if not lo <= value <= hi:
+            raise ValueError(f"expected {lo}..{hi}")
+        return value
+
+    return parse
+
+
+def _float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", text):
+            raise ValueError("expected a number of seconds, e.g. 2.5")
+        value = float(text)
+        if not lo <= value <= hi:
+            raise ValueError(f"expected {lo}..{hi}")
+        return value
+
+    return parse
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    items = tuple(part.strip() for part in text.split(",") if part.strip())
+    for item in items:
+        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+    return items
+
+
+def _url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
+        raise ValueError("expected http(s)://host[/path]")
+    return text.rstrip("/")
