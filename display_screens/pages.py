@@ -17,6 +17,7 @@ from starlette.templating import Jinja2Templates
 from display_screens import console_auth, kiosk, printer
 from display_screens.phrases import TEXT, long_date, script_phrases
 from display_server import api
+from display_server.bodies import DIGITS
 from display_server.clock import local_now
 from display_server.errors import ApiError
 from display_server.event_ids import event_key
@@ -78,7 +79,7 @@ def error_page(request: Request, exc: ApiError) -> Response:
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
     raw = request.query_params.get(name, "")
-    return min(hi, max(lo, int(raw))) if raw.isdigit() and len(raw) <= 9 else default
+    return min(hi, max(lo, int(raw))) if DIGITS.fullmatch(raw) else default
 
 
 async def display(request: Request) -> Response:
@@ -175,7 +176,8 @@ def sign_in_page(request: Request, words: dict[str, str]) -> Response:
 
 
 async def ticket_page(request: Request) -> Response:
-    """GET /t/{day}/{code}: a visitor's live ticket status (opened from the QR code)."""
+    """GET /t/{day}/{code}/{key} (a ticket's status_url): a visitor's live ticket status,
+    opened from the QR code; any other link is the page of an unknown ticket (404)."""
     try:
         ticket = await kiosk.ticket_view(request)
     except ApiError as exc:
@@ -219,15 +221,16 @@ routes: list[BaseRoute] = [
     Route("/display/version", version_json),
     Route("/kiosk", kiosk_page),
     Route("/kiosk/tickets", kiosk.issue, methods=["POST"]),
-    Route("/kiosk/tickets/{day}/{code}/print", kiosk.reprint, methods=["POST"]),
+    Route("/kiosk/tickets/{day}/{code}/{key}/print", kiosk.reprint, methods=["POST"]),
     Route("/counter/{n}", counter_page),
     Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
     Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),
     Route("/counter/{n}/tickets/{kind}", console_auth.tickets),
     Route("/counter/{n}/actions/{action}", console_auth.action, methods=["POST"]),
-    Route("/t/{day}/{code}", ticket_page),
-    Route("/t/{day}/{code}/status", kiosk.status),
-    Route("/t/{day}/{code}/qr.svg", kiosk.qr),
+    Route("/t/{day}/{code}", ticket_page),  # no key: the 404 page of a wrong key
+    Route("/t/{day}/{code}/{key}", ticket_page),
+    Route("/t/{day}/{code}/{key}/status", kiosk.status),
+    Route("/t/{day}/{code}/{key}/qr.svg", kiosk.qr),
     Route("/admin", admin),
     Route("/admin/login", console_auth.admin_login, methods=["POST"]),
     Route("/admin/logout", console_auth.admin_logout, methods=["POST"]),

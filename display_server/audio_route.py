@@ -12,7 +12,7 @@ from audio.render import Renderer, open_engine
 from audio.siteconfig import announcement_settings
 from display_server.api import Context, ctx
 from display_server.errors import ApiError
-from display_server.event_ids import EVENT_ID
+from display_server.event_ids import is_event_id
 
 ANNOUNCED = ("call", "recall")
 
@@ -40,7 +40,7 @@ class LazyRenderer:
 async def call_audio(request: Request) -> Response:
     c = ctx(request)
     event_id = request.path_params["event_id"]
-    if not EVENT_ID.fullmatch(event_id):
+    if not is_event_id(event_id):
         raise ApiError("invalid_parameter", "event_id")
     event = await c.store.event(event_id) or {}
     if event.get("type") not in ANNOUNCED:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from display_server.errors import ApiError
 
 MAX_BODY = 64 * 1024
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # used with fullmatch
+DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII digits only: str.isdigit() also takes "²" and "①"
+MAX_INT_DIGITS = 18  # JSON integers past this are refused before Python converts them
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Field:
     choices: tuple[str, ...] = ()
     pattern: re.Pattern[str] | None = None
     max_length: int = 200
+    check: Callable[[str], bool] | None = None  # a further test of a string value
 
 
 REQUEST_ID_FIELD = Field(str, pattern=REQUEST_ID, max_length=128)
@@ -33,7 +37,7 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
     """The parsed JSON body (None when empty); 413 past `limit`, 400 when not JSON."""
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not DIGITS.fullmatch(declared):
             raise ApiError("invalid_parameter", "Content-Length")
         if int(declared) > limit:
             raise ApiError("payload_too_large", f"maks {limit // 1024} KB")
@@ -50,10 +54,28 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
     content_type = request.headers.get("content-type", "application/json")
     if "json" not in content_type:
         raise ApiError("unsupported_media_type")
+    return parse_json(raw)
+
+
+def parse_json(raw: str | bytes) -> Any:
+    """JSON text parsed, or ApiError("invalid_json"): also for integers past MAX_INT_DIGITS,
+    NaN/Infinity and strings with lone surrogates ("\\ud800"), which no one can store or show."""
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = json.loads(raw, parse_int=_bounded_int, parse_constant=_no_constant)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except (UnicodeError, ValueError, RecursionError):
         raise ApiError("invalid_json") from None
+    return data
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError("integer too long")
+    return int(text)
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
 
 
 def validate(data: Any, schema: dict[str, Field]) -> dict[str, Any]:
@@ -80,6 +102,8 @@ def validate(data: Any, schema: dict[str, Field]) -> dict[str, Any]:
             if spec.choices and value not in spec.choices:
                 raise ApiError("invalid_field", f"{name}: pilih {', '.join(spec.choices)}")
             if spec.pattern is not None and not spec.pattern.fullmatch(value):
+                raise ApiError("invalid_field", name)
+            if spec.check is not None and not spec.check(value):
                 raise ApiError("invalid_field", name)
         out[name] = value
     return out

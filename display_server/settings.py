@@ -54,6 +54,7 @@ class Settings:
     request_timeout_s: float = 10.0       # ANTRIAN_REQUEST_TIMEOUT: to send a request's headers
     keep_alive_s: float = 5.0             # ANTRIAN_KEEP_ALIVE: idle time between requests
     max_header_bytes: int = 16 * 1024     # ANTRIAN_MAX_HEADER_BYTES
+    max_screens: int = 500                # ANTRIAN_MAX_SCREENS: registered / acknowledging a day
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,7 +72,7 @@ class Settings:
                 raise SettingsError(f"{name}={raw!r}: {exc}") from None
 
         return cls(
-            stream_maxlen=get("ANTRIAN_STREAM_MAXLEN", _int(1000, 10**8), d.stream_maxlen),
+            stream_maxlen=get("ANTRIAN_STREAM_MAXLEN", _int(1, 10**8), d.stream_maxlen),
             heartbeat_s=get("ANTRIAN_HEARTBEAT_SECONDS", _float(0.01, 300), d.heartbeat_s),
             redis_pool_size=get("ANTRIAN_REDIS_POOL_SIZE", _int(4, 10_000), d.redis_pool_size),
             redis_pool_timeout_s=get("ANTRIAN_REDIS_POOL_TIMEOUT", _float(0.1, 120),
@@ -90,6 +91,7 @@ class Settings:
             keep_alive_s=get("ANTRIAN_KEEP_ALIVE", _float(0.1, 300), d.keep_alive_s),
             max_header_bytes=get("ANTRIAN_MAX_HEADER_BYTES", _int(1024, 1024 * 1024),
                                  d.max_header_bytes),
+            max_screens=get("ANTRIAN_MAX_SCREENS", _int(1, 100_000), d.max_screens),
         )
 
 

@@ -270,3 +270,14 @@ def server_factory(tmp_path: Path, redis_url: str) -> Iterator[Any]:
     yield start
     for server in started:
         server.stop()
+
+
+def site_keys(redis_url: str, site_id: str) -> dict[str, bytes | None]:
+    """Every Redis key of a site with its DUMP, except the rate limiter's counters: what a
+    refused request must leave exactly as it was."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = sorted(k.decode() for k in client.scan_iter(match=f"antrian:{{{site_id}}}:*"))
+        return {k: client.dump(k) for k in keys if ":ratelimit:" not in k}
+    finally:
+        client.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from conftest import Api, site_keys
 
 JSON = {"Content-Type": "application/json"}
 
@@ -66,25 +66,41 @@ CASES: list[tuple[str, str, Any, int | None, int, str]] = [
     ("GET", "/api/tickets/2026-11-25/a001", None, None, 400, "invalid_parameter"),
     ("GET", "/api/state?services=A,NOPE", None, None, 400, "invalid_parameter"),
     ("GET", "/api/state?profile=nope", None, None, 400, "invalid_parameter"),
+    # crafted input: Unicode digits, huge integers, lone surrogates, ids Redis cannot hold
+    ("POST", "/api/counters/\u00b2/call-next", None, 1, 404, "unknown_counter"),
+    ("POST", "/api/counters/\u2460/call-next", None, 1, 404, "unknown_counter"),
+    ("POST", "/api/counters/\uff11/call-next", None, 1, 404, "unknown_counter"),
+    ("POST", "/api/tickets", b'{"service": "A", "n": ' + b"9" * 5000 + b"}", None, 400,
+     "invalid_json"),
+    ("POST", "/api/tickets", b'{"service": ' + b"1" * 5000 + b"}", None, 400, "invalid_json"),
+    ("POST", "/api/tickets", b'{"service": NaN}', None, 400, "invalid_json"),
+    ("POST", "/api/tickets", b'{"service": "A\\ud800"}', None, 400, "invalid_json"),
+    ("POST", "/api/tickets", b'{"\\udfff": "A"}', None, 400, "invalid_json"),
+    ("POST", "/api/counters/1/pause", b'{"reason": "\\ud83d"}', 1, 400, "invalid_json"),
+    ("POST", "/api/played", b'{"event_id": "18446744073709551616-0", "screen": "tv"}', None,
+     400, "invalid_field"),
+    ("POST", "/api/played", b'{"event_id": "1-99999999999999999999", "screen": "tv"}', None,
+     400, "invalid_field"),
+    ("GET", "/audio/calls/99999999999999999999-0.wav", None, None, 400, "invalid_parameter"),
     ("POST", "/api/played", b'{"event_id": "x", "screen": "tv"}', None, 400, "invalid_field"),
     ("POST", "/api/played", b'{"event_id": "1-0", "screen": "<b>"}', None, 400,
      "invalid_field"),
 ]
 
 
-def state_of(api: Api) -> dict[str, Any]:
-    state = api.client.get("/api/state").json()
-    return {k: state[k] for k in ("counters", "waiting", "recent", "event_id")}
+def state_of(api: Api, redis_url: str) -> dict[str, Any]:
+    return site_keys(redis_url, api.site.id)
 
 
 @pytest.mark.parametrize(("method", "path", "raw", "counter", "status", "code"), CASES,
                          ids=[f"{c[0]} {c[1][:40]} {str(c[2])[:30]}" for c in CASES])
 def test_bad_request_is_a_4xx_with_error_body_and_changes_nothing(
-    api: Api, method: str, path: str, raw: Any, counter: int | None, status: int, code: str
+    api: Api, redis_url: str, method: str, path: str, raw: Any, counter: int | None,
+    status: int, code: str
 ) -> None:
-    """Each malformed request is answered with its status and error code; state is unchanged."""
+    """Each malformed request is answered with its status and error code; Redis is unchanged."""
     api.issue("A")
-    before = state_of(api)
+    before = state_of(api, redis_url)
     headers = dict(JSON)
     if counter is not None:
         headers.update(api.auth(counter))
@@ -93,7 +109,14 @@ def test_bad_request_is_a_4xx_with_error_body_and_changes_nothing(
     error = r.json()["error"]
     assert error["code"] == code and error["message"]
     assert "Traceback" not in r.text
-    assert state_of(api) == before
+    assert state_of(api, redis_url) == before
+
+
+def test_unicode_digits_in_content_length_are_a_4xx(api: Api) -> None:
+    """A Content-Length written with a superscript digit is refused, not a 500."""
+    r = api.client.post("/api/tickets", content=b'{"service": "A"}',
+                        headers={**JSON, "Content-Length": "\u00b2".encode("latin-1")})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid_parameter"
 
 
 def test_wrong_content_type_is_415(api: Api) -> None:

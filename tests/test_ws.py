@@ -140,7 +140,10 @@ async def test_garbage_messages_get_an_error_and_the_link_stays(server: Any) -> 
     """Non-JSON or unknown messages are answered with an error; ping still works after."""
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         await receive(ws)
-        for junk in ["not json", "[1,2]", '{"type":"hack"}', '{"type":"played"}', "{" * 5000]:
+        for junk in ["not json", "[1,2]", '{"type":"hack"}', '{"type":"played"}', "{" * 5000,
+                     b"\x00\x01binary", '{"type": ' + "9" * 5000 + "}",
+                     '{"type": "ping\\ud800"}',
+                     '{"type": "played", "event_id": "18446744073709551616-0", "screen": "tv"}']:
             await ws.send(junk)
             reply = await receive(ws)
             assert reply["type"] == "error" and reply["error"]["code"] in (

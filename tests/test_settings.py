@@ -1,0 +1,57 @@
+"""Process settings: read once from the environment, a bad value named before anything starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from display_server.settings import Rate, Settings, SettingsError
+
+
+def test_defaults_without_environment() -> None:
+    """An empty environment gives the documented defaults."""
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.ticket_rate == Rate(30, 60)
+
+
+def test_values_are_parsed() -> None:
+    """Each variable reaches its field with the right type."""
+    settings = Settings.from_env({
+        "ANTRIAN_TICKET_RATE": "5/10", "ANTRIAN_REDIS_POOL_SIZE": "20",
+        "ANTRIAN_TRUSTED_PROXIES": "10.0.0.1, 192.168.1.0/24",
+        "ANTRIAN_PUBLIC_URL": "https://antrian.example.go.id/",
+        "ANTRIAN_HEARTBEAT_SECONDS": "2.5",
+    })
+    assert settings.ticket_rate == Rate(5, 10)
+    assert settings.redis_pool_size == 20
+    assert settings.trusted_proxies == ("10.0.0.1", "192.168.1.0/24")
+    assert settings.public_url == "https://antrian.example.go.id"
+    assert settings.heartbeat_s == 2.5
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("ANTRIAN_TICKET_RATE", "banyak"), ("ANTRIAN_TICKET_RATE", "0/60"),
+    ("ANTRIAN_KIOSK_RATE", "12 per menit"), ("ANTRIAN_REDIS_POOL_SIZE", "\u00b2"),
+    ("ANTRIAN_REDIS_POOL_SIZE", "1"), ("ANTRIAN_HEARTBEAT_SECONDS", "-1"),
+    ("ANTRIAN_TRUSTED_PROXIES", "proxy.local"), ("ANTRIAN_PUBLIC_URL", "ftp://x"),
+    ("ANTRIAN_MAX_CONNECTIONS", "99999999999"),
+])
+def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
+    """A typo is one error that names the variable and the value, not a 500 per request."""
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({name: value})
+    assert name in str(info.value) and repr(value) in str(info.value)
+
+
+def test_serve_refuses_to_start_with_a_bad_setting(tmp_path: Path) -> None:
+    """`antrian serve` stops at once with the variable's name on stderr and exit code 2."""
+    env = {**os.environ, "ANTRIAN_KIOSK_RATE": "dua belas", "ANTRIAN_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "display_server", "serve", "--port", "1"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "ANTRIAN_KIOSK_RATE" in done.stderr and "Traceback" not in done.stderr
