@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 RATE = re.compile(r"([0-9]{1,5})/([0-9]{1,5})")
 
 
@@ -96,22 +97,22 @@ class Settings:
 
 
 def _int(lo: int, hi: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        if not re.fullmatch(r"[0-9]{1,9}", text):
-            raise ValueError("expected a whole number")
-        value = int(text)
-        if not lo <= value <= hi:
-            raise ValueError(f"expected {lo}..{hi}")
-        return value
-
-    return parse
+    return _bounded(int, re.compile(r"[0-9]{1,9}"), "a whole number", lo, hi)
 
 
 def _float(lo: float, hi: float) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,6})?", text):
-            raise ValueError("expected a number of seconds, e.g. 2.5")
-        value = float(text)
+    return _bounded(float, re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?"), "a number, e.g. 2.5",
+                    lo, hi)
+
+
+def _bounded(kind: Callable[[str], N], pattern: re.Pattern[str], what: str,
+             lo: float, hi: float) -> Callable[[str], N]:
+    """A parser of ASCII-digit numbers within lo..hi (str.isdigit() would also take "²")."""
+
+    def parse(text: str) -> N:
+        if not pattern.fullmatch(text):
+            raise ValueError(f"expected {what}")
+        value = kind(text)
         if not lo <= value <= hi:
             raise ValueError(f"expected {lo}..{hi}")
         return value
