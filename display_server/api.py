@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from redis.exceptions import RedisError, ResponseError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -16,6 +18,7 @@ from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.event_ids import EVENT_ID
+from display_server.fanout import Fanout
 from display_server.hours import is_open
 from display_server.settings import Settings
 from display_server.state import services_view, snapshot_view
@@ -64,9 +67,31 @@ def screen_filter(site: SiteConfig, params: Any) -> frozenset[str] | None:
     return parse_services(site, params.get("services"))
 
 
+LAG_LIMIT = 1000  # /api/health counts the follower's lag up to this
+
+
 async def health(request: Request) -> JSONResponse:
-    await ctx(request).store.redis.ping()
-    return JSONResponse({"status": "ok"})
+    """200 `{"status": "ok", "redis": "ok", "fanout": {...}}` while Redis answers and this
+    process's events follower follows (`lag`: events in the stream it has not yet sent, counted
+    up to LAG_LIMIT); else 503 with the error body (the reason in its message) and the details."""
+    c = ctx(request)
+    fanout: Fanout = c.extra["fanout"]
+    details = fanout.report()
+    try:
+        await c.store.redis.ping()
+    except (RedisError, OSError) as exc:
+        return _unhealthy(ApiError("redis_unavailable", type(exc).__name__), details)
+    last, details["lag"] = details["last_event_id"], None
+    with contextlib.suppress(ResponseError):  # a stream Redis cannot read: no lag to tell
+        details["lag"] = None if last is None else await c.store.count_after(last, LAG_LIMIT)
+    problem = fanout.problem()
+    if problem is not None:
+        return _unhealthy(ApiError("fanout_stopped", problem), details)
+    return JSONResponse({"status": "ok", "redis": "ok", "fanout": details})
+
+
+def _unhealthy(error: ApiError, fanout: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({**error.body(), "fanout": fanout}, status_code=error.status)
 
 
 async def services(request: Request) -> JSONResponse:

@@ -1,4 +1,5 @@
-"""The Starlette application: routes, error bodies, and the per-process events follower."""
+"""The Starlette application: routes, error bodies, the Redis pools and the per-process events
+follower (supervised)."""
 
 from __future__ import annotations
 
@@ -71,15 +72,18 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = connect(redis_url)
-        follower = connect(redis_url, retries=-1)
+        redis = connect(redis_url, pool_size=settings.redis_pool_size,
+                        pool_timeout=settings.redis_pool_timeout_s)
+        # the follower blocks on XREAD: its own client, one connection (two while reconnecting)
+        follower = connect(redis_url, pool_size=2, pool_timeout=settings.redis_pool_timeout_s,
+                           retries=-1)
         store = Store(redis, site, clock, settings.stream_maxlen)
         fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
                         heartbeat_s=settings.heartbeat_s)
         renderer = audio_route.LazyRenderer()
         app.state.ctx = Context(site, store, tokens, clock, settings,
                                 {"fanout": fanout, "data_dir": data_dir, "renderer": renderer})
-        tasks = [asyncio.create_task(fanout.follow()), asyncio.create_task(fanout.beat())]
+        tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat())]
         try:
             yield
         finally:

@@ -37,6 +37,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "too_many_requests": (429, "Terlalu banyak permintaan, coba lagi sebentar lagi."),
     "internal": (500, "Terjadi kesalahan di server."),
     "redis_unavailable": (503, "Penyimpanan data tidak dapat dihubungi, coba lagi sebentar."),
+    "fanout_stopped": (503, "Layar tidak menerima panggilan baru: pengikut peristiwa berhenti."),
 }
 
 

@@ -2,7 +2,9 @@
 
 One follower task per server process, so an event caused in any process reaches the screens
 of every process. Each subscriber has a bounded queue: a slow or dead client that fills it is
-dropped (its sender gets `None` and closes), and never delays the others.
+dropped (its sender gets `None` and closes), and never delays the others. The follower
+survives any error (a bad entry is skipped and logged), a supervisor restarts it if it ends,
+and its state is kept for /api/health.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.exceptions import RedisError
 
@@ -20,6 +24,7 @@ from display_server.state import wants
 from display_server.store import Event, Store
 
 log = logging.getLogger("antrian.fanout")
+STALL_S = 10.0  # seconds a read may take beyond its block_ms before the follower is stuck
 
 
 @dataclass(eq=False)
@@ -47,18 +52,34 @@ class Subscriber:
             self.queue.put_nowait(None)
 
 
+@dataclass
+class FollowerState:
+    """How the follower is doing: what /api/health reports."""
+
+    following: bool = False
+    started: float = 0.0            # time.monotonic() when the follower was last started
+    last_read: float | None = None  # time.monotonic() of the last successful read
+    errors: int = 0                 # failed reads and events that could not be fanned out
+    restarts: int = 0               # times the supervisor found the follower ended
+
+
 class Fanout:
     """The per-process follower of the events stream and its subscribers."""
 
     def __init__(self, store: Store, site: SiteConfig, clock: Clock,
-                 block_ms: int = 5000, heartbeat_s: float = 10.0) -> None:
+                 block_ms: int = 5000, heartbeat_s: float = 10.0,
+                 restart_s: float = 1.0, retry_s: float = 1.0) -> None:
         self.store = store
         self.site = site
         self.clock = clock
         self.block_ms = block_ms
         self.heartbeat_s = heartbeat_s
+        self.restart_s = restart_s  # pause before the supervisor restarts an ended follower
+        self.retry_s = retry_s      # pause after a failed read
         self.subscribers: set[Subscriber] = set()
         self.last_id = "$"
+        self.state = FollowerState()
+        self.follower: asyncio.Task[None] | None = None
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
         sub = Subscriber(services, maxsize)
@@ -69,29 +90,105 @@ class Fanout:
         self.subscribers.discard(sub)
 
     def publish(self, events: list[Event]) -> None:
+        """Offer each event to the screens that want it. An event that fails (a bug) is logged
+        and skipped: the others still go out, and the heartbeat's event id moves past it."""
         for event in events:
-            fields = json.loads(event.data)
-            message = event.message()
-            for sub in list(self.subscribers):
-                if wants(sub.services, fields):
-                    sub.offer(event.id, message)
-        if events:
-            self.last_id = events[-1].id
+            try:
+                fields = json.loads(event.data)
+                message = event.message()
+                for sub in list(self.subscribers):
+                    if wants(sub.services, fields):
+                        sub.offer(event.id, message)
+            except Exception:
+                self.state.errors += 1
+                log.exception("event %s skipped: it could not be sent to screens", event.id)
+            self.last_id = event.id
 
     async def follow(self) -> None:
         """Read the stream forever. Connection errors are retried by the Redis client's own
-        Retry (backoff with jitter); anything else is logged and the read tried again."""
+        Retry (backoff with jitter); any other error is logged and the read tried again. At the
+        start and after an error, a quick read shows the stream is readable before the next
+        blocking one."""
+        self.state.following = False
         while True:
             try:
-                if self.last_id == "$":
-                    self.last_id = await self.store.last_event_id()
-                events = await self.store.read_new(self.last_id, self.block_ms)
-                self.publish(events)
+                if not self.state.following:
+                    latest = await self.store.last_event_id()
+                    if self.last_id == "$":
+                        self.last_id = latest
+                else:
+                    cursor, events = await self.store.read_new(self.last_id, self.block_ms)
+                    self.publish(events)
+                    self.last_id = cursor
+                self.state.following = True
+                self.state.last_read = time.monotonic()
             except asyncio.CancelledError:
                 raise
-            except (RedisError, OSError) as exc:
-                log.warning("events stream read failed: %s", exc)
-                await asyncio.sleep(1.0)
+            except Exception as exc:
+                self.state.following = False
+                self.state.errors += 1
+                if isinstance(exc, RedisError | OSError):
+                    log.warning("events stream read failed: %s", exc)
+                else:
+                    log.exception("events follower error")
+                await asyncio.sleep(self.retry_s)
+
+    async def supervise(self) -> None:
+        """Run the follower; start it again whenever it ends, whatever ended it, and cancel it
+        (then start it again) when it is stuck: no read has returned for longer than a read
+        can block."""
+        while True:
+            self.state.started = time.monotonic()
+            self.follower = asyncio.create_task(self.follow(), name="antrian-follower")
+            try:
+                while not (await asyncio.wait([self.follower], timeout=self.stall_s / 2))[0]:
+                    if self._stalled():
+                        log.error("events follower stuck for %.0f s", self.stall_s)
+                        self.follower.cancel()
+            except asyncio.CancelledError:
+                self.follower.cancel()
+                await asyncio.gather(self.follower, return_exceptions=True)
+                raise
+            if self.follower.cancelled():
+                why = "cancelled"
+            else:
+                exc = self.follower.exception()
+                why = "ended" if exc is None else f"{type(exc).__name__}: {exc}"
+            self.state.following = False
+            self.state.restarts += 1
+            log.error("events follower %s; restarting it in %.1f s", why, self.restart_s)
+            await asyncio.sleep(self.restart_s)
+
+    def problem(self) -> str | None:
+        """Why the follower is not following now, or None when it is."""
+        if self.follower is None or self.follower.done():
+            return "pengikut aliran peristiwa berhenti"
+        if self._stalled():
+            return f"pengikut aliran peristiwa macet lebih dari {self.stall_s:.0f} detik"
+        if not self.state.following:
+            return "pengikut aliran peristiwa gagal membaca"
+        return None
+
+    @property
+    def stall_s(self) -> float:
+        """A read returns within block_ms even when nothing happens: beyond this, it is stuck."""
+        return self.block_ms / 1000 + STALL_S
+
+    def _stalled(self) -> bool:
+        last = max(self.state.started, self.state.last_read or 0.0)
+        return time.monotonic() - last > self.stall_s
+
+    def report(self) -> dict[str, Any]:
+        """The follower's state for /api/health."""
+        last_read = self.state.last_read
+        return {
+            "following": self.problem() is None,
+            "last_event_id": None if self.last_id == "$" else self.last_id,
+            "last_read_s_ago": None if last_read is None
+            else round(time.monotonic() - last_read, 3),
+            "errors": self.state.errors,
+            "restarts": self.state.restarts,
+        }
 
     async def beat(self) -> None:
         """Send every subscriber a heartbeat, so pages notice a dead link."""

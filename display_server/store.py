@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from importlib import resources
@@ -18,25 +19,33 @@ from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.event_ids import event_key
+from display_server.singleflight import SingleFlight
 
+log = logging.getLogger("antrian.store")
 STREAM_MAXLEN = 100_000
 MAX_SCREENS = 500  # screens and announcers remembered in `played`
 COUNTER_ACTIONS = ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
 
 
-def connect(url: str, *, retries: int = 2, timeout: float = 2.0) -> aioredis.Redis:
-    """A Redis client with redis-py's own retry (exponential backoff with jitter).
-
-    `retries=-1` retries forever: for the events follower, which must outlive a Redis restart.
+def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
+            timeout: float = 2.0) -> aioredis.Redis:
+    """A Redis client on its own bounded pool of `pool_size` connections: a command that finds
+    them all busy waits up to `pool_timeout` seconds for one (then ConnectionError, a 503)
+    instead of failing at once. Errors are retried by redis-py's Retry (exponential backoff
+    with jitter); `retries=-1` retries forever, for the events follower, which must outlive a
+    Redis restart.
     """
-    return aioredis.Redis.from_url(
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
+        max_connections=pool_size,
+        timeout=pool_timeout,
         decode_responses=True,
         socket_timeout=timeout if retries >= 0 else None,
         socket_connect_timeout=timeout,
         retry=Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.02), retries),
         health_check_interval=10,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 def key_prefix(site_id: str) -> str:
@@ -81,6 +90,7 @@ class Store:
             for name in ("issue", "call", "counter_action")
         }
         self._snapshot = redis.register_script(_script("snapshot.lua"))
+        self._snapshot_read = SingleFlight(self._read_snapshot)
         self._ticket_status = redis.register_script(_script("ticket_status.lua"))
 
     def today(self) -> str:
@@ -138,7 +148,19 @@ class Store:
         return result
 
     async def snapshot(self) -> dict[str, Any]:
-        """Counters, waiting counts, recent calls and the id of the last event they include."""
+        """Counters, waiting counts, recent calls and the id of the last event they include.
+
+        Callers that overlap share one Redis read (a reconnect storm of screens costs a few
+        reads, not one each); the read a caller gets began after its call, so it includes every
+        event the caller knew of (see SingleFlight)."""
+        state: dict[str, Any] = json.loads(await self._snapshot_read())
+        if not state["counters"]:
+            state["counters"] = []
+        if not state["waiting"]:
+            state["waiting"] = {}
+        return state
+
+    async def _read_snapshot(self) -> str:
         raw = await self._snapshot(
             keys=[self.events_key],
             args=[
@@ -148,12 +170,7 @@ class Store:
                 ",".join(s.code for s in self.site.services),
             ],
         )
-        state: dict[str, Any] = json.loads(raw)
-        if not state["counters"]:
-            state["counters"] = []
-        if not state["waiting"]:
-            state["waiting"] = {}
-        return state
+        return str(raw)
 
     async def ticket_status(self, day: str, code: str) -> dict[str, Any] | None:
         raw = await self._ticket_status(keys=[self.events_key], args=[self.prefix, f"{day}:{code}"])
@@ -220,10 +237,21 @@ class Store:
         events = _events(rows)
         return events[0].fields() if events else None
 
-    async def read_new(self, after: str, block_ms: int, count: int = 500) -> list[Event]:
-        """Block until events after `after` exist (or `block_ms` passes); return them in order."""
+    async def read_new(self, after: str, block_ms: int,
+                       count: int = 500) -> tuple[str, list[Event]]:
+        """Block until entries after `after` exist (or `block_ms` passes). Return the id of the
+        last entry read (where the next read starts, past any malformed entry) and the events
+        in order."""
         reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
-        return _events(cast(list[Any], reply)[0][1]) if reply else []
+        if not reply:
+            return after, []
+        rows = cast(list[Any], reply)[0][1]
+        return str(rows[-1][0]), _events(rows)
+
+    async def count_after(self, event_id: str, limit: int) -> int:
+        """How many events the stream holds after `event_id`, counting at most `limit`."""
+        rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit)
+        return len(rows or ())
 
     async def record_played(self, screen: str, event_id: str) -> None:
         """Remember that `screen` played the announcement of `event_id` (for the office)."""
@@ -244,6 +272,23 @@ class Store:
 
 
 def _events(rows: Any) -> list[Event]:
-    """Stream entries (decoded: id, {"d": json}) as Events."""
-    return [Event(str(i), str(fields["d"])) for i, fields in rows or ()]
+    """Stream entries (decoded: id, {"d": json object}) as Events. A malformed entry (written
+    by something else than the scripts) is skipped and logged: it must never stop a reader."""
+    events = []
+    for i, fields in rows or ():
+        data = fields.get("d") if isinstance(fields, dict) else None
+        if _is_json_object(data):
+            events.append(Event(str(i), str(data)))
+        else:
+            log.warning("skipped malformed events-stream entry %s: %.200r", i, fields)
+    return events
+
+
+def _is_json_object(data: Any) -> bool:
+    if not isinstance(data, str) or not data.startswith("{"):
+        return False
+    try:
+        return isinstance(json.loads(data), dict)
+    except ValueError:
+        return False
 
