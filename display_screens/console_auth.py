@@ -1,23 +1,24 @@
-"""Officer console sign-in: a signed HttpOnly SameSite=Strict session cookie per counter, CSRF
-tokens bound to it, and the proxy that turns a signed-in request into a counter API call."""
+"""Officer console and /admin sign-in: a signed HttpOnly SameSite=Strict cookie per counter that
+names a server-side session (display_screens.sessions), CSRF tokens bound to it, sign-out (one
+session, or every one of the site), and the proxy that turns a signed-in request into a counter
+API call."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from display_screens import sessions
 from display_server import api
 from display_server.errors import ApiError
-from display_server.tokens import load_secret
+from display_server.tokens import load_secret, same
 
-SESSION_SECONDS = 12 * 3600
 LOGIN_COOKIE = "antrian_masuk"
 ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
            "restore")
@@ -35,7 +36,7 @@ ADMIN = "admin"
 @dataclass(frozen=True)
 class Session:
     counter: int | str  # the counter number, or ADMIN
-    nonce: str
+    session_id: str
     csrf: str
 
 
@@ -72,20 +73,17 @@ def counter_number(request: Request) -> int:
     return int(raw)
 
 
-def session(request: Request, scope: int | str) -> Session | None:
-    """The valid, unexpired session of a counter (or of ADMIN) carried by the request."""
-    raw = request.cookies.get(cookie_name(scope), "")
-    parts = raw.split(".")
-    if len(parts) != 4 or not parts[1].isdigit():
-        return None
-    owner, expires, nonce, signature = parts
+async def session(request: Request, scope: int | str) -> Session | None:
+    """The live session of a counter (or of ADMIN) whose cookie the request carries: signed by
+    this site, and its record still in Redis (not signed out, not expired)."""
+    owner, _, rest = request.cookies.get(cookie_name(scope), "").partition(".")
+    session_id, _, signature = rest.partition(".")
     key = _key(request)
-    expected = _sign(key, f"{owner}.{expires}.{nonce}")
-    if not hmac.compare_digest(expected, signature) or owner != str(scope):
+    if owner != str(scope) or not same(signature, _sign(key, f"{owner}.{session_id}")):
         return None
-    if int(expires) < time.time():
+    if not await sessions.valid(api.ctx(request).store, session_id, owner):
         return None
-    return Session(scope, nonce, _sign(key, f"csrf.{nonce}"))
+    return Session(scope, session_id, _sign(key, f"csrf.{session_id}"))
 
 
 def _same_origin(request: Request) -> bool:
@@ -96,13 +94,12 @@ def _same_origin(request: Request) -> bool:
     return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
 
 
-def require(request: Request, counter: int | str, csrf: str | None) -> Session:
+async def require(request: Request, counter: int | str, csrf: str | None) -> Session:
     """The session, after the CSRF checks for a state-changing request (401 / 403)."""
-    found = session(request, counter)
+    found = await session(request, counter)
     if found is None:
         raise ApiError("unauthorized")
-    if csrf is not None and (not _same_origin(request)
-                             or not hmac.compare_digest(csrf, found.csrf)):
+    if csrf is not None and (not _same_origin(request) or not same(csrf, found.csrf)):
         raise ApiError("forbidden", "CSRF")
     return found
 
@@ -131,8 +128,7 @@ async def login(request: Request) -> Response:
 async def admin_login(request: Request) -> Response:
     """POST /admin/login (form: token, csrf): the office's session, with the admin token."""
     tokens = api.ctx(request).tokens
-    return await _login(request, ADMIN, lambda token: hmac.compare_digest(
-        token.encode(), tokens.admin_token().encode()))
+    return await _login(request, ADMIN, lambda token: same(token, tokens.admin_token()))
 
 
 async def _login(request: Request, scope: int | str, valid: Any) -> Response:
@@ -140,17 +136,15 @@ async def _login(request: Request, scope: int | str, valid: Any) -> Response:
     token = str(form.get("token", "")).strip()
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     target = _home(scope)
-    if (not nonce or not hmac.compare_digest(str(form.get("csrf", "")), nonce)
+    if (not nonce or not same(str(form.get("csrf", "")), nonce)
             or not _same_origin(request)):
         return RedirectResponse(target + "?salah=csrf", status_code=303)
     if len(token) > 200 or not valid(token):
         return RedirectResponse(target + "?salah=token", status_code=303)
-    expires = int(time.time()) + SESSION_SECONDS
-    session_nonce = secrets.token_hex(12)
-    value = f"{scope}.{expires}.{session_nonce}"
+    value = f"{scope}.{await sessions.create(api.ctx(request).store, str(scope))}"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(scope), f"{value}.{_sign(_key(request), value)}",
-                        max_age=SESSION_SECONDS, httponly=True, samesite="strict",
+                        max_age=sessions.SESSION_SECONDS, httponly=True, samesite="strict",
                         secure=_secure(request), path=target)
     response.delete_cookie(LOGIN_COOKIE, path="/")
     return response
@@ -166,9 +160,17 @@ async def admin_logout(request: Request) -> Response:
     return await _logout(request, ADMIN)
 
 
-async def _logout(request: Request, scope: int | str) -> Response:
+async def admin_logout_all(request: Request) -> Response:
+    """POST /admin/logout-all (form: csrf): ends every console and /admin session of the site,
+    this one too (a lost or copied cookie, an officer who left signed in)."""
+    return await _logout(request, ADMIN, everywhere=True)
+
+
+async def _logout(request: Request, scope: int | str, everywhere: bool = False) -> Response:
     form = await request.form(max_files=0, max_fields=2)
-    require(request, scope, str(form.get("csrf", "")))
+    signed_in = await require(request, scope, str(form.get("csrf", "")))
+    store = api.ctx(request).store
+    await (sessions.end_all(store) if everywhere else sessions.end(store, signed_in.session_id))
     response = RedirectResponse(_home(scope), status_code=303)
     response.delete_cookie(cookie_name(scope), path=_home(scope))
     return response
@@ -191,7 +193,7 @@ async def action(request: Request) -> Response:
     endpoint = _ENDPOINTS.get(name)
     if endpoint is None:
         raise ApiError("not_found")
-    require(request, counter, request.headers.get("x-csrf-token", ""))
+    await require(request, counter, request.headers.get("x-csrf-token", ""))
     response: Response = await endpoint(_as_counter(request, counter))
     return response
 
@@ -203,6 +205,6 @@ async def tickets(request: Request) -> Response:
     endpoint = _LISTS.get(request.path_params["kind"])
     if endpoint is None:
         raise ApiError("not_found")
-    require(request, counter, None)
+    await require(request, counter, None)
     response: Response = await endpoint(_as_counter(request, counter))
     return response

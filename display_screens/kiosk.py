@@ -30,7 +30,6 @@ log = logging.getLogger("antrian.kiosk")
 DEFAULT_SERVICE_MINUTES = 5.0
 MIN_SERVICE_MINUTES = 2.0
 RATE_ENV = "ANTRIAN_KIOSK_RATE"  # "tickets/seconds" per client, e.g. "12/60"
-PUBLIC_URL_ENV = "ANTRIAN_PUBLIC_URL"  # base of the QR links when the kiosk's own URL is not it
 RATE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
 
 
@@ -78,8 +77,11 @@ async def estimate_minutes(request: Request, service: str, ahead: int) -> int:
 
 
 def status_url(request: Request, day: str, code: str) -> str:
-    base = os.environ.get(PUBLIC_URL_ENV) or str(request.base_url)
-    return f"{base.rstrip('/')}/t/{day}/{code}"
+    """The whole link of a ticket's status page, for its QR code and printed ticket: under
+    ANTRIAN_PUBLIC_URL when set (a server behind a proxy), else the address the kiosk used."""
+    c = api.ctx(request)
+    base = c.settings.public_url or str(request.base_url)
+    return base.rstrip("/") + api.status_path(c.tokens, day, code)
 
 
 async def issue(request: Request) -> Response:
@@ -94,8 +96,10 @@ async def issue(request: Request) -> Response:
     service = api.ctx(request).site.service(ticket["service"])
     ticket["service_name"] = service.name if service else ticket["service"]
     ticket["estimate_min"] = await estimate_minutes(request, ticket["service"], ticket["ahead"])
+    path = ticket["status_url"]  # the API's: relative
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
-    ticket["qr_url"] = f"/t/{ticket['day']}/{ticket['code']}/qr.svg"
+    ticket["qr_url"] = f"{path}/qr.svg"
+    ticket["print_url"] = f"/kiosk/tickets/{path.removeprefix('/t/')}/print"
     if printer.configured():
         ticket.update(await print_ticket(request, ticket))
     return JSONResponse(ticket, status_code=201)
@@ -128,7 +132,8 @@ async def print_ticket(request: Request, ticket: dict[str, Any]) -> dict[str, An
 
 
 async def reprint(request: Request) -> Response:
-    """POST /kiosk/tickets/{day}/{code}/print: print an issued ticket again (rate-limited)."""
+    """POST /kiosk/tickets/{day}/{code}/{key}/print: print an issued ticket again
+    (rate-limited)."""
     retry = await over_rate(request)
     if retry:
         return refused(retry)
@@ -140,8 +145,8 @@ async def reprint(request: Request) -> Response:
 
 
 async def ticket_view(request: Request) -> dict[str, Any]:
-    """GET /api/tickets/{day}/{code} (400 / 404 as ApiError) with what its visitor reads too:
-    the service and counter names and the estimated wait."""
+    """GET /api/tickets/{day}/{code}/{key} (404 as ApiError) with what its visitor reads too:
+    the service and counter names, the estimated wait and the (relative) status_url."""
     c = api.ctx(request)
     response = await api.ticket_status(request)
     ticket: dict[str, Any] = json.loads(bytes(response.body))
@@ -152,11 +157,12 @@ async def ticket_view(request: Request) -> dict[str, Any]:
     ahead = ticket.get("ahead")
     ticket["estimate_min"] = (await estimate_minutes(request, ticket["service"], ahead)
                               if isinstance(ahead, int) else None)
+    ticket["status_url"] = api.status_path(c.tokens, ticket["day"], ticket["code"])
     return ticket
 
 
 async def status(request: Request) -> Response:
-    """GET /t/{day}/{code}/status: the JSON the live status page polls."""
+    """GET {status_url}/status: the JSON the live status page polls."""
     return JSONResponse(await ticket_view(request), headers={"Cache-Control": "no-store"})
 
 
@@ -169,8 +175,8 @@ def qr_svg(text: str) -> bytes:
 
 
 async def qr(request: Request) -> Response:
-    """GET /t/{day}/{code}/qr.svg: the QR code of an issued ticket's status page."""
-    await api.ticket_status(request)  # 400 / 404 unless the ticket exists
+    """GET {status_url}/qr.svg: the QR code of an issued ticket's status page."""
+    await api.ticket_status(request)  # 404 unless the link is right and the ticket exists
     day, code = request.path_params["day"], request.path_params["code"]
     return Response(qr_svg(status_url(request, day, code)), media_type="image/svg+xml",
-                    headers={"Cache-Control": "public, max-age=86400"})
+                    headers={"Cache-Control": "private, max-age=86400"})

@@ -145,7 +145,7 @@ async def counter_page(request: Request) -> Response:
     c = api.ctx(request)
     counter = c.site.counter(number)
     assert counter is not None
-    signed_in = console_auth.session(request, number)
+    signed_in = await console_auth.session(request, number)
     if signed_in is None:
         return sign_in_page(request, {
             "title": TEXT["console_title"], "heading": counter.name,
@@ -188,7 +188,7 @@ async def ticket_page(request: Request) -> Response:
 async def admin(request: Request) -> Response:
     """GET /admin: today's counts per service and which screens played their sound (for the
     office, signed in with `antrian token --admin`)."""
-    signed_in = console_auth.session(request, console_auth.ADMIN)
+    signed_in = await console_auth.session(request, console_auth.ADMIN)
     if signed_in is None:
         return sign_in_page(request, {
             "title": TEXT["admin_title"], "heading": TEXT["admin_office"],
@@ -234,5 +234,6 @@ routes: list[BaseRoute] = [
     Route("/admin", admin),
     Route("/admin/login", console_auth.admin_login, methods=["POST"]),
     Route("/admin/logout", console_auth.admin_logout, methods=["POST"]),
+    Route("/admin/logout-all", console_auth.admin_logout_all, methods=["POST"]),
     Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
 ]

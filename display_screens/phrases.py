@@ -106,6 +106,8 @@ TEXT: dict[str, str] = {
     "admin_token": "Token kantor",
     "admin_bad_token": "Token kantor salah.",
     "admin_logout": "Keluar",
+    "admin_logout_all": "Akhiri semua sesi",
+    "admin_logout_all_hint": "Semua loket dan halaman kantor harus masuk lagi dengan tokennya.",
     "admin_service": "Layanan",
     "admin_issued": "Diambil",
     "admin_called": "Dipanggil",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
@@ -26,6 +25,7 @@ from display_server.store import Store
 from display_server.tokens import TokenBook
 
 TICKET_CODE = re.compile(r"[A-Z]{1,3}[0-9]{3,4}")  # patterns are used with fullmatch
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SCREEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
@@ -128,21 +128,36 @@ async def issue_ticket(request: Request) -> JSONResponse:
         raise ApiError("service_closed", service.name)
     ticket = await c.store.issue(service.code, priority=priority,
                                  request_id=data.get("request_id"))
+    ticket["status_url"] = status_path(c.tokens, ticket["day"], ticket["code"])
     return JSONResponse(ticket, status_code=201)
 
 
+def status_path(tokens: TokenBook, day: str, code: str) -> str:
+    """A ticket's `status_url`: its day and code, then the key that makes the link unguessable.
+    `GET /api/tickets/` + the same tail is the ticket's status JSON."""
+    return f"/t/{day}/{code}/{tokens.ticket_key(day, code)}"
+
+
+def ticket_link(request: Request) -> tuple[str, str]:
+    """The day and code of a status link (path params day, code, key); a malformed link, a
+    missing or wrong key is 404 `unknown_ticket`, the answer for a ticket that does not exist,
+    so a guess learns nothing."""
+    params = request.path_params
+    day, code, key = params["day"], params["code"], params.get("key", "")
+    if not (DAY.fullmatch(day) and TICKET_CODE.fullmatch(code)
+            and ctx(request).tokens.ticket_key_ok(day, code, key)):
+        raise ApiError("unknown_ticket")
+    return day, code
+
+
 async def ticket_status(request: Request) -> JSONResponse:
-    c = ctx(request)
-    day, code = request.path_params["day"], request.path_params["code"]
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        raise ApiError("invalid_parameter", "tanggal") from None
-    if not TICKET_CODE.fullmatch(code):
-        raise ApiError("invalid_parameter", "kode")
-    ticket = await c.store.ticket_status(day, code)
+    """GET /api/tickets/{day}/{code}/{key}: the status of the ticket of that link, without its
+    priority category (the visitor knows it; anyone else with the link need not)."""
+    day, code = ticket_link(request)
+    ticket = await ctx(request).store.ticket_status(day, code)
     if ticket is None:
-        raise ApiError("unknown_ticket", code)
+        raise ApiError("unknown_ticket")
+    ticket.pop("priority", None)
     return JSONResponse(ticket)
 
 
@@ -254,7 +269,8 @@ routes = [
     Route("/api/services", services),
     Route("/api/state", state),
     Route("/api/tickets", issue_ticket, methods=["POST"]),
-    Route("/api/tickets/{day}/{code}", ticket_status),
+    Route("/api/tickets/{day}/{code}", ticket_status),  # no key: 404, as a wrong key
+    Route("/api/tickets/{day}/{code}/{key}", ticket_status),
     Route("/api/played", played, methods=["POST"]),
     Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
     Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),

@@ -1,4 +1,5 @@
-"""Counter bearer tokens: an HMAC of the site secret and the counter number."""
+"""Bearer tokens (an HMAC of the site secret and the counter number) and the unguessable keys of
+the tickets' status links."""
 
 from __future__ import annotations
 
@@ -41,12 +42,38 @@ def admin_token(secret: bytes, site_id: str) -> str:
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
 
 
+def kiosk_token(secret: bytes, site_id: str) -> str:
+    """The token of the kiosks and integrations (ticket issue without the per-client limit):
+    never equal to a counter's or the office's."""
+    message = f"antrian:{site_id}:kiosk".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:40]
+
+
+TICKET_KEY_CHARS = 24  # hex digits: 96 bits
+
+
+def ticket_key(secret: bytes, site_id: str, day: str, code: str) -> str:
+    """The unguessable part of a ticket's status link: an HMAC of the site, day and code."""
+    message = f"antrian:{site_id}:ticket:{day}:{code}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:TICKET_KEY_CHARS]
+
+
+def same(presented: str, expected: str) -> bool:
+    """Constant-time equality of two texts of any characters (`hmac.compare_digest` raises
+    TypeError on non-ASCII str, so the bytes are compared)."""
+    return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"),
+                               expected.encode("utf-8", "surrogatepass"))
+
+
 class TokenBook:
     """Maps presented tokens to counters, comparing in constant time."""
 
     def __init__(self, secret: bytes, site_id: str, counters: list[int]) -> None:
+        self._secret = secret
+        self._site_id = site_id
         self._tokens = {n: counter_token(secret, site_id, n) for n in counters}
         self._admin = admin_token(secret, site_id)
+        self._kiosk = kiosk_token(secret, site_id)
 
     def admin_token(self) -> str:
         """The office's token, for /admin."""
@@ -62,3 +89,15 @@ class TokenBook:
             if hmac.compare_digest(token.encode(), presented.encode()):
                 found = n
         return found
+
+    def is_kiosk(self, presented: str) -> bool:
+        """Whether `presented` is the kiosk token (constant time)."""
+        return same(presented, self._kiosk)
+
+    def ticket_key(self, day: str, code: str) -> str:
+        """The key of a ticket's status link."""
+        return ticket_key(self._secret, self._site_id, day, code)
+
+    def ticket_key_ok(self, day: str, code: str, presented: str) -> bool:
+        """Whether `presented` is the key of this ticket's link (constant time)."""
+        return same(presented, self.ticket_key(day, code))

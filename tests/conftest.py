@@ -161,6 +161,10 @@ class Api:
     def issue(self, service: str = "A", **extra: Any) -> httpx.Response:
         return self.client.post("/api/tickets", json={"service": service, **extra})
 
+    def status(self, ticket: dict[str, Any]) -> httpx.Response:
+        """GET /api/tickets/{day}/{code}/{key}: the tail of an issued ticket's status_url."""
+        return self.client.get("/api/tickets/" + ticket["status_url"].removeprefix("/t/"))
+
     def act(self, counter: int, action: str, body: Any = None) -> httpx.Response:
         return self.client.post(f"/api/counters/{counter}/{action}", json=body,
                                 headers=self.auth(counter))
@@ -171,6 +175,18 @@ def api(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> I
     from starlette.testclient import TestClient  # imported here: benches reuse this module
 
     app = create_app(site, redis_url, tmp_path, clock=clock)
+    with TestClient(app) as client:
+        yield Api(client, site, tmp_path)
+
+
+@pytest.fixture
+def web(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    """Like `api`, with the pages (kiosk, status links, console, admin) mounted too."""
+    from starlette.testclient import TestClient
+
+    from display_screens import pages
+
+    app = create_app(site, redis_url, tmp_path, clock=clock, extra_routes=pages.routes)
     with TestClient(app) as client:
         yield Api(client, site, tmp_path)
 

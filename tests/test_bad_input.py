@@ -62,8 +62,8 @@ CASES: list[tuple[str, str, Any, int | None, int, str]] = [
     ("POST", "/api/counters/1/call", b'{"ticket": -1}', 1, 400, "invalid_field"),
     ("POST", "/api/counters/1/call", b'{"ticket": "A001\\n"}', 1, 400, "invalid_field"),
     ("POST", "/api/counters/1/pause", b'{"reason": 12}', 1, 400, "invalid_field"),
-    ("GET", "/api/tickets/2026-13-45/A001", None, None, 400, "invalid_parameter"),
-    ("GET", "/api/tickets/2026-11-25/a001", None, None, 400, "invalid_parameter"),
+    ("GET", "/api/tickets/2026-13-45/A001/" + "0" * 24, None, None, 404, "unknown_ticket"),
+    ("GET", "/api/tickets/2026-11-25/a001/\u00e9", None, None, 404, "unknown_ticket"),
     ("GET", "/api/state?services=A,NOPE", None, None, 400, "invalid_parameter"),
     ("GET", "/api/state?profile=nope", None, None, 400, "invalid_parameter"),
     # crafted input: Unicode digits, huge integers, lone surrogates, ids Redis cannot hold

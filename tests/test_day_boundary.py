@@ -20,11 +20,11 @@ def test_numbering_restarts_after_local_midnight_not_utc(api: Api, clock: FakeCl
 
 def test_yesterdays_waiting_tickets_are_not_called_today(api: Api, clock: FakeClock) -> None:
     """Leftover tickets of a closed day stay in that day's records; today starts empty."""
-    api.issue("A")
+    ticket = api.issue("A").json()
     clock.advance(days=1)
     assert api.act(1, "call-next").json() == {"ticket": None}
     assert api.client.get("/api/state").json()["waiting"]["A"] == 0
-    yesterday = api.client.get("/api/tickets/2026-11-25/A001").json()
+    yesterday = api.status(ticket).json()
     assert yesterday["status"] == "waiting"
 
 

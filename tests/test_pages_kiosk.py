@@ -4,6 +4,7 @@ service, the QR code, the per-client rate limit, and escaping of names."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,11 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     page.wait_for_function("window.printed === 1")
     screenshot(page, "kiosk-ticket-1920x1080")
     day = live.state()["day"]
-    qr = live.http.get(f"/t/{day}/A002/qr.svg")
+    qr_url = page.get_attribute("#pt-qr", "src") or ""
+    assert qr_url.startswith(f"/t/{day}/A002/") and qr_url.endswith("/qr.svg")
+    qr = live.http.get(qr_url)
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
-    assert live.http.get(f"/t/{day}/A999/qr.svg").status_code == 404
+    assert live.http.get(f"/t/{day}/A002/qr.svg").status_code == 404
     assert live.state()["waiting"]["A"] == 2
     page.click("#finish")
     page.click('.k-tenant[data-tenant="samsat"]')
@@ -50,7 +53,9 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#pt-code", "A003")
     assert "Anda berikutnya" in text(page, "#pt-ahead")  # priority goes first
-    assert live.http.get(f"/t/{day}/A003/status").json()["priority"] == "lansia"
+    link = (page.get_attribute("#pt-qr", "src") or "").removesuffix("/qr.svg")
+    status = live.http.get(f"{link}/status").json()
+    assert status["code"] == "A003" and "priority" not in status  # the visitor knows it
 
 
 def test_kiosk_retry_after_a_lost_answer_takes_one_ticket(live: Live, make_page: Any) -> None:
@@ -118,12 +123,12 @@ def test_kiosk_rate_limit_says_so(server_factory: Any, make_page: Any) -> None:
 
 
 def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None:
-    """/t/{day}/{code}: people ahead, then "Silakan menuju loket N" as soon as it is called."""
-    for _ in range(3):
-        live.issue("A")
+    """The ticket's status_url: people ahead, then "Silakan menuju loket N" as soon as it is
+    called."""
+    ticket = [live.issue("A") for _ in range(3)][-1]
     day = live.state()["day"]
     page = make_page(414, 896)
-    page.goto(f"{live.url}/t/{day}/A003")
+    page.goto(live.url + ticket["status_url"])
     wait_text(page, "#headline", "2 orang lagi di depan Anda")
     live.call(1)
     wait_text(page, "#headline", "1 orang lagi di depan Anda")
@@ -135,7 +140,7 @@ def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None
     screenshot(page, "status-1920x1080")
     live.act(5, "done")
     wait_text(page, "#headline", "Layanan selesai")
-    assert page.goto(f"{live.url}/t/{day}/A099").status == 404
+    assert page.goto(f"{live.url}/t/{day}/A003").status == 404  # the code alone opens nothing
 
 
 def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_page: Any) -> None:
@@ -186,6 +191,7 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     assert page.is_hidden("#message")
     printed = device.read_bytes()
     assert printed.startswith(b"\x1b@") and b"A001" in printed and b"\x1d(k" in printed
-    assert f"/t/{live.state()['day']}/A001".encode() in printed
+    link = re.search(rb"/t/[0-9-]{10}/A001/[0-9a-f]{24}", printed)
+    assert link is not None and live.http.get(link[0].decode()).status_code == 200
     assert b"Anda berikutnya" in printed and b"Perpanjangan STNK" in printed
     assert page.evaluate("window.printed") == 0

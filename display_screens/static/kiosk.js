@@ -111,7 +111,7 @@ async function reprint() {
   $("busy").hidden = false;
   let result;
   try {
-    result = await postJson(`/kiosk/tickets/${ticket.day}/${ticket.code}/print`, {});
+    result = await postJson(ticket.print_url, {});
   } catch (err) {
     result = null;
   }

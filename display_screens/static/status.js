@@ -39,7 +39,7 @@ function render() {
 async function refresh() {
   timer = null;
   try {
-    const response = await fetch(`/t/${ticket.day}/${ticket.code}/status`, { cache: "no-store" });
+    const response = await fetch(`${ticket.status_url}/status`, { cache: "no-store" });
     if (!response.ok) return;
     const next = await response.json();
     const moved = next.service !== ticket.service;

@@ -1,0 +1,47 @@
+"""Server-side sessions of the officer consoles and /admin: one Redis record per sign-in, expiring
+with it; signing out deletes it, and "sign out everywhere" moves the site's session generation
+on, which ends every record made before."""
+
+from __future__ import annotations
+
+import secrets
+from typing import cast
+
+from display_server.store import Store
+
+SESSION_SECONDS = 12 * 3600
+
+
+def _record_key(store: Store, session_id: str) -> str:
+    return f"{store.prefix}session:id:{session_id}"
+
+
+def _generation_key(store: Store) -> str:
+    return f"{store.prefix}session:generation"
+
+
+async def create(store: Store, scope: str) -> str:
+    """A new session of `scope` (a counter number or "admin"); its id, for the cookie."""
+    session_id = secrets.token_hex(16)
+    generation = cast(str | None, await store.redis.get(_generation_key(store))) or "0"
+    await store.redis.set(_record_key(store, session_id), f"{scope}:{generation}",
+                          ex=SESSION_SECONDS)
+    return session_id
+
+
+async def valid(store: Store, session_id: str, scope: str) -> bool:
+    """Whether the session is live: its record exists, is of `scope`, and was made after the
+    last "sign out everywhere"."""
+    found = await store.redis.mget(_record_key(store, session_id), _generation_key(store))
+    record, generation = cast(list[str | None], found)
+    return record == f"{scope}:{generation or '0'}"
+
+
+async def end(store: Store, session_id: str) -> None:
+    """Sign one session out: a copy of its cookie opens nothing any more."""
+    await store.redis.delete(_record_key(store, session_id))
+
+
+async def end_all(store: Store) -> None:
+    """Sign out every console and /admin session of the site."""
+    await store.redis.incr(_generation_key(store))
