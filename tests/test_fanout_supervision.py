@@ -22,7 +22,7 @@ def fanout_of(api: Api) -> Fanout:
 def next_call(ws: Any) -> dict[str, Any]:
     """The next call message on a screen (heartbeats and other events skipped)."""
     while True:
-        message = json.loads(ws.receive_text())
+        message: dict[str, Any] = json.loads(ws.receive_text())
         if message["type"] == "call":
             return message
 
@@ -53,7 +53,7 @@ def test_a_killed_follower_is_restarted_and_health_says_so_meanwhile(api: Api) -
 
     with api.client.websocket_connect("/ws/display") as ws:
         assert json.loads(ws.receive_text())["type"] == "snapshot"
-        api.client.portal.call(kill)  # type: ignore[attr-defined]
+        api.client.portal.call(kill)
         r = api.client.get("/api/health")
         assert r.status_code == 503, r.text
         assert r.json()["error"]["code"] == "fanout_stopped"
