@@ -6,6 +6,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from conftest import WEDNESDAY_10AM, make_site
 
 from display_server.fanout import Fanout, Subscriber
@@ -76,3 +77,16 @@ def test_unsubscribed_screens_get_nothing() -> None:
     f.unsubscribe(sub)
     f.publish([event(1, service="A")])
     assert sub.queue.empty()
+
+
+def test_an_event_that_cannot_be_sent_is_skipped_and_the_rest_go_out(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A bad event (here: not JSON) is logged and skipped; the follower's position moves past
+    it, so heartbeats tell pages an event went by, and the next events still go out."""
+    f = fanout()
+    sub = f.subscribe(None)
+    f.publish([event(1, service="A"), Event("1002-0", "{broken"), event(3, service="A")])
+    got = [sub.queue.get_nowait()[0] for _ in range(sub.queue.qsize())]  # type: ignore[index]
+    assert got == ["1001-0", "1003-0"]
+    assert f.last_id == "1003-0" and f.state.errors == 1
+    assert "1002-0" in caplog.text
