@@ -73,7 +73,8 @@ class Announcer:
     An announcement older than ``max_age_seconds`` when its turn comes is dropped
     with a log line. Each played announcement is acknowledged to the server as
     ``{"type": "played", ...}``; acknowledgements made while disconnected are sent
-    after reconnecting. Bad calls and failing players are logged, never fatal.
+    after reconnecting, and none are sent once the server says it does not know the
+    screen (it still announces). Bad calls and failing players are logged, never fatal.
     """
 
     def __init__(
@@ -99,6 +100,7 @@ class Announcer:
         self.cursor = Cursor(load_position(position_file))
         self._pending: asyncio.Queue[Announcement] = asyncio.Queue()
         self._acks: asyncio.Queue[str] = asyncio.Queue()
+        self.acks_refused = False
 
     async def run(self) -> None:
         """Follow and announce until cancelled."""
@@ -148,7 +150,7 @@ class Announcer:
             log.warning("ignoring a message that is not JSON: %.80r", text)
             return
         if isinstance(message, dict) and message.get("type") == "error":
-            log.warning("server says: %s", message.get("error"))
+            self._server_error(message.get("error"))
         if isinstance(message, dict) and message.get("type") == "snapshot":
             resync = " (missed events were too old to replay)" if message.get("resync") else ""
             log.info("snapshot at event %s%s", message.get("event_id"), resync)
@@ -158,6 +160,16 @@ class Announcer:
             save_position(self.position_file, self.cursor.since)
         if announcement is not None:
             self._pending.put_nowait(announcement)
+
+    def _server_error(self, error: object) -> None:
+        code = error.get("code") if isinstance(error, dict) else None
+        if code != "unknown_screen":
+            log.warning("server says: %s", error)
+        elif not self.acks_refused:
+            self.acks_refused = True
+            log.warning("the server does not know screen %r: announcing without played reports "
+                        "(declare it under [[screens]] in the site config or have the office "
+                        "register it)", self.screen)
 
     async def _send_acks(self, ws: ClientConnection) -> None:
         while True:
@@ -188,7 +200,8 @@ class Announcer:
             return
         if await self.player.play(path, seconds + PLAY_MARGIN_SECONDS):
             log.info("played %s", what)
-            self._acks.put_nowait(call.event_id)
+            if not self.acks_refused:
+                self._acks.put_nowait(call.event_id)
 
 
 async def _open(url: str) -> ClientConnection:

@@ -57,7 +57,9 @@ def register(sub: Any, common: Common) -> None:
         help=f"command playing a WAV given as its last argument (default: {DEFAULT_COMMAND})",
     )
     announcer.add_argument(
-        "--screen", help="name reported for each played call (default: announcer-<hostname>)"
+        "--screen",
+        help="id reported for each played call, as declared in the site config's [[screens]] or "
+        "registered by the office (default: announcer-<hostname>)",
     )
     announcer.set_defaults(func=_guarded(_announcer))
 

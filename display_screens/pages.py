@@ -22,6 +22,7 @@ from display_server.clock import local_now
 from display_server.errors import ApiError
 from display_server.event_ids import event_key
 from display_server.report import summarize
+from display_server.screens import known_screens
 from display_server.state import services_view, snapshot_view
 
 HERE = Path(__file__).resolve().parent
@@ -203,15 +204,21 @@ async def admin(request: Request) -> Response:
                                                                strict=True)]
     totals = {k: sum(r[k] for r in rows) for k in (*ADMIN_COLUMNS, "waiting")}
     latest = snap["recent"][0] if snap["recent"] else None
-    screens = []
-    for name, ack in (await c.store.played()).items():
-        # event ids start with their time in ms: a screen a minute behind the last call is silent
-        behind = latest is not None and (
-            event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0] > SILENT_AFTER_MS)
-        screens.append({"name": name, "event_id": ack["event_id"], "behind": behind,
-                        "at": ack["at"][11:19]})
+    screens = [{**known, "status": _sound_status(known["played"], latest)}
+               for known in await known_screens(c)]
     return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
                                           "day": day, "latest": latest, "csrf": signed_in.csrf})
+
+
+def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
+    """A screen's sound today: "none" when it played nothing, "behind" when its last play is a
+    minute older than the last call (event ids start with their time in ms), else "ok"."""
+    if ack is None:
+        return "none"
+    if latest is not None and (event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0]
+                               > SILENT_AFTER_MS):
+        return "behind"
+    return "ok"
 
 
 ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")

@@ -121,7 +121,9 @@ TEXT: dict[str, str] = {
     "admin_screens": "Suara di layar",
     "admin_screen": "Layar",
     "admin_last_played": "Terakhir memutar",
-    "admin_no_screens": "Belum ada layar yang melaporkan suara.",
+    "admin_no_screens": ("Belum ada layar yang dikenal: daftarkan di [[screens]] konfigurasi "
+                         "situs atau lewat POST /api/screens dengan token kantor."),
+    "admin_not_played": "Belum memutar suara hari ini",
     "admin_silent": "Tertinggal — periksa suara layar ini",
     "admin_ok": "Baik",
     # errors shown as pages

@@ -16,7 +16,6 @@ from display_server.bodies import REQUEST_ID_FIELD, Field, body
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
-from display_server.event_ids import EVENT_ID
 from display_server.fanout import Fanout
 from display_server.hours import is_open
 from display_server.settings import Settings
@@ -251,19 +250,6 @@ def counter_tickets(kind: str) -> Any:
     return endpoint
 
 
-PLAYED_SCHEMA = {
-    "event_id": Field(str, required=True, pattern=EVENT_ID, max_length=41),
-    "screen": Field(str, required=True, pattern=SCREEN_ID, max_length=64),
-}
-
-
-async def played(request: Request) -> JSONResponse:
-    """A screen or announcer reports that it played the announcement of an event."""
-    data = await body(request, PLAYED_SCHEMA)
-    await ctx(request).store.record_played(data["screen"], data["event_id"])
-    return JSONResponse({"ok": True})
-
-
 routes = [
     Route("/api/health", health),
     Route("/api/services", services),
@@ -271,7 +257,6 @@ routes = [
     Route("/api/tickets", issue_ticket, methods=["POST"]),
     Route("/api/tickets/{day}/{code}", ticket_status),  # no key: 404, as a wrong key
     Route("/api/tickets/{day}/{code}/{key}", ticket_status),
-    Route("/api/played", played, methods=["POST"]),
     Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
     Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),
     Route("/api/counters/{n}/waiting", counter_tickets("waiting")),

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, audio_route, ws
+from display_server import api, audio_route, screens, ws
 from display_server.api import Context
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
@@ -95,7 +95,7 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
             await follower.aclose()
 
     return Starlette(
-        routes=[*api.routes, *ws.routes, *audio_route.routes, *extra_routes],
+        routes=[*api.routes, *screens.routes, *ws.routes, *audio_route.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -58,6 +58,9 @@ class PriorityCategory:
 
 @dataclass(frozen=True)
 class ScreenProfile:
+    """A TV or announcer the site knows: its played reports are accepted under `id`, and
+    `/display?profile=id` shows `services` (every service when the config lists none)."""
+
     id: str
     name: str
     services: tuple[str, ...]
@@ -279,7 +282,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
                        _named(source, "priority_categories", top.tables("priority_categories")))
     screens: list[ScreenProfile] = []
     for r, sid, name in _named(source, "screens", top.tables("screens")):
-        wanted = r.strings("services")
+        wanted = r.strings("services", ()) or tuple(s.code for s in services)
         for code in wanted:
             if code not in codes:
                 r.fail("services", f"unknown service {code!r}")

@@ -19,8 +19,11 @@ ERRORS: dict[str, tuple[int, str]] = {
     "unknown_counter": (404, "Loket tidak dikenal."),
     "unknown_ticket": (404, "Nomor antrian tidak ditemukan."),
     "unknown_event": (404, "Panggilan tidak ditemukan."),
+    "unknown_screen": (404, "Layar tidak dikenal: daftarkan di konfigurasi situs atau di kantor "
+                            "pengelola."),
     "method_not_allowed": (405, "Metode tidak diizinkan."),
     "service_closed": (409, "Layanan sedang tutup."),
+    "request_id_reused": (409, "request_id ini sudah dipakai untuk tindakan atau isian lain."),
     "quota_reached": (409, "Kuota antrian layanan ini hari ini sudah habis."),
     "counter_paused": (409, "Loket sedang jeda."),
     "counter_not_paused": (409, "Loket tidak sedang jeda."),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
@@ -23,7 +23,6 @@ from display_server.singleflight import SingleFlight
 
 log = logging.getLogger("antrian.store")
 STREAM_MAXLEN = 100_000
-MAX_SCREENS = 500  # screens and announcers remembered in `played`
 COUNTER_ACTIONS = ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
 
 
@@ -92,11 +91,17 @@ class Store:
         self._snapshot = redis.register_script(_script("snapshot.lua"))
         self._snapshot_read = SingleFlight(self._read_snapshot)
         self._ticket_status = redis.register_script(_script("ticket_status.lua"))
+        self._played = redis.register_script(_script("played.lua"))
+        self._screens = redis.register_script(_script("screens.lua"))
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
 
-    async def _run(self, name: str, scope: str, request_id: str | None, *args: Any) -> Any:
+    async def _run(self, name: str, scope: str, request_id: str | None,
+                   request: tuple[str, ...], *args: Any) -> Any:
+        """Run action script `name` for `scope` with its arguments `args`. `request` is what
+        the client asked for (the action and the values it chose): its fingerprint goes last,
+        so the same request_id with another request is refused (request_id_reused)."""
         now = local_now(self.clock, self.site.tz)
         argv = [
             self.prefix,
@@ -104,14 +109,14 @@ class Store:
             int(now.timestamp() * 1000),
             now.isoformat(timespec="milliseconds"),
             day_of(now),
-            request_id or uuid.uuid4().hex,
+            request_id or "",
             scope,
             *args,
+            _fingerprint(name, *request),
         ]
         raw = await self._scripts[name](keys=[self.events_key], args=argv)
         answer = json.loads(raw)
-        if isinstance(answer, dict) and "error" in answer:
-            raise ApiError(answer["error"]["code"], answer["error"]["detail"])
+        _raise_error(answer)
         return answer
 
     async def issue(self, service: str, *, priority: str = "",
@@ -119,8 +124,8 @@ class Store:
         """Issue the next ticket of `service` for today; the caller checked opening hours."""
         quota = self.site.service(service).quota or 0  # type: ignore[union-attr]
         scope = "kiosk"
-        result: dict[str, Any] = await self._run("issue", scope, request_id, service, quota,
-                                                 priority)
+        result: dict[str, Any] = await self._run("issue", scope, request_id, (service, priority),
+                                                 service, quota, priority)
         return result
 
     async def call(self, counter: int, *, ticket: str = "",
@@ -129,7 +134,7 @@ class Store:
         c = self.site.counter(counter)
         assert c is not None
         result: dict[str, Any] = await self._run(
-            "call", str(counter), request_id, self.site.priority_every, c.policy,
+            "call", str(counter), request_id, (ticket,), self.site.priority_every, c.policy,
             ",".join(c.services), ticket,
         )
         return result
@@ -142,8 +147,8 @@ class Store:
         c = self.site.counter(counter)
         assert c is not None
         result: dict[str, Any] = await self._run(
-            "counter_action", str(counter), request_id, action, arg, ",".join(c.services),
-            self.site.grace_minutes * 60_000,
+            "counter_action", str(counter), request_id, (action, arg), action, arg,
+            ",".join(c.services), self.site.grace_minutes * 60_000,
         )
         return result
 
@@ -253,22 +258,62 @@ class Store:
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit)
         return len(rows or ())
 
-    async def record_played(self, screen: str, event_id: str) -> None:
-        """Remember that `screen` played the announcement of `event_id` (for the office)."""
-        now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
-        value = json.dumps({"event_id": event_id, "at": now})
-        key = self.prefix + "played"
-        if await self.redis.hlen(key) >= MAX_SCREENS and not await self.redis.hexists(key, screen):
-            raise ApiError("too_many_screens", str(MAX_SCREENS))
-        await self.redis.hset(key, screen, value)
+    async def record_played(self, screen: str, event_id: str, cap: int) -> None:
+        """Remember that `screen` played the announcement of the call or recall `event_id` (for
+        the office): unknown_screen unless the config declares it or the office registered it,
+        unknown_event unless the stream holds that call, too_many_screens past `cap` a day."""
+        now = local_now(self.clock, self.site.tz)
+        declared = "1" if self.site.screen(screen) is not None else "0"
+        raw = await self._played(keys=[self.events_key], args=[
+            self.prefix, day_of(now), screen, event_id, declared, cap,
+            now.isoformat(timespec="seconds"),
+        ])
+        _raise_error(json.loads(raw))
 
     async def played(self) -> dict[str, Any]:
-        raw = cast(dict[str, str], await self.redis.hgetall(self.prefix + "played"))
+        """Today's acknowledgements: screen -> {"event_id", "at"}, by screen id."""
+        raw = cast(dict[str, str],
+                   await self.redis.hgetall(f"{self.prefix}played:{self.today()}"))
+        return {screen: json.loads(v) for screen, v in sorted(raw.items())}
+
+    async def register_screen(self, screen: str, name: str, cap: int) -> bool:
+        """Let `screen` acknowledge plays (the office's register); True when it is new.
+        too_many_screens when `cap` screens are registered already."""
+        now = local_now(self.clock, self.site.tz)
+        raw = await self._screens(keys=[self.events_key], args=[
+            self.prefix, "add", screen, name, cap, now.isoformat(timespec="seconds"),
+            day_of(now)])
+        _raise_error(json.loads(raw))
+        return bool(raw == "1")
+
+    async def unregister_screen(self, screen: str) -> bool:
+        """Take `screen` off the office's register (and today's acknowledgements); False when
+        it was not registered."""
+        now = local_now(self.clock, self.site.tz)
+        raw = await self._screens(keys=[self.events_key], args=[
+            self.prefix, "remove", screen, "", 0, now.isoformat(timespec="seconds"),
+            day_of(now)])
+        return bool(raw == "1")
+
+    async def registered_screens(self) -> dict[str, Any]:
+        """The office's register: screen -> {"name", "at"}, by screen id."""
+        raw = cast(dict[str, str], await self.redis.hgetall(self.prefix + "screens"))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}
 
     async def stats(self, day: str) -> dict[str, int]:
         raw = cast(dict[str, str], await self.redis.hgetall(f"{self.prefix}stats:{day}"))
         return {k: int(v) for k, v in raw.items()}
+
+
+def _fingerprint(*request: Any) -> str:
+    """A short hash of a request (script name, action, the client's values)."""
+    return hashlib.sha256(json.dumps(request).encode()).hexdigest()[:32]
+
+
+def _raise_error(answer: Any) -> None:
+    """Raise the ApiError a script answered with ({"error": {"code", "detail"}}), if any."""
+    if isinstance(answer, dict) and "error" in answer:
+        raise ApiError(answer["error"]["code"], answer["error"]["detail"])
 
 
 def _events(rows: Any) -> list[Event]:

@@ -16,6 +16,7 @@ from display_server.api import SCREEN_ID, Context, screen_filter
 from display_server.errors import ApiError
 from display_server.event_ids import EVENT_ID, event_key
 from display_server.fanout import Subscriber
+from display_server.screens import acknowledge
 from display_server.state import snapshot_view, wants
 
 log = logging.getLogger("antrian.ws")
@@ -78,7 +79,7 @@ async def _receive(ws: WebSocket, c: Context) -> None:
             await ws.send_text('{"type":"pong"}')
         elif kind == "played" and _valid_ack(data):
             try:
-                await c.store.record_played(data["screen"], data["event_id"])
+                await acknowledge(c, data["screen"], data["event_id"])
             except ApiError as exc:
                 await ws.send_text(json.dumps({"type": "error", **exc.body()}))
         else:

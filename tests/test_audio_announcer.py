@@ -26,7 +26,7 @@ from audio.player import Player
 from audio.render import Renderer
 from audio.settings import AnnouncementSettings
 from audio.speech import EspeakCliSpeech
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREEN = "announcer-test"
@@ -70,6 +70,12 @@ class Site:
     def played_ack(self) -> dict[str, Any]:
         return dict(httpx.get(self.server.url + "/api/state").json()["played"].get(SCREEN, {}))
 
+    def register(self, screen: str) -> None:
+        """Have the office register `screen`, so the server takes its played reports."""
+        office = {"Authorization": f"Bearer {admin_token(self.secret, self.site_id)}"}
+        r = httpx.post(self.server.url + "/api/screens", json={"id": screen}, headers=office)
+        assert r.status_code == 201, r.text
+
 
 class Speaker:
     """The folder the test player plays into, and the command that plays there."""
@@ -105,7 +111,9 @@ def renderer(tmp_path: Path) -> Renderer:
 
 @pytest.fixture
 def site(server_factory: Any, tmp_path: Path) -> Site:
-    return Site(server_factory(), tmp_path, server_factory.site_id)
+    site = Site(server_factory(), tmp_path, server_factory.site_id)
+    site.register(SCREEN)
+    return site
 
 
 @asynccontextmanager
@@ -114,8 +122,9 @@ async def announcing(
 ) -> AsyncIterator[Announcer]:
     """Run an announcer until the block ends, once it has read the server's snapshot."""
     options.setdefault("max_age_seconds", 120)
+    options.setdefault("screen", SCREEN)
     player = Player(options.pop("player", speaker.command))
-    announcer = Announcer(site.server.url, renderer, player, screen=SCREEN, **options)
+    announcer = Announcer(site.server.url, renderer, player, **options)
     task = asyncio.create_task(announcer.run())
     try:
         await eventually(lambda: announcer.cursor.since is not None, "the snapshot")
@@ -157,6 +166,25 @@ async def test_a_recall_is_played_again(site: Site, renderer: Renderer, tmp_path
         await site.call(7, action="recall")
         await eventually(lambda: len(speaker.played()) >= 2, "call and recall")
     assert [p["wav"] for p in speaker.played()] == [wav_of(renderer, "A001", 7)] * 2
+
+
+async def test_a_screen_the_site_does_not_know_still_announces(
+    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server refuses the played reports of an unknown screen: it says so in one log line,
+    stops reporting, and plays every call all the same."""
+    speaker = Speaker(tmp_path / "speaker")
+    async with announcing(site, renderer, speaker, screen="tv-unknown") as announcer:
+        await site.call(1)
+        await eventually(lambda: announcer.acks_refused, "the refusal")
+        await site.call(2)
+        await eventually(lambda: len(speaker.played()) == 2, "both calls")
+    assert [p["wav"] for p in speaker.played()] == [
+        wav_of(renderer, "A001", 1), wav_of(renderer, "A002", 2)
+    ]
+    assert caplog.text.count("does not know screen 'tv-unknown'") == 1
+    state = await asyncio.to_thread(lambda: httpx.get(site.server.url + "/api/state").json())
+    assert state["played"] == {}
 
 
 async def test_stale_calls_are_dropped_with_a_log_line(

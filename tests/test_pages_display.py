@@ -145,7 +145,9 @@ def test_silent_link_is_detected_by_the_watchdog(live: Live, make_page: Any) -> 
 
 
 def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
-    """With sound allowed, the page plays the call's announcement WAV and reports it as played."""
+    """With sound allowed, the page plays the call's announcement WAV and reports it as played;
+    /admin lists the TV the office registered."""
+    live.register_screen("lobi-1")
     live.issue("A")
     page = make_page()
     wavs: list[tuple[str, int, str]] = []
@@ -166,6 +168,21 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
     # issued, called, served, completed, no-shows, waiting, average wait and service minutes
     assert cells[:6] == ["1", "1", "1", "1", "0", "0"] and len(cells) == 8
     screenshot(page, "admin-1920x1080")
+
+
+def test_a_tv_the_site_does_not_know_still_plays(live: Live, make_page: Any) -> None:
+    """A TV whose screen id is neither declared nor registered shows and plays the call; the
+    server refuses its report, and the page stops reporting without an error on screen."""
+    live.issue("A")
+    page = make_page()
+    wavs: list[int] = []
+    page.on("response", lambda r: wavs.append(r.status) if "/audio/calls/" in r.url else None)
+    open_display(page, live, "/display?hold=400&screen=tv-asing")
+    live.call(1)
+    wait_text(page, "#card-code", "A001")
+    until(lambda: page.evaluate("reportsRefused"), timeout=20, what="the refused report")
+    assert wavs == [200]
+    assert live.state()["played"] == {}
 
 
 def test_autoplay_blocked_shows_overlay_until_tapped(live: Live, browser: Browser) -> None:

@@ -74,6 +74,12 @@ class Live:
         data: dict[str, Any] = self.http.get("/api/state").json()
         return data
 
+    def register_screen(self, screen: str) -> None:
+        """Have the office register a TV, so the server takes its played reports."""
+        r = self.http.post("/api/screens", json={"id": screen},
+                           headers={"Authorization": f"Bearer {self.admin_token()}"})
+        assert r.status_code == 201, r.text
+
 
 def close_service_today(config: Path) -> None:
     """Service C of the test site opens Mondays only: make it a day that is not today."""

@@ -116,6 +116,7 @@ class LiveLink {
     this.query = options.query || {};
     this.onMessage = options.onMessage;
     this.onOnline = options.onOnline || (() => {});
+    this.onError = options.onError || (() => {}); // the server's {"type":"error"} answers
     this.retryMaxMs = options.retryMaxMs || 15000;
     this.bannerAfterMs = options.bannerAfterMs || 3000;
     this.watchdogMs = options.watchdogMs || 25000;
@@ -165,7 +166,11 @@ class LiveLink {
       } catch (err) {
         return;
       }
-      if (message.type === "pong" || message.type === "error") return;
+      if (message.type === "pong") return;
+      if (message.type === "error") {
+        this.onError(message.error || {});
+        return;
+      }
       if (!this.online) this.up();
       if (message.event_id) this.lastId = message.event_id;
       this.onMessage(message);

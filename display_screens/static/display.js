@@ -22,8 +22,12 @@ const view = {
   ticker: null,
 };
 
+/* The id this TV reports its plays under: ?screen=, else its ?profile= (both as the site's
+   config or the office declared them), else one kept in this browser (unknown to the server
+   until the office registers it). */
 function screenId() {
   if (CONFIG.screen) return CONFIG.screen;
+  if (CONFIG.query.profile) return CONFIG.query.profile;
   try {
     let id = localStorage.getItem("antrian-layar");
     if (!id) {
@@ -195,11 +199,20 @@ function startBlink(card) {
   }, 500);
 }
 
+/* Played reports stop once the server says it does not know this screen: the TV still shows
+   and plays every call. */
+let reportsRefused = false;
 function reportPlayed(eventId) {
-  const ack = { type: "played", event_id: eventId, screen: SCREEN };
-  if (!link.send(ack)) {
-    postJson("/api/played", { event_id: eventId, screen: SCREEN }).catch(() => {});
+  if (reportsRefused) return;
+  const ack = { event_id: eventId, screen: SCREEN };
+  if (!link.send({ type: "played", ...ack })) {
+    postJson("/api/played", ack).then((result) => refusedReport(result.data && result.data.error))
+      .catch(() => {});
   }
+}
+
+function refusedReport(error) {
+  if (error && error.code === "unknown_screen") reportsRefused = true;
 }
 
 function isFresh(at) {
@@ -442,8 +455,8 @@ async function checkVersion() {
 }
 
 const link = new LiveLink({
-  query: CONFIG.query, onMessage, onOnline: checkVersion, retryMaxMs: CONFIG.retry_max_ms,
-  watchdogMs: CONFIG.watchdog_ms,
+  query: CONFIG.query, onMessage, onOnline: checkVersion, onError: refusedReport,
+  retryMaxMs: CONFIG.retry_max_ms, watchdogMs: CONFIG.watchdog_ms,
 });
 window.antrianDisplay = { view, presenter, link };
 window.addEventListener("resize", layoutGrid);

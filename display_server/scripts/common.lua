@@ -1,8 +1,10 @@
 -- Shared prelude of every antrian action script (prepended when the script is loaded).
 -- KEYS[1] is the site's events stream; every other key shares its {site} hash tag and is
 -- built from the prefix ARGV[1], so a script touches one cluster slot only.
--- ARGV: 1 prefix, 2 stream maxlen, 3 now_ms, 4 now_iso, 5 day (YYYYMMDD), 6 request_id,
--- 7 idempotency scope (counter number or "kiosk"), 8.. the action's own arguments.
+-- ARGV: 1 prefix, 2 stream maxlen, 3 now_ms, 4 now_iso, 5 day (YYYY-MM-DD, the site's local
+-- day), 6 request_id ('' = none), 7 idempotency scope (counter number or "kiosk"), 8.. the
+-- action's own arguments, and last (#ARGV) the request's fingerprint: a hash of the action and
+-- the arguments the client chose, so one request_id stands for one request only.
 local P = ARGV[1]
 local MAXLEN = ARGV[2]
 local NOW = tonumber(ARGV[3])
@@ -10,6 +12,7 @@ local AT = ARGV[4]
 local DAY = ARGV[5]
 local RID = ARGV[6]
 local SCOPE = ARGV[7]
+local FINGERPRINT = ARGV[#ARGV]
 local TICKET_TTL = 3456000
 local DAY_TTL = 259200
 local IDEM_TTL = 86400
@@ -18,17 +21,26 @@ local function fail(code, detail)
   return cjson.encode({error = {code = code, detail = detail or ''}})
 end
 
-local function idem_key()
-  return P .. 'idem:' .. SCOPE .. ':' .. RID
+-- A request's answer is kept under its scope and request_id with the request's fingerprint.
+local function request_key()
+  return P .. 'req:' .. SCOPE .. ':' .. RID
 end
 
+-- The stored answer of this request_id (false if none): the same answer for the same request,
+-- the request_id_reused error when the id was used for another action or other arguments.
 local function remembered()
   if RID == '' then return false end
-  return redis.call('GET', idem_key())
+  local kept = redis.call('HMGET', request_key(), 'fingerprint', 'answer')
+  if not kept[2] then return false end
+  if kept[1] ~= FINGERPRINT then return fail('request_id_reused') end
+  return kept[2]
 end
 
 local function remember(answer)
-  if RID ~= '' then redis.call('SET', idem_key(), answer, 'EX', IDEM_TTL) end
+  if RID ~= '' then
+    redis.call('HSET', request_key(), 'fingerprint', FINGERPRINT, 'answer', answer)
+    redis.call('EXPIRE', request_key(), IDEM_TTL)
+  end
   return answer
 end
 
