@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, load_secret
 
 
 class Site:
@@ -153,14 +153,20 @@ async def test_garbage_messages_get_an_error_and_the_link_stays(server: Any) -> 
 
 
 async def test_played_acknowledgement_is_visible_in_state(server: Any) -> None:
-    """A screen's played report shows in /api/state under played."""
+    """A registered screen's played report of a call shows in /api/state under played."""
+    office = admin_token(server.site.secret, server.site.site_id)
+    registered = httpx.post(server.url + "/api/screens", json={"id": "tv-lobby"},
+                            headers={"Authorization": f"Bearer {office}"})
+    assert registered.status_code == 201
+    server.site.issue("A")
+    call = server.site.call(1)["event_id"]
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         await receive(ws)
-        await ws.send(json.dumps({"type": "played", "event_id": "1-0", "screen": "tv-lobby"}))
+        await ws.send(json.dumps({"type": "played", "event_id": call, "screen": "tv-lobby"}))
         await ws.send('{"type":"ping"}')
         assert (await receive(ws))["type"] == "pong"
     played = httpx.get(server.url + "/api/state").json()["played"]
-    assert played["tv-lobby"]["event_id"] == "1-0"
+    assert played["tv-lobby"]["event_id"] == call
 
 
 async def test_oversized_message_closes_the_connection(server: Any) -> None:
