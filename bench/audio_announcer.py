@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import counter_token, kiosk_token, load_secret
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import free_port, wait_until
@@ -87,12 +87,14 @@ def main() -> int:
                        what="the server")
             token = counter_token(load_secret(root), "bench", 1)
             auth = {"Authorization": f"Bearer {token}"}
+            kiosk = {"Authorization": f"Bearer {kiosk_token(load_secret(root), 'bench')}"}
             with httpx.Client(base_url=url) as client, \
                     process(announce_argv, root / "announcer.log") as announcer:
                 time.sleep(2)  # connect and read the snapshot
                 latencies = []
                 for n in range(args.calls):
-                    client.post("/api/tickets", json={"service": "A"}).raise_for_status()
+                    client.post("/api/tickets", json={"service": "A"},
+                                headers=kiosk).raise_for_status()
                     before = time.time()
                     client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
                     wait_until(lambda n=n: len(lines(starts)) > n, 10, "the player")
@@ -101,7 +103,8 @@ def main() -> int:
                 print(f"call → player started (synthesized, n={len(latencies)}): "
                       f"p50 {cuts[49] * 1000:.1f} ms  p99 {cuts[98] * 1000:.1f} ms")
                 long_clip.touch()
-                client.post("/api/tickets", json={"service": "A"}).raise_for_status()
+                client.post("/api/tickets", json={"service": "A"},
+                            headers=kiosk).raise_for_status()
                 client.post("/api/counters/1/call-next", headers=auth).raise_for_status()
                 wait_until(lambda: len(lines(starts)) > args.calls, 10, "the 60 s clip")
                 time.sleep(0.2)

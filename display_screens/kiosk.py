@@ -9,9 +9,6 @@ import io
 import json
 import logging
 import math
-import os
-import re
-import time
 from datetime import datetime
 from typing import Any
 
@@ -22,44 +19,18 @@ from starlette.responses import JSONResponse, Response
 
 from display_screens import printer
 from display_screens.phrases import TEXT, fmt, long_date
-from display_server import api
-from display_server.errors import ApiError
+from display_server import api, ratelimit
 
 log = logging.getLogger("antrian.kiosk")
 
 DEFAULT_SERVICE_MINUTES = 5.0
 MIN_SERVICE_MINUTES = 2.0
-RATE_ENV = "ANTRIAN_KIOSK_RATE"  # "tickets/seconds" per client, e.g. "12/60"
-RATE = re.compile(r"^([0-9]{1,5})/([0-9]{1,5})$")
 
 
-def rate_limit() -> tuple[int, int]:
-    """(tickets, seconds) a client may take; default 12 per minute (a busy kiosk takes ~4)."""
-    match = RATE.match(os.environ.get(RATE_ENV, "12/60"))
-    if match is None or int(match[1]) < 1 or int(match[2]) < 1:
-        raise ValueError(f"{RATE_ENV} must look like '12/60' (tickets/seconds)")
-    return int(match[1]), int(match[2])
-
-
-async def over_rate(request: Request) -> int:
-    """Count a ticket against this client's window in Redis (shared by all workers); the seconds
-    until it may take another when it is over the limit, else 0."""
-    limit, seconds = rate_limit()
+async def limit(request: Request) -> None:
+    """The kiosk page's own per-client limit, `settings.kiosk_rate` (429 `rate_limited`)."""
     c = api.ctx(request)
-    client = request.client.host if request.client else "unknown"
-    now = int(time.time())
-    key = f"{c.store.prefix}ratelimit:kiosk:{client}:{now // seconds}"
-    async with c.store.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, seconds + 1)
-        used, _ = await pipe.execute()
-    return seconds - now % seconds if int(used) > limit else 0
-
-
-def refused(retry: int) -> Response:
-    response = ApiError("too_many_requests", f"tunggu {retry} detik").response()
-    response.headers["Retry-After"] = str(retry)
-    return response
+    await ratelimit.enforce(request, c, "kiosk", c.settings.kiosk_rate)
 
 
 async def estimate_minutes(request: Request, service: str, ahead: int) -> int:
@@ -86,10 +57,8 @@ def status_url(request: Request, day: str, code: str) -> str:
 
 async def issue(request: Request) -> Response:
     """POST /kiosk/tickets: like POST /api/tickets, rate-limited, with estimate and links."""
-    retry = await over_rate(request)
-    if retry:
-        return refused(retry)
-    response = await api.issue_ticket(request)
+    await limit(request)
+    response = await api.new_ticket(request)
     if response.status_code != 201:
         return response
     ticket: dict[str, Any] = json.loads(bytes(response.body))
@@ -134,9 +103,7 @@ async def print_ticket(request: Request, ticket: dict[str, Any]) -> dict[str, An
 async def reprint(request: Request) -> Response:
     """POST /kiosk/tickets/{day}/{code}/{key}/print: print an issued ticket again
     (rate-limited)."""
-    retry = await over_rate(request)
-    if retry:
-        return refused(retry)
+    await limit(request)
     if not printer.configured():
         return JSONResponse({"printed": False, "print_error": "no printer"})
     ticket = await ticket_view(request)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from display_server import ratelimit
 from display_server.bodies import REQUEST_ID_FIELD, Field, body
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
@@ -115,6 +116,14 @@ ISSUE_SCHEMA = {
 
 
 async def issue_ticket(request: Request) -> JSONResponse:
+    """POST /api/tickets: each anonymous client address gets `settings.ticket_rate` (429
+    `rate_limited`); the kiosk token is exempt."""
+    await ratelimit.enforce(request, ctx(request), "tickets", ctx(request).settings.ticket_rate)
+    return await new_ticket(request)
+
+
+async def new_ticket(request: Request) -> JSONResponse:
+    """Issue the ticket of the request's body (no rate limit: callers apply theirs)."""
     c = ctx(request)
     data = await body(request, ISSUE_SCHEMA)
     service = c.site.service(data["service"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
+import resource
 import signal
 import sys
 from collections.abc import Sequence
@@ -14,7 +16,7 @@ from redis.exceptions import RedisError
 from display_server.config import ConfigError, load_config
 from display_server.paths import data_dir
 from display_server.settings import Settings, SettingsError
-from display_server.tokens import admin_token, counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, kiosk_token, load_secret
 
 log = logging.getLogger("antrian")
 
@@ -22,10 +24,12 @@ log = logging.getLogger("antrian")
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from display_server.guard import GuardedH11, GuardedWebSocket
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
     load_config(args.config)  # fail fast with a clear message before starting anything
-    Settings.from_env()
+    settings = Settings.from_env()
+    raise_open_files_limit()
     directory = data_dir(args.data_dir)
     local: LocalRedis | None = None
     url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
@@ -46,9 +50,15 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(
             "display_server.main:create_from_env", factory=True, host=args.host, port=args.port,
-            workers=args.workers, ws="websockets-sansio", ws_max_size=64 * 1024,
-            ws_per_message_deflate=False, log_level=args.log_level,
-            proxy_headers=True, timeout_graceful_shutdown=5,
+            workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5,
+            http=GuardedH11, ws=GuardedWebSocket, ws_max_size=64 * 1024,
+            ws_per_message_deflate=False,
+            # X-Forwarded-For is believed only from the proxies the site names
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=list(settings.trusted_proxies) or None,
+            limit_concurrency=settings.max_connections,
+            timeout_keep_alive=math.ceil(settings.keep_alive_s),
+            h11_max_incomplete_event_size=settings.max_header_bytes,
         )
     finally:
         if local is not None:
@@ -56,10 +66,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def raise_open_files_limit() -> None:
+    """Let this process open as many files as its hard limit allows: every screen holds a
+    socket, and the soft limit (often 1,024) is below the screens of a large site."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == hard:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("open files limit stays at %d (hard limit %d): %s", soft, hard, exc)
+
+
 def _token(args: argparse.Namespace) -> int:
     site = load_config(args.config)
-    if args.admin:
-        print(admin_token(load_secret(data_dir(args.data_dir), site.secret), site.id))
+    if args.admin or args.kiosk:
+        make = admin_token if args.admin else kiosk_token
+        print(make(load_secret(data_dir(args.data_dir), site.secret), site.id))
         return 0
     if site.counter(args.counter) is None:
         numbers = ", ".join(str(c.number) for c in site.counters)
@@ -87,11 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
 
-    token = sub.add_parser("token", help="print the bearer token of a counter (or of /admin)")
+    token = sub.add_parser("token",
+                           help="print the bearer token of a counter, of the kiosks or of /admin")
     common(token)
     whose = token.add_mutually_exclusive_group(required=True)
     whose.add_argument("--counter", type=int)
     whose.add_argument("--admin", action="store_true", help="the MPP office's token for /admin")
+    whose.add_argument("--kiosk", action="store_true",
+                       help="the kiosks' and integrations' token (tickets without the "
+                            "per-client limit)")
     token.set_defaults(func=_token)
 
     from audio import commands as audio_commands

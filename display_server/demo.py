@@ -15,7 +15,7 @@ from counter_client.client import Client, check_server_url
 from counter_client.errors import Conflict
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import counter_token, kiosk_token, load_secret
 
 # what one step does, with its weight: visitors arrive a little faster than they are served
 STEPS = (("ticket", 10), ("call-next", 7), ("done", 3), ("recall", 1), ("skip", 1))
@@ -31,7 +31,8 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
     weights = [w for _, w in STEPS]
     clients = {c.number: Client(server, c.number, counter_token(secret, site.id, c.number))
                for c in site.counters}
-    async with httpx.AsyncClient(base_url=server, timeout=10) as http:
+    kiosk = {"Authorization": f"Bearer {kiosk_token(secret, site.id)}"}  # no per-client limit
+    async with httpx.AsyncClient(base_url=server, timeout=10, headers=kiosk) as http:
         try:
             step = 0
             while steps == 0 or step < steps:

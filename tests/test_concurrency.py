@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import counter_token, kiosk_token, load_secret
 
 
 def seq_key(event_id: str) -> tuple[int, int]:
@@ -29,10 +29,13 @@ async def test_29_counters_and_2000_tickets(server_factory: Any, tmp_path: Path)
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=server.url, limits=limits, timeout=30) as client:
 
+        kiosk_auth = {"Authorization": f"Bearer {kiosk_token(secret, server_factory.site_id)}"}
+
         async def kiosk(worker: int) -> None:
             for i in range(250):
                 service = "AB"[(worker + i) % 2]
-                r = await client.post("/api/tickets", json={"service": service})
+                r = await client.post("/api/tickets", json={"service": service},
+                                      headers=kiosk_auth)
                 assert r.status_code == 201, r.text
                 issued.append(r.json()["code"])
 

@@ -17,7 +17,7 @@ import pytest
 import redis
 from conftest import RedisServer, ServerProcess, wait_until, write_site
 
-from display_server.tokens import counter_token, load_secret
+from display_server.tokens import counter_token, kiosk_token, load_secret
 
 
 async def retrying(client: httpx.AsyncClient, path: str, body: dict[str, Any],
@@ -49,9 +49,12 @@ async def test_kill_9_mid_load_loses_and_duplicates_nothing(server_factory: Any,
     called: list[str] = []
     async with httpx.AsyncClient(base_url=server.url, timeout=5) as client:
 
+        kiosk_auth = {"Authorization": f"Bearer {kiosk_token(secret, server_factory.site_id)}"}
+
         async def kiosk() -> None:
             for _ in range(300):
-                issued.append((await retrying(client, "/api/tickets", {"service": "A"}))["code"])
+                issued.append((await retrying(client, "/api/tickets", {"service": "A"},
+                                              kiosk_auth))["code"])
 
         async def counter(n: int) -> None:
             token = counter_token(secret, server_factory.site_id, n)

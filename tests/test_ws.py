@@ -12,7 +12,7 @@ import httpx
 import pytest
 import websockets
 
-from display_server.tokens import admin_token, counter_token, load_secret
+from display_server.tokens import admin_token, counter_token, kiosk_token, load_secret
 
 
 class Site:
@@ -24,7 +24,9 @@ class Site:
         self.site_id = site_id
 
     def issue(self, service: str = "A") -> dict[str, Any]:
-        r = self.http.post("/api/tickets", json={"service": service})
+        kiosk = kiosk_token(self.secret, self.site_id)  # as many tickets as a test needs
+        r = self.http.post("/api/tickets", json={"service": service},
+                           headers={"Authorization": f"Bearer {kiosk}"})
         assert r.status_code == 201, r.text
         return r.json()
 

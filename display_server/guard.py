@@ -1,0 +1,161 @@
+"""The connection guard: uvicorn's h11 HTTP protocol with a cap on open connections per client
+address, a deadline for a request's headers, and a header size limit.
+
+uvicorn keeps a connection that never sends a byte forever, and its httptools protocol accepts
+headers of any size; this protocol closes the first with 408 after `request_timeout_s`, answers
+the second with 431, and refuses a client's connections past `max_connections_per_client` with
+429 (clients behind a trusted proxy are counted at the proxy, so the proxy is not capped). A
+connection upgraded to a WebSocket keeps its place in the count until it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import ipaddress
+import json
+import re
+from collections import Counter
+from http import HTTPStatus
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from display_server.errors import ERRORS
+from display_server.settings import Settings
+
+HEAD_END = re.compile(rb"\n\r?\n")  # the blank line that ends a request's head, as h11 finds it
+
+
+class Peers:
+    """Open connections per client address in this process, capped."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.open: Counter[str] = Counter()
+        self._uncapped = [ipaddress.ip_network(p, strict=False)
+                          for p in settings.trusted_proxies]
+
+    def capped(self, host: str) -> bool:
+        """Whether `host` is held to the per-client cap: every address but a trusted proxy's."""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return True
+        return not any(address in network for network in self._uncapped)
+
+    def acquire(self, host: str) -> bool:
+        """Count a new connection of `host`; False (not counted) when it is at its cap."""
+        if self.capped(host) and self.open[host] >= self.settings.max_connections_per_client:
+            return False
+        self.open[host] += 1
+        return True
+
+    def release(self, host: str) -> None:
+        self.open[host] -= 1
+        if self.open[host] <= 0:
+            del self.open[host]
+
+
+@functools.cache
+def peers() -> Peers:
+    """This process's connection counts, with the settings read once from the environment."""
+    return Peers(Settings.from_env())
+
+
+def raw_error(code: str) -> bytes:
+    """A complete HTTP/1.1 error answer with the API's error body, for a connection that is
+    closed right after it (written before or instead of any request's answer)."""
+    status, message = ERRORS[code]
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+            "content-type: application/json\r\n"
+            f"content-length: {len(body)}\r\n"
+            "connection: close\r\n\r\n")
+    return head.encode() + body
+
+
+def head_size(buffered: bytes) -> int:
+    """The size of the request head at the start of `buffered` (all of it while incomplete)."""
+    end = HEAD_END.search(buffered)
+    return end.end() if end else len(buffered)
+
+
+class GuardedWebSocket(WebSocketsSansIOProtocol):
+    """uvicorn's sans-I/O WebSocket protocol that gives back its client's connection slot."""
+
+    peer: str | None = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.peer is not None:
+            peers().release(self.peer)
+            self.peer = None
+        super().connection_lost(exc)
+
+
+class GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol with the guard's cap, deadline and header limit."""
+
+    peer: str | None = None
+    deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        host = self.client[0] if self.client else None
+        if host is not None and not peers().acquire(host):
+            self.refuse("too_many_connections")
+            return
+        self.peer = host
+        self.arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disarm()
+        if self.peer is not None:
+            peers().release(self.peer)
+            self.peer = None
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.head_too_large(data):
+            self.refuse("headers_too_large")
+            return
+        super().data_received(data)
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self.arm()  # a request's head has begun: it gets until the deadline to finish
+        else:
+            self.disarm()
+
+    def head_too_large(self, data: bytes) -> bool:
+        """Whether the head of the request being received (what h11 holds, then `data`) is past
+        `max_header_bytes`."""
+        if self.conn.their_state is not h11.IDLE:
+            return False
+        return head_size(self.conn.trailing_data[0] + data) > peers().settings.max_header_bytes
+
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        self.disarm()
+        super().handle_websocket_upgrade(event)
+        protocol = self.transport.get_protocol()
+        if isinstance(protocol, GuardedWebSocket):
+            protocol.peer, self.peer = self.peer, None
+        elif self.peer is not None:  # a WebSocket protocol without the guard: not counted
+            peers().release(self.peer)
+            self.peer = None
+
+    def arm(self) -> None:
+        if self.deadline is None:
+            self.deadline = self.loop.call_later(peers().settings.request_timeout_s,
+                                                 self.refuse, "request_timeout")
+
+    def disarm(self) -> None:
+        if self.deadline is not None:
+            self.deadline.cancel()
+            self.deadline = None
+
+    def refuse(self, code: str) -> None:
+        """Answer `code` and close the connection."""
+        self.disarm()
+        if not self.transport.is_closing():
+            self.transport.write(raw_error(code))
+            self.transport.close()
