@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from conftest import RedisServer, ServerProcess, free_port, wait_until, write_site  # noqa: E402
 
-from display_server.tokens import counter_token, load_secret  # noqa: E402
+from display_server.tokens import counter_token, kiosk_token, load_secret  # noqa: E402
 
 BARE_APP = '''
 import asyncio
@@ -110,13 +110,18 @@ class Screens:
             await ws.close()
 
 
+def kiosk_header(secret: bytes, site_id: str) -> str:
+    """The kiosk token's header: a bench issues far more tickets than one client may."""
+    return f"Authorization: Bearer {kiosk_token(secret, site_id)}\r\n"
+
+
 async def latency(server: ServerProcess, bare_port: int, secret: bytes, site_id: str,
                   screens_n: int, calls: int) -> dict[str, list[float]]:
     """Trigger → the last of `screens_n` screens has the message, for antrian and the floor."""
     results: dict[str, list[float]] = {"antrian": [], "bare": []}
     http, bare_http = RawHttp("127.0.0.1", server.port), RawHttp("127.0.0.1", bare_port)
     for _ in range(calls):
-        await http.post("/api/tickets", b'{"service":"A"}')
+        await http.post("/api/tickets", b'{"service":"A"}', headers=kiosk_header(secret, site_id))
     ours, bare = Screens(), Screens()
     await ours.open(server.ws_url + "/ws/display", screens_n)
     await bare.open(f"ws://127.0.0.1:{bare_port}/ws", screens_n)
@@ -181,7 +186,8 @@ async def throughput(server: ServerProcess, secret: bytes, site_id: str,
 
     async def issuer(k: int) -> None:
         for _ in range(needed // 16):
-            await kiosks[k].post("/api/tickets", b'{"service":"%s"}' % b"AB"[k % 2:k % 2 + 1])
+            await kiosks[k].post("/api/tickets", b'{"service":"%s"}' % b"AB"[k % 2:k % 2 + 1],
+                                 headers=kiosk_header(secret, site_id))
 
     await asyncio.gather(*(issuer(k) for k in range(16)))
     done = 0
@@ -238,7 +244,9 @@ async def main() -> None:
     redis_server = RedisServer(tmp / "redis").start()
     site_id = "bench"
     config = write_site(tmp / "site.toml", site_id, counters=29)
-    server = ServerProcess(config, redis_server.url, tmp).start()
+    # every screen of the bench comes from 127.0.0.1: lift the per-client connection cap
+    server = ServerProcess(config, redis_server.url, tmp,
+                           extra_env={"ANTRIAN_MAX_CONNECTIONS_PER_CLIENT": "100000"}).start()
     secret = load_secret(tmp)
     bare_port = free_port()
     (tmp / "bare_ws.py").write_text(BARE_APP)
