@@ -6,6 +6,9 @@ Starts a real redis-server, `antrian serve` and a bare Starlette WebSocket broad
 2. call-next throughput: 29 counters calling as fast as they can with 29 screens connected.
 3. memory per idle screen connection: server RSS before and after opening M idle screens.
 
+Exits non-zero when a target is missed: memory per idle screen <= 64 KiB, call -> last screen
+p99 <= 1.5 x the bare floor's p99 measured in the same run, throughput >= 500 calls/s.
+
 Run: .venv/bin/python bench/call_latency.py [--screens 200] [--calls 300] [--seconds 10]
 """
 
@@ -155,11 +158,16 @@ class RawHttp:
         self.writer: asyncio.StreamWriter | None = None
 
     async def post(self, path: str, body: bytes = b"", headers: str = "") -> tuple[int, bytes]:
-        if self.writer is None:
+        return await self.request("POST", path, body, headers)
+
+    async def request(self, method: str, path: str, body: bytes = b"",
+                      headers: str = "") -> tuple[int, bytes]:
+        if self.reader is None or self.reader.at_eof():  # the server closes idle ones
+            await self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
+        assert self.writer is not None
         self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\n{headers}\r\n".encode() + body
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
@@ -232,7 +240,12 @@ async def memory(server: ServerProcess, idle: int) -> float:
     return (after - before) / idle
 
 
-async def main() -> None:
+MEMORY_KIB = 64  # per idle screen connection, at most
+P99_RATIO = 1.5  # call -> last screen p99 over the bare broadcast's p99, at most
+THROUGHPUT = 500  # call-next per second, at least
+
+
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--screens", type=int, default=200)
     parser.add_argument("--calls", type=int, default=300)
@@ -260,18 +273,23 @@ async def main() -> None:
         print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
         per_kib = await memory(server, args.idle)
         print(f"server memory per idle screen connection: {per_kib:.1f} KiB "
-              f"({args.idle} screens; target <= 64 KiB)")
+              f"({args.idle} screens; target <= {MEMORY_KIB} KiB)")
         res = await latency(server, bare_port, secret, site_id, args.screens, args.calls)
         for name, values in res.items():
             print(f"call -> last of {args.screens} screens [{name:7}]: "
                   f"p50 {statistics.median(values):6.2f} ms  p99 {pct(values, 0.99):6.2f} ms  "
                   f"(n={len(values)})")
         ratio = pct(res["antrian"], 0.99) / pct(res["bare"], 0.99)
-        print(f"p99 ratio antrian / bare floor: {ratio:.2f} (target <= 1.5)")
+        print(f"p99 ratio antrian / bare floor: {ratio:.2f} (target <= {P99_RATIO})")
         done, elapsed, cpu = await throughput(server, secret, site_id, args.seconds)
         print(f"call-next throughput, 29 counters, 29 screens: {done / elapsed:.0f} calls/s "
-              f"({done} in {elapsed:.1f} s; target >= 500); server CPU "
+              f"({done} in {elapsed:.1f} s; target >= {THROUGHPUT}); server CPU "
               f"{cpu / max(done, 1) * 1000:.2f} ms per call")
+        missed = [name for name, ok in (("memory", per_kib <= MEMORY_KIB),
+                                        ("p99 ratio", ratio <= P99_RATIO),
+                                        ("throughput", done / elapsed >= THROUGHPUT)) if not ok]
+        print(f"target missed: {', '.join(missed)}" if missed else "all targets met")
+        return 1 if missed else 0
     finally:
         bare.terminate()
         await bare.wait()
@@ -280,4 +298,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

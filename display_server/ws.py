@@ -103,6 +103,9 @@ async def display(ws: WebSocket) -> None:
     except ApiError as exc:
         await ws.send_denial_response(exc.response())
         return
+    # Subscribe before reading the snapshot (or the missed events): every event after it is
+    # queued, and _send_live drops the queued ones the first messages already covered. The
+    # snapshot read is shared with other screens, but never one begun before this call.
     sub = fanout.subscribe(services)
     try:
         await ws.accept()
