@@ -5,6 +5,7 @@ are served, and oversized headers get 431 without the server's memory growing.""
 from __future__ import annotations
 
 import contextlib
+import resource
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from conftest import wait_until
 from websockets.sync.client import connect as ws_connect
 
+from display_server.cli import raise_open_files_limit
 from display_server.tokens import counter_token, kiosk_token, load_secret
 
 OTHER_ADDRESS = "127.0.0.2"  # another client: Linux routes all of 127.0.0.0/8 to loopback
@@ -162,3 +164,14 @@ def test_ten_floods_of_unfinished_headers_do_not_grow_the_server(server_factory:
     print(f"server RSS growth after 10 x 10 MB of headers: {growth_mib:.1f} MiB")
     assert growth_mib < 10
     assert httpx.get(server.url + "/api/health").status_code == 200
+
+
+def test_serve_raises_the_open_files_limit_to_the_hard_limit() -> None:
+    """A soft limit of 1,024 files would cap the screens; serve lifts it to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(1024, hard), hard))
+    try:
+        raise_open_files_limit()
+        assert resource.getrlimit(resource.RLIMIT_NOFILE) == (hard, hard)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
