@@ -67,10 +67,7 @@ def _home(scope: int | str) -> str:
 
 def counter_number(request: Request) -> int:
     """The counter of the path; 404 when the site has no such counter."""
-    raw = request.path_params["n"]
-    if not raw.isdigit() or len(raw) > 6 or api.ctx(request).site.counter(int(raw)) is None:
-        raise ApiError("unknown_counter", raw[:12])
-    return int(raw)
+    return api.path_counter(request)
 
 
 async def session(request: Request, scope: int | str) -> Session | None:

@@ -27,6 +27,7 @@ from display_server.tokens import TokenBook
 TICKET_CODE = re.compile(r"[A-Z]{1,3}[0-9]{3,4}")  # patterns are used with fullmatch
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 SCREEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+COUNTER_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass
@@ -169,13 +170,18 @@ async def ticket_status(request: Request) -> JSONResponse:
     return JSONResponse(ticket)
 
 
+def path_counter(request: Request) -> int:
+    """The counter number of the path (ASCII digits only); 404 when the site has no such one."""
+    raw = request.path_params["n"]
+    if not COUNTER_NUMBER.fullmatch(raw) or ctx(request).site.counter(int(raw)) is None:
+        raise ApiError("unknown_counter", raw[:12])
+    return int(raw)
+
+
 def authorize(request: Request) -> int:
     """The counter of the path, after checking its bearer token (401 / 403 / 404)."""
     c = ctx(request)
-    raw = request.path_params["n"]
-    if not raw.isdigit() or len(raw) > 6 or c.site.counter(int(raw)) is None:
-        raise ApiError("unknown_counter", raw[:12])
-    number = int(raw)
+    number = path_counter(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError("unauthorized")

@@ -13,8 +13,9 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from display_server.api import SCREEN_ID, Context, screen_filter
+from display_server.bodies import parse_json
 from display_server.errors import ApiError
-from display_server.event_ids import EVENT_ID, event_key
+from display_server.event_ids import event_key, is_event_id
 from display_server.fanout import Subscriber
 from display_server.screens import acknowledge
 from display_server.state import snapshot_view, wants
@@ -68,11 +69,16 @@ async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
 async def _receive(ws: WebSocket, c: Context) -> None:
     """Answer the client's messages: ping, played acknowledgements; anything else is an error."""
     while True:
-        text = await ws.receive_text()
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        if message.get("text") is None:
+            await ws.send_text(_error("invalid_body", "kirim teks JSON"))
+            continue
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError):
-            await ws.send_text(_error("invalid_json"))
+            data = parse_json(message["text"])
+        except ApiError as exc:
+            await ws.send_text(json.dumps({"type": "error", **exc.body()}))
             continue
         kind = data.get("type") if isinstance(data, dict) else None
         if kind == "ping":
@@ -88,7 +94,7 @@ async def _receive(ws: WebSocket, c: Context) -> None:
 
 def _valid_ack(data: dict[str, Any]) -> bool:
     event_id, screen = data.get("event_id"), data.get("screen")
-    return (isinstance(event_id, str) and bool(EVENT_ID.fullmatch(event_id))
+    return (isinstance(event_id, str) and is_event_id(event_id)
             and isinstance(screen, str) and bool(SCREEN_ID.fullmatch(screen)))
 
 
@@ -98,7 +104,7 @@ async def display(ws: WebSocket) -> None:
     try:
         services = screen_filter(c.site, ws.query_params)
         since = ws.query_params.get("since")
-        if since is not None and not EVENT_ID.fullmatch(since):
+        if since is not None and not is_event_id(since):
             raise ApiError("invalid_parameter", "since")
     except ApiError as exc:
         await ws.send_denial_response(exc.response())
