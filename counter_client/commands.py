@@ -8,14 +8,16 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from counter_client import phrases
 from counter_client.client import Client, check_server_url
 from counter_client.credentials import ENV_VAR, TokenError, resolve_token
 from counter_client.errors import CounterError, NotFound, Unavailable
-from counter_client.keymap import Keymap, KeymapError, load_keymap
 from counter_client.models import Snapshot
+
+if TYPE_CHECKING:
+    from counter_client.keymap import Keymap
 
 
 async def preflight(client: Client) -> Snapshot:
@@ -52,12 +54,19 @@ async def _session(args: argparse.Namespace, token: str, keymap: Keymap) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        from counter_client import keymap as keymaps  # Textual: the `counter` extra
+    except ModuleNotFoundError as exc:
+        if exc.name != "textual":
+            raise
+        print(f"antrian counter: {phrases.NOT_INSTALLED}", file=sys.stderr)
+        return 1
+    try:
         if args.counter < 1:
             raise ValueError(phrases.BAD_COUNTER.format(value=args.counter))
         check_server_url(args.server)
         token = resolve_token(args.token, args.token_file)
-        keymap = load_keymap(Path(args.keymap) if args.keymap else None)
-    except (TokenError, KeymapError, ValueError) as exc:
+        keymap = keymaps.load_keymap(Path(args.keymap) if args.keymap else None)
+    except (TokenError, keymaps.KeymapError, ValueError) as exc:
         print(f"antrian counter: {exc}", file=sys.stderr)
         return 2
     logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -21,6 +21,8 @@ TOKEN_FILE_PERMS = ("Berkas token {path} terbuka untuk pengguna lain (izin {mode
 TOKEN_FILE_OWNER = "Berkas token {path} bukan milik pengguna ini; token tidak dipakai."
 TOKEN_FILE_EMPTY = "Berkas token {path} kosong."
 BAD_COUNTER = "Nomor loket harus bilangan bulat positif, bukan {value!r}."
+NOT_INSTALLED = ("Aplikasi terminal loket belum terpasang: pasang dengan "
+                 "pip install 'antrian[counter]'")
 
 # the keypad map
 KEYMAP_OPEN = "Peta tombol {path} tidak dapat dibaca: {reason}"

@@ -91,8 +91,8 @@ async def print_ticket(request: Request, ticket: dict[str, Any]) -> dict[str, An
     """Print on the server's printer: {"printed": true}, or false with the reason."""
     target = printer.configured()
     assert target is not None
-    data = printer.ticket_bytes(api.ctx(request).site.name, ticket, ticket_lines(ticket))
     try:
+        data = printer.ticket_bytes(api.ctx(request).site.name, ticket, ticket_lines(ticket))
         await asyncio.to_thread(printer.send, target, data)
     except printer.PrintError as exc:
         log.warning("ticket %s not printed on %s: %s", ticket["code"], target, exc)

@@ -12,10 +12,10 @@ import socket
 import unicodedata
 from typing import Any
 
-from escpos.printer import Dummy  # type: ignore[import-untyped]
-
 PRINTER_ENV = "ANTRIAN_KIOSK_PRINTER"
 TIMEOUT_S = 3.0
+NOT_INSTALLED = ("python-escpos belum terpasang, tiket tidak dapat dicetak di server: "
+                 "pasang dengan pip install 'antrian[printer]'")
 
 
 class PrintError(Exception):
@@ -35,7 +35,12 @@ def _text(value: str) -> str:
 
 def ticket_bytes(site_name: str, ticket: dict[str, Any], lines: list[str]) -> bytes:
     """One ticket: site, the code in huge type, the service, `lines` (people ahead, estimate,
-    time), the QR code of its status page, then a cut."""
+    time), the QR code of its status page, then a cut. PrintError when python-escpos (the
+    `printer` extra) is not installed."""
+    try:
+        from escpos.printer import Dummy  # type: ignore[import-untyped]
+    except ModuleNotFoundError as exc:
+        raise PrintError(NOT_INSTALLED) from exc
     p = Dummy()
     p.hw("INIT")
     p.set(align="center")
