@@ -1,0 +1,37 @@
+"""Numbers, dates and times as people read them, from Babel's locale data (id_ID by default)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from babel.dates import format_date, format_time, get_day_names, get_month_names
+from babel.numbers import format_decimal
+
+LOCALE = "id_ID"
+
+
+def number(value: float, locale: str = LOCALE) -> str:
+    """2.5 → '2,5'; 12345 → '12.345'."""
+    return format_decimal(value, locale=locale)
+
+
+def long_date(day: date, locale: str = LOCALE) -> str:
+    """'Senin, 30 November 2026'."""
+    return format_date(day, "full", locale=locale)
+
+
+def clock(moment: time | datetime, locale: str = LOCALE) -> str:
+    """'10.30': the locale's short time."""
+    return format_time(moment, "short", locale=locale)
+
+
+def day_name(weekday: int, locale: str = LOCALE) -> str:
+    """The day's name, weekday as Python's date.weekday() (0 = Monday): 0 → 'Senin'."""
+    return str(get_day_names("wide", locale=locale)[weekday])
+
+
+def script_calendar(locale: str = LOCALE) -> dict[str, list[str]]:
+    """Day names from Sunday (as JavaScript's Date.getDay()) and month names, for the pages."""
+    days = [day_name((weekday + 6) % 7, locale) for weekday in range(7)]
+    months = [str(get_month_names("wide", locale=locale)[m]) for m in range(1, 13)]
+    return {"days": days, "months": months}
