@@ -1,5 +1,5 @@
-"""`python -m display_server` runs the `antrian` command."""
+"""`python -m antrian` runs the `antrian` command."""
 
-from display_server.cli import main
+from antrian.cli import main
 
 raise SystemExit(main())

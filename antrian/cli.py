@@ -49,7 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: None)
     try:
         uvicorn.run(
-            "display_server.main:create_from_env", factory=True, host=args.host, port=args.port,
+            "antrian.main:create_from_env", factory=True, host=args.host, port=args.port,
             workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5,
             http=GuardedH11, ws=GuardedWebSocket, ws_max_size=64 * 1024,
             ws_per_message_deflate=False,
@@ -121,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "per-client limit)")
     token.set_defaults(func=_token)
 
+    from antrian import demo
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
-    from display_server import demo, report
+    from display_server import report
 
     report.register(sub, common)
     demo.register(sub, common)

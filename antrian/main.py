@@ -1,15 +1,28 @@
-"""The app as uvicorn loads it in every worker process, configured from the environment."""
+"""The app assembly: the server's core with the pages and the call audio mounted; `create_from_env`
+is what uvicorn loads in every worker process."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from starlette.applications import Starlette
 
+from audio.route import CallAudio
 from display_screens import pages
 from display_server.app import create_app
-from display_server.config import load_config
+from display_server.clock import Clock, system_clock
+from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
 from display_server.redis_local import default_url
 from display_server.settings import Settings
+
+
+def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
+              clock: Clock = system_clock, settings: Settings | None = None) -> Starlette:
+    """The whole app of one site: API, WebSocket, pages and call audio."""
+    audio = CallAudio()
+    return create_app(site, redis_url, directory, clock=clock, settings=settings,
+                      extra_routes=[*pages.routes, *audio.routes], on_close=[audio.close])
 
 
 def create_from_env() -> Starlette:
@@ -17,5 +30,4 @@ def create_from_env() -> Starlette:
     of `Settings.from_env`."""
     site = load_config(None)
     directory = data_dir(None)
-    return create_app(site, default_url(None, directory), directory, extra_routes=pages.routes,
-                      settings=Settings.from_env())
+    return build_app(site, default_url(None, directory), directory, settings=Settings.from_env())

@@ -16,7 +16,6 @@ from audio.player import DEFAULT_COMMAND, Player
 from audio.prerender import prerender
 from audio.render import Renderer, open_engine
 from audio.settings import AnnouncementSettings
-from audio.siteconfig import announcement_settings
 from audio.speech import SpeechError, open_speech
 from audio.voicepack import MANIFEST
 from display_server.config import SiteConfig, load_config
@@ -88,7 +87,7 @@ def _say(args: argparse.Namespace) -> int:
 
 def _prerender(args: argparse.Namespace) -> int:
     _, settings = _load(args)
-    pack = args.pack or settings.voice_pack
+    pack = args.pack or settings.pack_dir
     if pack is None:
         return _fail(phrases.NO_VOICE_PACK)
     words = settings.vocabulary()
@@ -152,7 +151,7 @@ def _guarded(command: Command) -> Command:
 
 def _load(args: argparse.Namespace) -> tuple[SiteConfig, AnnouncementSettings]:
     site = load_config(args.config)
-    return site, announcement_settings(site, data_dir(args.data_dir))
+    return site, AnnouncementSettings.from_site(site, data_dir(args.data_dir))
 
 
 def _fail(message: str) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from display_server.event_ids import event_key, is_event_id
+from protocol.event_ids import event_key, is_event_id
 
 ANNOUNCED = frozenset({"call", "recall"})
 _SCREEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")

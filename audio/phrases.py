@@ -5,16 +5,16 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
-from typing import Literal
 
 from audio.letters import NAMES, letter_name
 from audio.numbers import MAX, digit_word, number_words, terbilang
+from display_server.announcement import (
+    DEFAULT_TEMPLATE,
+    NUMBER_STYLES,
+    NumberStyle,
+    check_template,
+)
 
-NumberStyle = Literal["words", "digits"]
-NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
-
-DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
-PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
 PAUSE = ","
 
 # Messages the `antrian say` and `antrian voice` commands show to staff.
@@ -61,33 +61,6 @@ def counter_words(counter: int) -> str:
     if isinstance(counter, bool) or not isinstance(counter, int) or not 1 <= counter <= MAX:
         raise ValueError(f"bad counter {counter!r}: expected a whole number from 1 to {MAX}")
     return terbilang(counter)
-
-
-def check_template(template: str) -> str:
-    """Return ``template`` if it is a valid announcement template, else raise ValueError.
-
-    A valid template names ``{ticket}`` and uses no placeholders but
-    ``{ticket}``, ``{counter}``, ``{service}`` and ``{tenant}``, without format specs.
-    """
-    if not isinstance(template, str) or not template.strip():
-        raise ValueError(f"bad announcement template {template!r}: expected non-empty text")
-    try:
-        fields = list(string.Formatter().parse(template))
-    except ValueError as error:
-        raise ValueError(f"bad announcement template {template!r}: {error}") from None
-    names = set()
-    for _, name, spec, conversion in fields:
-        if name is None:
-            continue
-        if name not in PLACEHOLDERS or spec or conversion:
-            raise ValueError(
-                f"bad announcement template {template!r}: unknown placeholder {{{name}}}, "
-                f"expected some of {sorted(PLACEHOLDERS)}"
-            )
-        names.add(name)
-    if "ticket" not in names:
-        raise ValueError(f"bad announcement template {template!r}: it must contain {{ticket}}")
-    return template
 
 
 def announcement_text(

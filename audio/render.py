@@ -30,10 +30,10 @@ def open_engine(settings: AnnouncementSettings) -> Speech:
     logged and plain espeak-ng speech is used, so announcements keep working.
     """
     speech = open_speech(settings.voice, settings.rate)
-    if settings.voice_pack is None:
+    if settings.pack_dir is None:
         return speech
     try:
-        return PackSpeech(VoicePack.load(settings.voice_pack), speech)
+        return PackSpeech(VoicePack.load(settings.pack_dir), speech)
     except VoicePackError as error:
         log.error("%s; announcing with espeak-ng only", error)
         return speech

@@ -9,46 +9,44 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from audio.render import Renderer, open_engine
-from audio.siteconfig import announcement_settings
+from audio.settings import AnnouncementSettings
 from display_server.api import Context, ctx
 from display_server.errors import ApiError
-from display_server.event_ids import is_event_id
+from protocol.event_ids import is_event_id
 
 ANNOUNCED = ("call", "recall")
 
 
-class LazyRenderer:
-    """One Renderer per process, started on first use (the speech engine owns a thread)."""
+class CallAudio:
+    """The route of one app, with its Renderer started on first use (the speech engine owns a
+    thread) and closed with the app."""
 
     def __init__(self) -> None:
         self._renderer: Renderer | None = None
         self._lock = asyncio.Lock()
+        self.routes = [Route("/audio/calls/{event_id}.wav", self.call_audio)]
 
-    async def get(self, c: Context) -> Renderer:
+    async def _get(self, c: Context) -> Renderer:
         async with self._lock:
             if self._renderer is None:
-                settings = announcement_settings(c.site, c.extra["data_dir"])
+                settings = AnnouncementSettings.from_site(c.site, c.data_dir)
                 self._renderer = await asyncio.to_thread(
                     lambda: Renderer(settings, open_engine(settings)))
             return self._renderer
 
+    async def call_audio(self, request: Request) -> Response:
+        c = ctx(request)
+        event_id = request.path_params["event_id"]
+        if not is_event_id(event_id):
+            raise ApiError("invalid_parameter", "event_id")
+        event = await c.store.event(event_id) or {}
+        if event.get("type") not in ANNOUNCED:
+            raise ApiError("unknown_event", event_id)
+        renderer = await self._get(c)
+        path = await renderer.render(event["ticket"], int(event["counter"]), event.get("service"))
+        return FileResponse(path, media_type="audio/wav",
+                            headers={"Cache-Control": "public, max-age=86400, immutable"})
+
     def close(self) -> None:
         if self._renderer is not None:
             self._renderer.close()
-
-
-async def call_audio(request: Request) -> Response:
-    c = ctx(request)
-    event_id = request.path_params["event_id"]
-    if not is_event_id(event_id):
-        raise ApiError("invalid_parameter", "event_id")
-    event = await c.store.event(event_id) or {}
-    if event.get("type") not in ANNOUNCED:
-        raise ApiError("unknown_event", event_id)
-    renderer = await c.extra["renderer"].get(c)
-    path = await renderer.render(event["ticket"], int(event["counter"]), event.get("service"))
-    return FileResponse(path, media_type="audio/wav",
-                        headers={"Cache-Control": "public, max-age=86400, immutable"})
-
-
-routes = [Route("/audio/calls/{event_id}.wav", call_audio)]

@@ -1,25 +1,17 @@
-"""Announcement settings: the `[announcement]` section of the site config, validated."""
+"""Announcement settings for rendering: the site's `[announcement]` (validated by the core
+config), the data dir's folders, and each service's template and names."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
 
-from audio.phrases import (
-    DEFAULT_TEMPLATE,
-    NUMBER_STYLES,
-    NumberStyle,
-    announcement_text,
-    check_template,
-    spoken_vocabulary,
-    ticket_prefix,
-)
+from audio.phrases import announcement_text, spoken_vocabulary, ticket_prefix
+from display_server.announcement import Announcement, check_template
+from display_server.config import SiteConfig
+from display_server.paths import data_dir
 
-SECTION = "announcement"
-KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack")
 CACHE_SUBDIR = "audio-cache"
 
 
@@ -31,74 +23,45 @@ class ServiceNames:
     tenant: str
 
 
-def default_data_dir() -> Path:
-    """The data directory when no config names one: $ANTRIAN_DATA_DIR or ./data."""
-    return Path(os.environ.get("ANTRIAN_DATA_DIR", "data"))
-
-
 @dataclass(frozen=True)
-class AnnouncementSettings:
-    """How calls are announced. Construction validates every field (ValueError names it)."""
+class AnnouncementSettings(Announcement):
+    """How calls are announced and where their audio is kept. Construction validates every
+    field (ValueError names it)."""
 
-    template: str = DEFAULT_TEMPLATE
-    number_style: NumberStyle = "words"
-    repeat: int = 1
-    max_age_seconds: float = 120.0
-    rate: int = 150
-    voice: str = "id"
-    voice_pack: Path | None = None
-    cache_dir: Path = field(default_factory=lambda: default_data_dir() / CACHE_SUBDIR)
+    pack_dir: Path | None = None  # the voice pack's folder, `voice_pack` under the data dir
+    cache_dir: Path = field(default_factory=lambda: data_dir() / CACHE_SUBDIR)
     cache_max_bytes: int = 200 * 1024 * 1024
     service_templates: Mapping[str, str] = field(default_factory=dict)
     service_names: Mapping[str, ServiceNames] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _check(self.template, "template", check_template)
-        if self.number_style not in NUMBER_STYLES:
-            _fail("number_style", f"expected one of {list(NUMBER_STYLES)}", self.number_style)
-        _check_int(self.repeat, "repeat", 1, 10)
-        age = self.max_age_seconds
-        if isinstance(age, bool) or not isinstance(age, int | float) or not 0 < age < 1e9:
-            _fail("max_age_seconds", "expected a number of seconds > 0", age)
-        _check_int(self.rate, "rate", 80, 450)
-        if not isinstance(self.voice, str) or not self.voice.strip():
-            _fail("voice", "expected an espeak-ng voice name such as 'id'", self.voice)
-        if self.voice_pack is not None and not isinstance(self.voice_pack, Path):
-            _fail("voice_pack", "expected a folder path", self.voice_pack)
-        _check_int(self.cache_max_bytes, "cache_max_bytes", 1024 * 1024, 1 << 40)
+        super().__post_init__()
+        if self.pack_dir is not None and not isinstance(self.pack_dir, Path):
+            raise ValueError(f"pack_dir: expected a folder path, got {self.pack_dir!r}")
+        size = self.cache_max_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 << 20 <= size <= 1 << 40:
+            raise ValueError(f"cache_max_bytes: expected 1 MiB to 1 TiB, got {size!r}")
         for code, template in self.service_templates.items():
-            _check(template, f"services.{code}.announcement", check_template)
+            try:
+                check_template(template)
+            except ValueError as error:
+                raise ValueError(f"services.{code}.announcement: {error}") from None
 
     @classmethod
-    def from_mapping(
-        cls,
-        data: Mapping[str, Any],
-        *,
-        data_dir: Path,
-        service_templates: Mapping[str, str],
-        service_names: Mapping[str, ServiceNames] | None = None,
-    ) -> AnnouncementSettings:
-        """Build settings from the TOML `[announcement]` table and per-service templates.
-
-        A relative ``voice_pack`` is taken relative to ``data_dir``; the render cache
-        lives in ``data_dir/audio-cache``. Raises ValueError naming the bad key.
-        """
-        unknown = sorted(set(data) - set(KEYS))
-        if unknown:
-            raise ValueError(f"[{SECTION}] {unknown[0]}: unknown key, expected one of {list(KEYS)}")
-        values = {key: data[key] for key in KEYS if key in data}
-        if "voice_pack" in values:
-            pack = values["voice_pack"]
-            if not isinstance(pack, str) or not pack.strip():
-                _fail("voice_pack", "expected a folder path", pack)
-            values["voice_pack"] = data_dir / pack
-        if isinstance(values.get("max_age_seconds"), int):
-            values["max_age_seconds"] = float(values["max_age_seconds"])
+    def from_site(cls, site: SiteConfig, directory: Path) -> AnnouncementSettings:
+        """The site's `[announcement]` with each service's `announcement`, name and tenant; a
+        relative `voice_pack` is under `directory` (the data dir), the render cache in
+        `directory/audio-cache`."""
+        spoken = site.announcement
+        tenants = {tenant.id: tenant.name for tenant in site.tenants}
         return cls(
-            **values,
-            cache_dir=data_dir / CACHE_SUBDIR,
-            service_templates=dict(service_templates),
-            service_names=dict(service_names or {}),
+            **asdict(spoken),
+            pack_dir=None if spoken.voice_pack is None else directory / spoken.voice_pack,
+            cache_dir=directory / CACHE_SUBDIR,
+            service_templates={s.code: s.announcement for s in site.services if s.announcement},
+            service_names={
+                s.code: ServiceNames(s.name, tenants.get(s.tenant, "")) for s in site.services
+            },
         )
 
     def text(self, code: str, counter: int, service: str | None = None) -> str:
@@ -127,18 +90,3 @@ class AnnouncementSettings:
             names += [known.tenant] if "{tenant}" in template else []
         return spoken_vocabulary(self.templates(), names)
 
-
-def _check(value: Any, key: str, check: Callable[[str], object]) -> None:
-    try:
-        check(value)
-    except ValueError as error:
-        raise ValueError(f"[{SECTION}] {key}: {error}") from None
-
-
-def _check_int(value: Any, key: str, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _fail(key, f"expected a whole number from {low} to {high}", value)
-
-
-def _fail(key: str, expected: str, value: Any) -> NoReturn:
-    raise ValueError(f"[{SECTION}] {key}: {expected}, got {value!r}")

@@ -1,6 +1,6 @@
 """Bench: counter call → announcer starts playing, end to end; SIGTERM mid-clip → exit.
 
-Starts its own redis-server and `antrian serve` (python -m display_server) on free ports,
+Starts its own redis-server and `antrian serve` (python -m antrian) on free ports,
 runs `antrian announcer` with a player that only notes the time it was started.
 Run: .venv/bin/python bench/audio_announcer.py [--calls N]
 """
@@ -75,10 +75,10 @@ def main() -> int:
         long_clip = root / "long"
         player = f"sh -c 'date +%s.%N >> {starts}; [ -e {long_clip} ] && exec sleep 60; :' play"
         redis_argv = [redis_binary, "--port", str(redis_port), "--save", "", "--dir", folder]
-        serve_argv = [sys.executable, "-m", "display_server", "serve", "--config", str(config),
+        serve_argv = [sys.executable, "-m", "antrian", "serve", "--config", str(config),
                       "--data-dir", folder, "--port", str(port), "--log-level", "warning",
                       "--redis-url", f"redis://127.0.0.1:{redis_port}/0"]
-        announce_argv = [sys.executable, "-m", "display_server", "announcer", "--server", url,
+        announce_argv = [sys.executable, "-m", "antrian", "announcer", "--server", url,
                          "--player", player, "--config", str(config),
                          "--data-dir", str(root / "announcer")]
         with (process(redis_argv, root / "redis.log"),

@@ -36,7 +36,7 @@ PROTOCOLS = {
     "h11": "'h11'",
     "guard": "__import__('display_server.guard', fromlist=['GuardedH11']).GuardedH11",
 }
-LAUNCH = ("import uvicorn; uvicorn.run('display_server.main:create_from_env', factory=True, "
+LAUNCH = ("import uvicorn; uvicorn.run('antrian.main:create_from_env', factory=True, "
           "port={port}, log_level='warning', ws='websockets-sansio', http={http})")
 TARGET = 1.5
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from counter_client import phrases
 from counter_client.models import ActionResult, Press, Snapshot
-from display_server.event_ids import event_key
+from protocol.event_ids import event_key
 
 LEAVES = ("skip", "done", "transfer")  # actions after which the counter serves nobody
 SKIPPED_KEPT = 9  # the skipped tickets offered for restoring: one keypad digit each

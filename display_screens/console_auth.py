@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from display_screens import sessions
 from display_server import api
 from display_server.errors import ApiError
-from display_server.tokens import load_secret, same
+from display_server.tokens import same
 
 LOGIN_COOKIE = "antrian_masuk"
 ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
@@ -42,14 +42,7 @@ class Session:
 
 def _key(request: Request) -> bytes:
     """The signing key, derived from the site secret (same in every worker process)."""
-    c = api.ctx(request)
-    key = c.extra.get("console_key")
-    if key is None:
-        secret = load_secret(c.extra["data_dir"], c.site.secret)
-        key = hmac.new(secret, b"antrian:console-session", hashlib.sha256).digest()
-        c.extra["console_key"] = key
-    assert isinstance(key, bytes)
-    return key
+    return api.ctx(request).tokens.signing_key("console-session")
 
 
 def _sign(key: bytes, text: str) -> str:

@@ -1,5 +1,5 @@
 """The pages people look at: lobby TV, kiosk, officer console, ticket status and admin, plus
-their static files. `routes` is what the server mounts (display_server.main)."""
+their static files. `routes` is what the app assembly mounts (antrian.main)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from display_server import api
 from display_server.bodies import DIGITS
 from display_server.clock import local_now
 from display_server.errors import ApiError
-from display_server.event_ids import event_key
 from display_server.report import summarize
 from display_server.screens import known_screens
 from display_server.state import services_view, snapshot_view
+from protocol.event_ids import event_key
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -104,7 +104,7 @@ async def display(request: Request) -> Response:
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
         "watchdog_ms": _int_param(request, "watchdog", 25000, 2000, 120000),
         "version": version(),
-        "max_age_s": int(c.site.announcement.get("max_age_seconds", 120)),
+        "max_age_s": int(c.site.announcement.max_age_seconds),
     }
     return render(request, "display.html", {
         "config": config, "screen_name": profile.name if profile else "",

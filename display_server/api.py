@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from redis.exceptions import RedisError, ResponseError
@@ -39,7 +40,8 @@ class Context:
     tokens: TokenBook
     clock: Clock
     settings: Settings
-    extra: dict[str, Any] = field(default_factory=dict)
+    fanout: Fanout
+    data_dir: Path
 
 
 def ctx(request: Request) -> Context:
@@ -76,7 +78,7 @@ async def health(request: Request) -> JSONResponse:
     process's events follower follows (`lag`: events in the stream it has not yet sent, counted
     up to LAG_LIMIT); else 503 with the error body (the reason in its message) and the details."""
     c = ctx(request)
-    fanout: Fanout = c.extra["fanout"]
+    fanout = c.fanout
     details = fanout.report()
     try:
         await c.store.redis.ping()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, audio_route, screens, ws
+from display_server import api, screens, ws
 from display_server.api import Context
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
@@ -63,8 +63,10 @@ async def _crash(request: Request, exc: Exception) -> Response:
 
 def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                clock: Clock = system_clock, extra_routes: Sequence[BaseRoute] = (),
+               on_close: Sequence[Callable[[], None]] = (),
                settings: Settings | None = None) -> Starlette:
-    """Build the app for one site. Redis is connected lazily: the app starts (and answers 503)
+    """Build the app for one site, with `extra_routes` of the packages above the core and
+    `on_close` called when it stops. Redis is connected lazily: the app starts (and answers 503)
     while Redis is down, and recovers by itself when it is back."""
     secret = load_secret(data_dir, site.secret)
     tokens = TokenBook(secret, site.id, [c.number for c in site.counters])
@@ -80,9 +82,7 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         store = Store(redis, site, clock, settings.stream_maxlen)
         fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
                         heartbeat_s=settings.heartbeat_s)
-        renderer = audio_route.LazyRenderer()
-        app.state.ctx = Context(site, store, tokens, clock, settings,
-                                {"fanout": fanout, "data_dir": data_dir, "renderer": renderer})
+        app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir)
         tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat())]
         try:
             yield
@@ -90,12 +90,13 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            renderer.close()
+            for close in on_close:
+                close()
             await redis.aclose()
             await follower.aclose()
 
     return Starlette(
-        routes=[*api.routes, *screens.routes, *ws.routes, *audio_route.routes, *extra_routes],
+        routes=[*api.routes, *screens.routes, *ws.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from audio.siteconfig import announcement_settings
+from display_server.announcement import Announcement, check_template
 from display_server.hours import OpeningHours, parse_hours
 
 DEMO_CONFIG = "serang.toml"
@@ -81,7 +80,7 @@ class SiteConfig:
     priority_every: int = 3
     grace_minutes: int = 15
     secret: str | None = None
-    announcement: Mapping[str, Any] = field(default_factory=dict)
+    announcement: Announcement = field(default_factory=Announcement)
     source: str = "<memory>"
 
     @property
@@ -200,10 +199,21 @@ def _services(src: str, rows: list[Any], tenant_ids: set[str]) -> tuple[Service,
                 tenant=tenant,
                 hours=hours,
                 quota=r.number("quota", None, lo=1, hi=9999),
-                announcement=r.text("announcement", None),
+                announcement=_template(r),
             )
         )
     return tuple(services)
+
+
+def _template(r: _Reader) -> str | None:
+    """A service's own announcement template, checked like `[announcement] template`."""
+    template: str | None = r.text("announcement", None)
+    if template is not None:
+        try:
+            check_template(template)
+        except ValueError as exc:
+            r.fail("announcement", str(exc))
+    return template
 
 
 def _counters(src: str, rows: list[Any], codes: set[str]) -> tuple[Counter, ...]:
@@ -287,8 +297,11 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
             if code not in codes:
                 r.fail("services", f"unknown service {code!r}")
         screens.append(ScreenProfile(sid, name, wanted))
-    announcement = top.get("announcement", dict, {})
-    site_config = SiteConfig(
+    try:
+        announcement = Announcement.from_mapping(top.get("announcement", dict, {}))
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    return SiteConfig(
         id=site.text("id", pattern=SITE_ID),
         name=site.text("name"),
         timezone=timezone,
@@ -305,11 +318,6 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         announcement=announcement,
         source=source,
     )
-    try:
-        announcement_settings(site_config, Path("."))
-    except ValueError as exc:
-        raise ConfigError(f"{source}: announcement: {exc}") from exc
-    return site_config
 
 
 def config_path(explicit: str | None = None) -> str | None:

@@ -12,8 +12,9 @@ from starlette.routing import Route
 from display_server.api import SCREEN_ID, Context, ctx
 from display_server.bodies import Field, body
 from display_server.errors import ApiError
-from display_server.event_ids import is_event_id
 from display_server.tokens import same
+from protocol.event_ids import is_event_id
+from texts import t
 
 PLAYED_SCHEMA = {
     "event_id": Field(str, required=True, max_length=41, check=is_event_id),
@@ -42,7 +43,7 @@ def authorize_office(request: Request) -> Context:
     c = ctx(request)
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not same(token.strip(), c.tokens.admin_token()):
-        raise ApiError("unauthorized", "token kantor")
+        raise ApiError("unauthorized", t("error.detail.office_token"))
     return c
 
 

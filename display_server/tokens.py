@@ -94,6 +94,11 @@ class TokenBook:
         """Whether `presented` is the kiosk token (constant time)."""
         return same(presented, self._kiosk)
 
+    def signing_key(self, purpose: str) -> bytes:
+        """A key for `purpose` (e.g. signing console cookies), derived from the site secret: the
+        same in every worker process, never equal to a token."""
+        return hmac.new(self._secret, f"antrian:{purpose}".encode(), hashlib.sha256).digest()
+
     def ticket_key(self, day: str, code: str) -> str:
         """The key of a ticket's status link."""
         return ticket_key(self._secret, self._site_id, day, code)

@@ -15,10 +15,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from display_server.api import SCREEN_ID, Context, screen_filter
 from display_server.bodies import parse_json
 from display_server.errors import ApiError
-from display_server.event_ids import event_key, is_event_id
 from display_server.fanout import Subscriber
 from display_server.screens import acknowledge
 from display_server.state import snapshot_view, wants
+from protocol.event_ids import event_key, is_event_id
+from texts import t
 
 log = logging.getLogger("antrian.ws")
 REPLAY_LIMIT = 2000
@@ -58,7 +59,7 @@ async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
     while True:
         item = await sub.queue.get()
         if item is None:
-            await ws.close(code=1013, reason="terlalu lambat")
+            await ws.close(code=1013, reason=t("ws.too_slow"))
             return
         event_id, message = item
         if event_id and event_key(event_id) <= floor:
@@ -73,7 +74,7 @@ async def _receive(ws: WebSocket, c: Context) -> None:
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
         if message.get("text") is None:
-            await ws.send_text(_error("invalid_body", "kirim teks JSON"))
+            await ws.send_text(_error("invalid_body", t("ws.send_json_text")))
             continue
         try:
             data = parse_json(message["text"])
@@ -100,7 +101,7 @@ def _valid_ack(data: dict[str, Any]) -> bool:
 
 async def display(ws: WebSocket) -> None:
     c: Context = ws.app.state.ctx
-    fanout = c.extra["fanout"]
+    fanout = c.fanout
     try:
         services = screen_filter(c.site, ws.query_params)
         since = ws.query_params.get("since")

@@ -181,12 +181,13 @@ def api(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> I
 
 @pytest.fixture
 def web(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
-    """Like `api`, with the pages (kiosk, status links, console, admin) mounted too."""
+    """Like `api`, with the pages (kiosk, status links, console, admin) and the call audio
+    mounted too: the whole app."""
     from starlette.testclient import TestClient
 
-    from display_screens import pages
+    from antrian.main import build_app
 
-    app = create_app(site, redis_url, tmp_path, clock=clock, extra_routes=pages.routes)
+    app = build_app(site, redis_url, tmp_path, clock=clock)
     with TestClient(app) as client:
         yield Api(client, site, tmp_path)
 
@@ -234,7 +235,7 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> ServerProcess:
-        args = [sys.executable, "-m", "display_server", "serve", "--config", str(self.config),
+        args = [sys.executable, "-m", "antrian", "serve", "--config", str(self.config),
                 "--data-dir", str(self.data_dir), "--port", str(self.port),
                 "--log-level", "warning"]
         if self.redis_url:

@@ -273,7 +273,7 @@ def test_sigterm_stops_the_announcer_mid_clip(
     """`antrian announcer` exits cleanly on SIGTERM while a long clip plays, killing the player."""
     speaker = Speaker(tmp_path / "speaker", seconds=60)
     process = subprocess.Popen(
-        [sys.executable, "-m", "display_server", "announcer", "--server", site.server.url,
+        [sys.executable, "-m", "antrian", "announcer", "--server", site.server.url,
          "--player", speaker.command, "--config", str(server_factory.config),
          "--data-dir", str(tmp_path / "announcer-data")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

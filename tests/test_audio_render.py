@@ -126,7 +126,7 @@ def test_bad_calls_raise_before_any_work(tmp_path: Path, code: str, counter: int
 def test_open_engine_uses_a_good_pack(tmp_path: Path) -> None:
     """A configured, valid voice pack is used, with espeak-ng filling its gaps."""
     (tmp_path / MANIFEST).write_text("[clips]\n")
-    engine = open_engine(AnnouncementSettings(voice_pack=tmp_path, cache_dir=tmp_path))
+    engine = open_engine(AnnouncementSettings(pack_dir=tmp_path, cache_dir=tmp_path))
     try:
         assert isinstance(engine, PackSpeech)
         assert engine.synthesize("satu").duration > 0.2
@@ -140,7 +140,7 @@ def test_open_engine_survives_a_broken_pack(
     """A broken voice pack is logged and plain synthesis is used instead."""
     (tmp_path / MANIFEST).write_text("[clips\n")
     with caplog.at_level(logging.ERROR):
-        engine = open_engine(AnnouncementSettings(voice_pack=tmp_path, cache_dir=tmp_path))
+        engine = open_engine(AnnouncementSettings(pack_dir=tmp_path, cache_dir=tmp_path))
     try:
         assert not isinstance(engine, PackSpeech)
         assert "announcing with espeak-ng only" in caplog.text

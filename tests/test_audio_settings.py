@@ -5,15 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import site_document
 
-from audio.phrases import DEFAULT_TEMPLATE
 from audio.settings import AnnouncementSettings, ServiceNames
+from display_server.announcement import DEFAULT_TEMPLATE
+from display_server.config import parse_config
 
 
 def build(data: dict[str, object], **templates: str) -> AnnouncementSettings:
-    return AnnouncementSettings.from_mapping(
-        data, data_dir=Path("/srv/antrian"), service_templates=templates
-    )
+    """The settings of a site whose config has `data` as `[announcement]` and `templates` as
+    its services' own announcements."""
+    doc = site_document("uji")
+    doc["announcement"] = data
+    for service in doc["services"]:
+        if service["code"] in templates:
+            service["announcement"] = templates[service["code"]]
+    return AnnouncementSettings.from_site(parse_config(doc), Path("/srv/antrian"))
 
 
 def test_defaults() -> None:
@@ -24,7 +31,7 @@ def test_defaults() -> None:
         "words", 1, 150, "id"
     )
     assert settings.max_age_seconds == 120.0
-    assert settings.voice_pack is None
+    assert settings.pack_dir is None
     assert settings.cache_dir == Path("/srv/antrian/audio-cache")
     assert settings.cache_max_bytes == 200 * 1024 * 1024
 
@@ -46,8 +53,8 @@ def test_every_key_is_read() -> None:
     assert (settings.number_style, settings.repeat, settings.rate) == ("digits", 2, 170)
     assert settings.max_age_seconds == 60.0 and isinstance(settings.max_age_seconds, float)
     assert settings.voice == "poz/id"
-    assert settings.voice_pack == Path("/srv/antrian/voices/serang")
-    assert build({"voice_pack": "/opt/pack"}).voice_pack == Path("/opt/pack")
+    assert settings.pack_dir == Path("/srv/antrian/voices/serang")
+    assert build({"voice_pack": "/opt/pack"}).pack_dir == Path("/opt/pack")
 
 
 @pytest.mark.parametrize(
@@ -70,21 +77,19 @@ def test_every_key_is_read() -> None:
 )
 def test_bad_values_name_the_key(data: dict[str, object], key: str) -> None:
     """A bad or unknown key is refused with its name in the message."""
-    with pytest.raises(ValueError, match=rf"^\[announcement\] {key}: "):
+    with pytest.raises(ValueError, match=rf"^<memory>: \[announcement\] {key}: "):
         build(data)
 
 
 def test_bad_service_template_names_the_service() -> None:
     """A broken per-service template points at that service's `announcement` key."""
-    with pytest.raises(ValueError, match=r"services\.B\.announcement: .*unknown placeholder"):
+    with pytest.raises(ValueError, match=r"services\[1\]\.announcement: .*unknown placeholder"):
         build({}, B="Nomor {ticket} di {loket}")
 
 
 def test_text_uses_the_service_template_and_names() -> None:
     """A service with its own template and names is announced with them; others use the default."""
-    settings = AnnouncementSettings.from_mapping(
-        {"number_style": "words"},
-        data_dir=Path("/srv"),
+    settings = AnnouncementSettings(
         service_templates={"B": "Nomor antrian {ticket} {tenant}, silakan ke loket {counter}"},
         service_names={"B": ServiceNames("Perpanjangan STNK", "Samsat")},
     )

@@ -13,7 +13,7 @@ from display_server.tokens import admin_token, counter_token, load_secret
 
 
 def antrian(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "display_server", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "antrian", *args], capture_output=True,
                           text=True, timeout=60, env={**os.environ, **(env or {})})
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import wait_until
 from websockets.sync.client import connect as ws_connect
 
-from display_server.cli import raise_open_files_limit
+from antrian.cli import raise_open_files_limit
 from display_server.tokens import counter_token, kiosk_token, load_secret
 
 OTHER_ADDRESS = "127.0.0.2"  # another client: Linux routes all of 127.0.0.0/8 to loopback

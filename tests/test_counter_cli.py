@@ -20,7 +20,7 @@ def site(server_factory: Any) -> Site:
 
 def counter(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if k != "ANTRIAN_TOKEN"}
-    return subprocess.run([sys.executable, "-m", "display_server", "counter", *args],
+    return subprocess.run([sys.executable, "-m", "antrian", "counter", *args],
                           cwd=ROOT, env={**environ, **(env or {})}, capture_output=True,
                           text=True, timeout=60, stdin=subprocess.DEVNULL)
 

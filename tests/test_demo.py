@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from antrian.demo import simulate
 from display_server.config import load_config
-from display_server.demo import simulate
 from display_server.tokens import load_secret
 
 

@@ -58,7 +58,7 @@ def test_counter_app_without_textual_says_how_to_install_it(
         without_extras: dict[str, str]) -> None:
     """`antrian counter` on a machine without Textual ends with the install hint, no traceback."""
     done = subprocess.run(
-        [sys.executable, "-m", "display_server", "counter", "--counter", "1",
+        [sys.executable, "-m", "antrian", "counter", "--counter", "1",
          "--server", "http://127.0.0.1:9", "--token", "x"],
         cwd=ROOT, env={**os.environ, **without_extras}, capture_output=True, text=True,
         timeout=60, check=False)

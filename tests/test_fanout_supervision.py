@@ -11,11 +11,11 @@ import redis
 from conftest import Api, wait_until
 
 from display_server.fanout import Fanout
-from display_server.store import key_prefix
+from display_server.keys import SiteKeys
 
 
 def fanout_of(api: Api) -> Fanout:
-    follower: Fanout = api.client.app.state.ctx.extra["fanout"]
+    follower: Fanout = api.client.app.state.ctx.fanout
     return follower
 
 
@@ -73,7 +73,7 @@ def test_read_errors_are_survived_and_reported(api: Api, redis_url: str) -> None
     it lasts; once readable again the follower carries on and the next call is delivered."""
     fanout = fanout_of(api)
     fanout.retry_s = 0.05
-    events_key = key_prefix(api.site.id) + "events"
+    events_key = SiteKeys(api.site.id)("events")
     raw = redis.Redis.from_url(redis_url)
     fanout.block_ms = 50
     before = fanout.last_id

@@ -12,9 +12,8 @@ import pytest
 from conftest import FakeClock, site_keys, token
 from starlette.testclient import TestClient
 
-from display_screens import pages
-from display_server.app import create_app
-from display_server.cli import main
+from antrian.cli import main
+from antrian.main import build_app
 from display_server.config import SiteConfig
 from display_server.ratelimit import client_key
 from display_server.settings import Rate, Settings
@@ -28,8 +27,7 @@ def client(site: SiteConfig, clock: FakeClock, redis_url: str,
            tmp_path: Path) -> Iterator[TestClient]:
     """The app with 3 tickets a minute per client at /api/tickets and 2 at the kiosk page."""
     settings = Settings(ticket_rate=Rate(3, 60), kiosk_rate=Rate(2, 60))
-    app = create_app(site, redis_url, tmp_path, clock=clock, extra_routes=pages.routes,
-                     settings=settings)
+    app = build_app(site, redis_url, tmp_path, clock=clock, settings=settings)
     with TestClient(app) as test_client:
         yield test_client
 

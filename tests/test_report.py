@@ -9,8 +9,8 @@ import pytest
 from conftest import Api, FakeClock, write_site
 from starlette.testclient import TestClient
 
+from antrian.cli import main
 from display_server.app import create_app
-from display_server.cli import main
 from display_server.config import load_config
 
 

@@ -51,7 +51,7 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
 def test_serve_refuses_to_start_with_a_bad_setting(tmp_path: Path) -> None:
     """`antrian serve` stops at once with the variable's name on stderr and exit code 2."""
     env = {**os.environ, "ANTRIAN_KIOSK_RATE": "dua belas", "ANTRIAN_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "display_server", "serve", "--port", "1"],
+    done = subprocess.run([sys.executable, "-m", "antrian", "serve", "--port", "1"],
                           env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "ANTRIAN_KIOSK_RATE" in done.stderr and "Traceback" not in done.stderr

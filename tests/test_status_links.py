@@ -12,8 +12,8 @@ import httpx
 from conftest import Api, site_keys
 from starlette.testclient import TestClient
 
-from display_screens import kiosk, pages
-from display_server.app import create_app
+from antrian.main import build_app
+from display_screens import kiosk
 from display_server.config import SiteConfig
 from display_server.settings import Settings
 from display_server.tokens import load_secret, ticket_key
@@ -103,7 +103,7 @@ def test_kiosk_answer_qr_and_print_use_the_same_link(site: SiteConfig, redis_url
     """The kiosk's ticket: status_url is the API's link under ANTRIAN_PUBLIC_URL, its QR code
     encodes that whole link, and its reprint address is under the same key."""
     settings = Settings(public_url="https://antrian.serangkab.example")
-    app = create_app(site, redis_url, tmp_path, extra_routes=pages.routes, settings=settings)
+    app = build_app(site, redis_url, tmp_path, settings=settings)
     with TestClient(app) as client:
         ticket = client.post("/kiosk/tickets", json={"service": "A"}).json()
         path = ticket["status_url"].removeprefix(settings.public_url)

@@ -1,0 +1,93 @@
+"""The site config's `[announcement]` section (how calls are spoken), parsed and validated."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
+
+NumberStyle = Literal["words", "digits"]
+NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
+DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
+PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
+SECTION = "announcement"
+KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack")
+
+
+def check_template(template: str) -> str:
+    """Return ``template`` if it is a valid announcement template, else raise ValueError.
+
+    A valid template names ``{ticket}`` and uses no placeholders but
+    ``{ticket}``, ``{counter}``, ``{service}`` and ``{tenant}``, without format specs.
+    """
+    if not isinstance(template, str) or not template.strip():
+        raise ValueError(f"bad announcement template {template!r}: expected non-empty text")
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise ValueError(f"bad announcement template {template!r}: {error}") from None
+    names = set()
+    for _, name, spec, conversion in fields:
+        if name is None:
+            continue
+        if name not in PLACEHOLDERS or spec or conversion:
+            raise ValueError(
+                f"bad announcement template {template!r}: unknown placeholder {{{name}}}, "
+                f"expected some of {sorted(PLACEHOLDERS)}"
+            )
+        names.add(name)
+    if "ticket" not in names:
+        raise ValueError(f"bad announcement template {template!r}: it must contain {{ticket}}")
+    return template
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """How calls are announced. Construction validates every field (ValueError names it)."""
+
+    template: str = DEFAULT_TEMPLATE
+    number_style: NumberStyle = "words"
+    repeat: int = 1
+    max_age_seconds: float = 120.0
+    rate: int = 150
+    voice: str = "id"
+    voice_pack: str | None = None  # a folder of recorded clips, relative to the data dir
+
+    def __post_init__(self) -> None:
+        try:
+            check_template(self.template)
+        except ValueError as error:
+            raise ValueError(f"[{SECTION}] template: {error}") from None
+        if self.number_style not in NUMBER_STYLES:
+            _fail("number_style", f"expected one of {list(NUMBER_STYLES)}", self.number_style)
+        _check_int(self.repeat, "repeat", 1, 10)
+        age = self.max_age_seconds
+        if isinstance(age, bool) or not isinstance(age, int | float) or not 0 < age < 1e9:
+            _fail("max_age_seconds", "expected a number of seconds > 0", age)
+        _check_int(self.rate, "rate", 80, 450)
+        if not isinstance(self.voice, str) or not self.voice.strip():
+            _fail("voice", "expected an espeak-ng voice name such as 'id'", self.voice)
+        pack = self.voice_pack
+        if pack is not None and (not isinstance(pack, str) or not pack.strip()):
+            _fail("voice_pack", "expected a folder path", pack)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Announcement:
+        """Read the TOML `[announcement]` table. Raises ValueError naming the bad key."""
+        unknown = sorted(set(data) - set(KEYS))
+        if unknown:
+            raise ValueError(f"[{SECTION}] {unknown[0]}: unknown key, expected one of {list(KEYS)}")
+        values = {key: data[key] for key in KEYS if key in data}
+        if isinstance(values.get("max_age_seconds"), int):
+            values["max_age_seconds"] = float(values["max_age_seconds"])
+        return cls(**values)
+
+
+def _check_int(value: Any, key: str, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        _fail(key, f"expected a whole number from {low} to {high}", value)
+
+
+def _fail(key: str, expected: str, value: Any) -> NoReturn:
+    raise ValueError(f"[{SECTION}] {key}: {expected}, got {value!r}")
