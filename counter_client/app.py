@@ -380,7 +380,7 @@ class CounterApp(App[None]):
         return f"{name} · {served}"
 
     def _draw(self) -> None:
-        if not self.main.is_mounted:
+        if not (self.is_running and self.main.is_mounted):  # closing removes widgets one by one
             return
         view = self.view
         title = phrases.TITLE.format(number=view.number)
