@@ -101,13 +101,6 @@ def test_text_uses_the_service_template_and_names() -> None:
     assert settings.templates() == [DEFAULT_TEMPLATE, settings.service_templates["B"]]
 
 
-def test_settings_are_frozen() -> None:
-    """Settings cannot be changed after they are built."""
-    settings = build({})
-    with pytest.raises(AttributeError):
-        settings.repeat = 3  # type: ignore[misc]
-
-
 def test_vocabulary_includes_names_only_where_spoken() -> None:
     """Service and tenant names join the vocabulary only for services whose template says them."""
     settings = AnnouncementSettings(
