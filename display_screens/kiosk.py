@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from display_screens import printer
-from display_screens.phrases import TEXT, fmt, long_date
 from display_server import api, ratelimit
+from texts import clock, long_date, t
 
 log = logging.getLogger("antrian.kiosk")
 
@@ -79,11 +79,10 @@ def ticket_lines(ticket: dict[str, Any]) -> list[str]:
     ahead, minutes = ticket.get("ahead") or 0, ticket.get("estimate_min") or 0
     issued = datetime.fromisoformat(ticket["issued_at"])
     return [
-        fmt(TEXT["people_ahead"], n=ahead) if ahead > 0 else TEXT["nobody_ahead"],
-        fmt(TEXT["estimate"], n=minutes) if minutes > 0 else TEXT["estimate_soon"],
-        f"{long_date(issued.year, issued.month, issued.day, issued.weekday())} "
-        f"{issued:%H:%M}",
-        TEXT["kiosk_keep"],
+        t("ticket.people_ahead", n=ahead) if ahead > 0 else t("ticket.nobody_ahead"),
+        t("ticket.estimate", n=minutes) if minutes > 0 else t("ticket.estimate_soon"),
+        f"{long_date(issued)} {clock(issued)}",
+        t("kiosk.keep"),
     ]
 
 
@@ -105,7 +104,7 @@ async def reprint(request: Request) -> Response:
     (rate-limited)."""
     await limit(request)
     if not printer.configured():
-        return JSONResponse({"printed": False, "print_error": "no printer"})
+        return JSONResponse({"printed": False, "print_error": t("printer.none")})
     ticket = await ticket_view(request)
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
     return JSONResponse(await print_ticket(request, ticket))

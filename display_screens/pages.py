@@ -15,7 +15,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from display_screens import console_auth, kiosk, printer
-from display_screens.phrases import TEXT, long_date, script_phrases
+from display_screens.script_texts import script_texts
 from display_server import api
 from display_server.bodies import DIGITS
 from display_server.clock import local_now
@@ -24,6 +24,7 @@ from display_server.report import summarize
 from display_server.screens import known_screens
 from display_server.state import services_view, snapshot_view
 from protocol.event_ids import event_key
+from texts import long_date, number, pause_reasons, t
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -62,14 +63,15 @@ async def version_json(request: Request) -> Response:
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(asset=asset, t=TEXT)
+templates.env.globals.update(asset=asset, t=t, pause_reasons=pause_reasons)
+templates.env.filters["number"] = number
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     c = api.ctx(request)
     now = local_now(c.clock, c.site.tz)
-    base = {"site_name": c.site.name, "phrases": script_phrases(),
-            "today": long_date(now.year, now.month, now.day, now.weekday())}
+    base = {"site_name": c.site.name, "phrases": script_texts(),
+            "today": long_date(now.date())}
     return templates.TemplateResponse(request, name, {**base, **context}, status_code=status,
                                       headers=SECURITY_HEADERS)
 
@@ -91,7 +93,7 @@ async def display(request: Request) -> Response:
     try:
         api.screen_filter(c.site, request.query_params)
     except ApiError:
-        return render(request, "error.html", {"message": TEXT["page_bad_filter"]}, status=400)
+        return render(request, "error.html", {"message": t("page.error.bad_filter")}, status=400)
     params = request.query_params
     query = {k: params[k] for k in ("services", "profile") if k in params}
     profile = c.site.screen(params["profile"]) if "profile" in params else None
@@ -149,9 +151,9 @@ async def counter_page(request: Request) -> Response:
     signed_in = await console_auth.session(request, number)
     if signed_in is None:
         return sign_in_page(request, {
-            "title": TEXT["console_title"], "heading": counter.name,
-            "action": f"/counter/{number}/login", "intro": TEXT["console_login_intro"],
-            "label": TEXT["console_token"], "bad_token": TEXT["console_bad_token"]})
+            "title": t("console.title"), "heading": counter.name,
+            "action": f"/counter/{number}/login", "intro": t("console.login_intro"),
+            "label": t("console.token"), "bad_token": t("console.bad_token")})
     names = {s.code: s.name for s in c.site.services}
     return render(request, "console.html", {
         "counter": counter,
@@ -170,7 +172,7 @@ def sign_in_page(request: Request, words: dict[str, str]) -> Response:
     """The token sign-in form (console or /admin), with its CSRF double-submit cookie."""
     nonce = console_auth.login_nonce(request)
     error = {"token": words["bad_token"],
-             "csrf": TEXT["error_generic"]}.get(request.query_params.get("salah", ""))
+             "csrf": t("page.error.generic")}.get(request.query_params.get("salah", ""))
     response = render(request, "login.html", {**words, "csrf": nonce, "error": error})
     console_auth.remember_login_nonce(request, response, nonce)
     return response
@@ -192,9 +194,9 @@ async def admin(request: Request) -> Response:
     signed_in = await console_auth.session(request, console_auth.ADMIN)
     if signed_in is None:
         return sign_in_page(request, {
-            "title": TEXT["admin_title"], "heading": TEXT["admin_office"],
-            "action": "/admin/login", "intro": TEXT["admin_login_intro"],
-            "label": TEXT["admin_token"], "bad_token": TEXT["admin_bad_token"]})
+            "title": t("admin.title"), "heading": t("admin.office"),
+            "action": "/admin/login", "intro": t("admin.login_intro"),
+            "label": t("admin.token"), "bad_token": t("admin.bad_token")})
     c = api.ctx(request)
     day = c.store.today()
     snap = snapshot_view(c.site, c.clock, await c.store.snapshot())

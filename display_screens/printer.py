@@ -12,10 +12,10 @@ import socket
 import unicodedata
 from typing import Any
 
+from texts import t
+
 PRINTER_ENV = "ANTRIAN_KIOSK_PRINTER"
 TIMEOUT_S = 3.0
-NOT_INSTALLED = ("python-escpos belum terpasang, tiket tidak dapat dicetak di server: "
-                 "pasang dengan pip install 'antrian[printer]'")
 
 
 class PrintError(Exception):
@@ -40,7 +40,7 @@ def ticket_bytes(site_name: str, ticket: dict[str, Any], lines: list[str]) -> by
     try:
         from escpos.printer import Dummy  # type: ignore[import-untyped]
     except ModuleNotFoundError as exc:
-        raise PrintError(NOT_INSTALLED) from exc
+        raise PrintError(t("printer.not_installed")) from exc
     p = Dummy()
     p.hw("INIT")
     p.set(align="center")

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 
 from display_server.errors import ApiError
+from texts import t
 
 MAX_BODY = 64 * 1024
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # used with fullmatch
@@ -40,13 +41,13 @@ async def read_json(request: Request, limit: int = MAX_BODY) -> Any:
         if not DIGITS.fullmatch(declared):
             raise ApiError("invalid_parameter", "Content-Length")
         if int(declared) > limit:
-            raise ApiError("payload_too_large", f"maks {limit // 1024} KB")
+            raise ApiError("payload_too_large", t("error.detail.max_kb", kb=limit // 1024))
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise ApiError("payload_too_large", f"maks {limit // 1024} KB")
+            raise ApiError("payload_too_large", t("error.detail.max_kb", kb=limit // 1024))
         chunks.append(chunk)
     raw = b"".join(chunks)
     if not raw.strip():
@@ -95,12 +96,14 @@ def validate(data: Any, schema: dict[str, Field]) -> dict[str, Any]:
             continue
         value = data[name]
         if (isinstance(value, bool) and spec.kind is not bool) or not isinstance(value, spec.kind):
-            raise ApiError("invalid_field", f"{name}: harus {spec.kind.__name__}")
+            raise ApiError("invalid_field",
+                           t("error.detail.must_be", field=name, kind=spec.kind.__name__))
         if isinstance(value, str):
             if not value.strip() or len(value) > spec.max_length:
-                raise ApiError("invalid_field", f"{name}: panjang tidak sah")
+                raise ApiError("invalid_field", t("error.detail.bad_length", field=name))
             if spec.choices and value not in spec.choices:
-                raise ApiError("invalid_field", f"{name}: pilih {', '.join(spec.choices)}")
+                raise ApiError("invalid_field", t("error.detail.choose", field=name,
+                                                  choices=", ".join(spec.choices)))
             if spec.pattern is not None and not spec.pattern.fullmatch(value):
                 raise ApiError("invalid_field", name)
             if spec.check is not None and not spec.check(value):

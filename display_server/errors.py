@@ -1,49 +1,50 @@
-"""The contract's error body, the status of each error code, and the text people read."""
+"""The contract's error body, the status of each error code and the catalogue key of its text."""
 
 from __future__ import annotations
 
 from starlette.responses import JSONResponse
 
-# code -> (HTTP status, message in Bahasa Indonesia)
+from texts import N_, t
+
+# code -> (HTTP status, key of its message in the text catalogue)
 ERRORS: dict[str, tuple[int, str]] = {
-    "invalid_json": (400, "Isi permintaan bukan JSON yang sah."),
-    "invalid_body": (400, "Isi permintaan harus berupa objek JSON."),
-    "unknown_field": (400, "Isian tidak dikenal."),
-    "missing_field": (400, "Isian wajib belum diisi."),
-    "invalid_field": (400, "Nilai isian tidak sah."),
-    "invalid_parameter": (400, "Parameter tidak sah."),
-    "unauthorized": (401, "Token loket tidak ada atau salah."),
-    "forbidden": (403, "Token ini milik loket lain."),
-    "not_found": (404, "Alamat tidak ditemukan."),
-    "unknown_service": (404, "Layanan tidak dikenal."),
-    "unknown_counter": (404, "Loket tidak dikenal."),
-    "unknown_ticket": (404, "Nomor antrian tidak ditemukan."),
-    "unknown_event": (404, "Panggilan tidak ditemukan."),
-    "unknown_screen": (404, "Layar tidak dikenal: daftarkan di konfigurasi situs atau di kantor "
-                            "pengelola."),
-    "method_not_allowed": (405, "Metode tidak diizinkan."),
-    "service_closed": (409, "Layanan sedang tutup."),
-    "request_id_reused": (409, "request_id ini sudah dipakai untuk tindakan atau isian lain."),
-    "quota_reached": (409, "Kuota antrian layanan ini hari ini sudah habis."),
-    "counter_paused": (409, "Loket sedang jeda."),
-    "counter_not_paused": (409, "Loket tidak sedang jeda."),
-    "no_current_ticket": (409, "Belum ada nomor yang dipanggil di loket ini."),
-    "ticket_in_progress": (409, "Selesaikan dulu nomor yang sedang dilayani."),
-    "ticket_not_waiting": (409, "Nomor ini tidak sedang menunggu."),
-    "ticket_not_skipped": (409, "Nomor ini tidak dilewati."),
-    "grace_expired": (409, "Batas waktu pengembalian nomor sudah lewat."),
-    "same_service": (409, "Nomor sudah berada di layanan ini."),
-    "service_not_served": (409, "Loket ini tidak melayani layanan tersebut."),
-    "payload_too_large": (413, "Isi permintaan terlalu besar."),
-    "unsupported_media_type": (415, "Gunakan Content-Type application/json."),
-    "too_many_screens": (409, "Terlalu banyak layar terdaftar."),
-    "rate_limited": (429, "Terlalu banyak permintaan, coba lagi sebentar lagi."),
-    "too_many_connections": (429, "Terlalu banyak koneksi dari alamat ini."),
-    "request_timeout": (408, "Permintaan tidak lengkap dalam batas waktu."),
-    "headers_too_large": (431, "Header permintaan terlalu besar."),
-    "internal": (500, "Terjadi kesalahan di server."),
-    "redis_unavailable": (503, "Penyimpanan data tidak dapat dihubungi, coba lagi sebentar."),
-    "fanout_stopped": (503, "Layar tidak menerima panggilan baru: pengikut peristiwa berhenti."),
+    "invalid_json": (400, N_("error.invalid_json")),
+    "invalid_body": (400, N_("error.invalid_body")),
+    "unknown_field": (400, N_("error.unknown_field")),
+    "missing_field": (400, N_("error.missing_field")),
+    "invalid_field": (400, N_("error.invalid_field")),
+    "invalid_parameter": (400, N_("error.invalid_parameter")),
+    "unauthorized": (401, N_("error.unauthorized")),
+    "forbidden": (403, N_("error.forbidden")),
+    "not_found": (404, N_("error.not_found")),
+    "unknown_service": (404, N_("error.unknown_service")),
+    "unknown_counter": (404, N_("error.unknown_counter")),
+    "unknown_ticket": (404, N_("error.unknown_ticket")),
+    "unknown_event": (404, N_("error.unknown_event")),
+    "unknown_screen": (404, N_("error.unknown_screen")),
+    "method_not_allowed": (405, N_("error.method_not_allowed")),
+    "service_closed": (409, N_("error.service_closed")),
+    "request_id_reused": (409, N_("error.request_id_reused")),
+    "quota_reached": (409, N_("error.quota_reached")),
+    "counter_paused": (409, N_("error.counter_paused")),
+    "counter_not_paused": (409, N_("error.counter_not_paused")),
+    "no_current_ticket": (409, N_("error.no_current_ticket")),
+    "ticket_in_progress": (409, N_("error.ticket_in_progress")),
+    "ticket_not_waiting": (409, N_("error.ticket_not_waiting")),
+    "ticket_not_skipped": (409, N_("error.ticket_not_skipped")),
+    "grace_expired": (409, N_("error.grace_expired")),
+    "same_service": (409, N_("error.same_service")),
+    "service_not_served": (409, N_("error.service_not_served")),
+    "payload_too_large": (413, N_("error.payload_too_large")),
+    "unsupported_media_type": (415, N_("error.unsupported_media_type")),
+    "too_many_screens": (409, N_("error.too_many_screens")),
+    "rate_limited": (429, N_("error.rate_limited")),
+    "too_many_connections": (429, N_("error.too_many_connections")),
+    "request_timeout": (408, N_("error.request_timeout")),
+    "headers_too_large": (431, N_("error.headers_too_large")),
+    "internal": (500, N_("error.internal")),
+    "redis_unavailable": (503, N_("error.redis_unavailable")),
+    "fanout_stopped": (503, N_("error.fanout_stopped")),
 }
 
 
@@ -54,7 +55,8 @@ class ApiError(Exception):
         if code not in ERRORS:
             raise ValueError(f"unknown error code {code!r}")
         self.code = code
-        self.status, base = ERRORS[code]
+        self.status, key = ERRORS[code]
+        base = t(key)
         self.message = f"{base} ({detail})" if detail else base
         super().__init__(self.message)
 

@@ -22,7 +22,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from display_server.errors import ERRORS
+from display_server.errors import ApiError
 from display_server.settings import Settings
 
 HEAD_END = re.compile(rb"\n\r?\n")  # the blank line that ends a request's head, as h11 finds it
@@ -67,9 +67,9 @@ def peers() -> Peers:
 def raw_error(code: str) -> bytes:
     """A complete HTTP/1.1 error answer with the API's error body, for a connection that is
     closed right after it (written before or instead of any request's answer)."""
-    status, message = ERRORS[code]
-    body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    head = (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+    error = ApiError(code)
+    body = json.dumps(error.body()).encode()
+    head = (f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
             "content-type: application/json\r\n"
             f"content-length: {len(body)}\r\n"
             "connection: close\r\n\r\n")

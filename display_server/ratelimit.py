@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 
 from display_server.errors import ApiError
 from display_server.settings import Rate
+from texts import t
 
 if TYPE_CHECKING:
     from display_server.api import Context
@@ -72,7 +73,7 @@ async def enforce(request: Request, c: Context, scope: str, rate: Rate) -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and c.tokens.is_kiosk(token.strip()):
             return
-        raise ApiError("unauthorized", "token kios")
+        raise ApiError("unauthorized", t("error.detail.kiosk_token"))
     client = client_key(request.client.host if request.client else "")
     key = f"{c.store.prefix}ratelimit:{scope}:{client}"
     retry = await count(c.store.redis, key, rate, c.clock().timestamp())

@@ -113,9 +113,9 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     page.click("[data-outcome=completed]")
     wait_text(page, "#current-code", "—")
     page.click("[data-action=pause]")
-    page.click('#dlg-pause [data-reason="Sholat"]')
+    page.click('#dlg-pause [data-reason="Ibadah"]')
     wait_text(page, "#status", "Jeda")
-    assert live.state()["counters"][0]["reason"] == "Sholat"
+    assert live.state()["counters"][0]["reason"] == "Ibadah"
     assert page.locator("[data-action=call-next]").is_disabled()
     page.keyboard.press("k")
     wait_text(page, "#status", "Siap")

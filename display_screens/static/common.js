@@ -9,8 +9,12 @@ function readJson(id) {
 
 const TEXT = readJson("phrases");
 
-function fmt(template, values) {
-  return template.replace(/\{(\w+)\}/g, (whole, key) => (key in values ? String(values[key]) : whole));
+/* The text of a catalogue key (texts/ on the server sends the keys these scripts use), its
+   {placeholders} filled from `values`. */
+function t(key, values) {
+  const text = TEXT[key];
+  if (typeof text !== "string") throw new Error(`no text for ${key}`);
+  return values ? text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole)) : text;
 }
 
 function el(tag, className, text) {
@@ -103,7 +107,7 @@ async function postJson(url, body, headers) {
 }
 
 function errorText(result) {
-  return (result && result.data && result.data.error && result.data.error.message) || TEXT.error_generic;
+  return (result && result.data && result.data.error && result.data.error.message) || t("page.error.generic");
 }
 
 /* The live link to /ws/display. Reconnects with exponential backoff and jitter, resumes with

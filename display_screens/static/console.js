@@ -17,25 +17,26 @@ const state = {
 /* ------------------------------------------------------------------ rendering */
 
 function render() {
-  const t = state.ticket;
-  setText($("current-code"), t ? t.code : "—");
-  setText($("current-service"), t ? `${t.service} · ${CONFIG.names[t.service] || ""}` : (
-    state.status === "paused" ? `${TEXT.console_status_paused}${state.reason ? " · " + state.reason : ""}` : TEXT.console_none));
-  setText($("current-calls"), t && t.calls ? fmt(TEXT.console_call_count, { n: t.calls }) : "");
-  $("current-priority").hidden = !(t && t.priority);
+  const ticket = state.ticket;
+  setText($("current-code"), ticket ? ticket.code : "—");
+  setText($("current-service"), ticket ? `${ticket.service} · ${CONFIG.names[ticket.service] || ""}` : (
+    state.status === "paused" ? `${t("console.status_paused")}${state.reason ? " · " + state.reason : ""}` : t("console.none")));
+  setText($("current-calls"), ticket && ticket.calls ? t("console.call_count", { n: ticket.calls }) : "");
+  $("current-priority").hidden = !(ticket && ticket.priority);
   const status = $("status");
   status.className = `c-status ${state.status}`;
-  setText(status, TEXT[`console_status_${state.status}`] || state.status);
+  setText(status, { idle: t("console.status_idle"), serving: t("console.status_serving"),
+    paused: t("console.status_paused") }[state.status] || state.status);
   const enabled = {
     "call-next": state.status !== "paused",
-    recall: !!t, skip: !!t, done: !!t, transfer: !!t,
+    recall: !!ticket, skip: !!ticket, done: !!ticket, transfer: !!ticket,
     pause: state.status === "idle", resume: state.status === "paused",
   };
   for (const button of document.querySelectorAll("[data-action]")) {
     button.disabled = state.busy || !enabled[button.dataset.action];
   }
   for (const button of document.querySelectorAll("#dlg-transfer [data-service]")) {
-    button.hidden = !!t && button.dataset.service === t.service;
+    button.hidden = !!ticket && button.dataset.service === ticket.service;
   }
   for (const button of document.querySelectorAll("#waiting button, #skipped button")) {
     button.disabled = state.busy || state.status === "paused";
@@ -66,8 +67,8 @@ function renderWaiting(tickets) {
       el("span", "c-w-name", CONFIG.names[ticket.service] || ticket.service),
       el("span", "c-w-time num", Number.isNaN(issued) ? "" : SiteTime.clock(new Date(issued))),
     );
-    if (ticket.priority) row.append(el("span", "c-badge", TEXT.priority));
-    const call = el("button", "c-btn small", TEXT.call_this);
+    if (ticket.priority) row.append(el("span", "c-badge", t("page.priority")));
+    const call = el("button", "c-btn small", t("console.call_this"));
     call.type = "button";
     call.dataset.call = ticket.code;
     row.append(call);
@@ -83,7 +84,7 @@ function renderSkipped(tickets) {
   for (const ticket of tickets.slice(0, SKIPPED_SHOWN)) {
     const row = el("li");
     row.dataset.ticket = ticket.code;
-    const restore = el("button", "c-btn small", TEXT.restore);
+    const restore = el("button", "c-btn small", t("action.restore"));
     restore.type = "button";
     restore.dataset.restore = ticket.code;
     const at = Number(ticket.skipped_ms);
@@ -98,8 +99,8 @@ function renderSkipped(tickets) {
 function tick() {
   const now = SiteTime.now();
   setText($("clock"), SiteTime.clock(now));
-  const t = state.ticket;
-  const since = t ? Date.parse(t.called_at) : NaN;
+  const ticket = state.ticket;
+  const since = ticket ? Date.parse(ticket.called_at) : NaN;
   if (Number.isNaN(since)) {
     setText($("current-timer"), "");
     return;
@@ -107,7 +108,7 @@ function tick() {
   const seconds = Math.max(0, Math.floor((now - since) / 1000));
   const mm = String(Math.floor(seconds / 60)).padStart(2, "0");
   const ss = String(seconds % 60).padStart(2, "0");
-  setText($("current-timer"), `${TEXT.console_served_for} ${mm}:${ss}`);
+  setText($("current-timer"), `${t("console.served_for")} ${mm}:${ss}`);
 }
 
 function notice(text, bad) {
@@ -136,7 +137,7 @@ async function press(action, body) {
     state.unsettled = { key, rid }; // it may have happened: a retry must be the same request
     state.busy = false;
     render();
-    notice(TEXT.error_network, true);
+    notice(t("page.error.network"), true);
     return;
   }
   state.unsettled = null;
@@ -158,12 +159,12 @@ async function press(action, body) {
 function applyAnswer(action, data, body) {
   if (action === "call-next" || action === "call") {
     if (!data.ticket) {
-      notice(TEXT.nobody_waiting, false);
+      notice(t("console.nobody_waiting"), false);
       return;
     }
     state.status = "serving";
     state.ticket = { ...data.ticket, called_at: data.ticket.called_at || SiteTime.now().toISOString() };
-    notice(fmt(TEXT.called_ticket, { code: data.ticket.code }), false);
+    notice(t("console.called_ticket", { code: data.ticket.code }), false);
   } else if (action === "recall") {
     if (state.ticket) state.ticket.calls = data.ticket.calls;
     notice("", false);

@@ -171,12 +171,12 @@ function showCard(call, blink) {
   card.classList.remove("idle");
   const label = $("card-label");
   const alert = call.type === "recall" || !!call.priority;
-  setText(label, call.type === "recall" ? TEXT.recall
-    : call.priority ? TEXT.priority_call : TEXT.now_calling);
+  setText(label, call.type === "recall" ? t("display.recall")
+    : call.priority ? t("display.priority_call") : t("display.now_calling"));
   label.classList.toggle("alert", alert);
   setText($("card-code"), call.ticket);
-  setText($("card-go"), TEXT.go_to);
-  setText($("card-counter"), `${TEXT.counter} ${call.counter}`);
+  setText($("card-go"), t("display.go_to"));
+  setText($("card-counter"), `${t("page.counter")} ${call.counter}`);
   const service = view.services.get(call.service);
   setText($("card-tenant"), service ? service.tenant_name : "");
   setText($("card-service"), service ? service.name : call.service);
@@ -229,8 +229,8 @@ function buildGrid(counters) {
   for (const counter of counters) {
     const node = el("div", "tile idle");
     node.dataset.counter = String(counter.number);
-    const code = el("div", "tile-code", TEXT.idle);
-    node.append(el("div", "tile-head", `${TEXT.counter} ${counter.number}`), code,
+    const code = el("div", "tile-code", t("display.idle"));
+    node.append(el("div", "tile-head", `${t("page.counter")} ${counter.number}`), code,
       el("div", "tile-name", shortName(counter)));
     grid.append(node);
     view.counters.set(counter.number, { data: counter, node, code, fresh: null });
@@ -263,8 +263,8 @@ function renderCounter(entry) {
   const { data, node, code } = entry;
   node.classList.toggle("idle", data.status === "idle" || (!data.ticket && data.status !== "paused"));
   node.classList.toggle("paused", data.status === "paused");
-  if (data.status === "paused") setText(code, data.reason ? `${TEXT.paused} · ${data.reason}` : TEXT.paused);
-  else setText(code, data.ticket ? data.ticket.code : TEXT.idle);
+  if (data.status === "paused") setText(code, data.reason ? `${t("display.paused")} · ${data.reason}` : t("display.paused"));
+  else setText(code, data.ticket ? data.ticket.code : t("display.idle"));
 }
 
 function updateCounter(number, changes) {
@@ -302,7 +302,7 @@ function renderRecent() {
     slot.row.hidden = !call;
     if (!call) return;
     setText(slot.code, call.ticket);
-    setText(slot.counter, `→ ${TEXT.counter} ${call.counter}`);
+    setText(slot.counter, `→ ${t("page.counter")} ${call.counter}`);
     const at = Date.parse(call.at);
     setText(slot.time, Number.isNaN(at) ? "" : SiteTime.clock(new Date(at)));
   });

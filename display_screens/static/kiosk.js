@@ -38,7 +38,7 @@ function setPriority(id) {
 function message(text, retry, retryLabel) {
   kiosk.retry = retry || null;
   setText($("message-text"), text);
-  setText($("message-retry"), retryLabel || TEXT.kiosk_retry);
+  setText($("message-retry"), retryLabel || t("kiosk.retry"));
   $("message-retry").hidden = !retry;
   $("message").hidden = false;
 }
@@ -59,7 +59,7 @@ async function take(service) {
     result = await postJson("/kiosk/tickets", body);
   } catch (err) {
     $("busy").hidden = true;
-    message(TEXT.error_network, () => take(kiosk.pending.service));
+    message(t("page.error.network"), () => take(kiosk.pending.service));
     return;
   }
   $("busy").hidden = true;
@@ -79,8 +79,8 @@ function showTicket(ticket) {
   kiosk.ticket = ticket;
   setText($("pt-code"), ticket.code);
   setText($("pt-service"), ticket.service_name);
-  setText($("pt-ahead"), ticket.ahead > 0 ? fmt(TEXT.people_ahead, { n: ticket.ahead }) : TEXT.nobody_ahead);
-  setText($("pt-estimate"), ticket.estimate_min > 0 ? fmt(TEXT.estimate, { n: ticket.estimate_min }) : TEXT.estimate_soon);
+  setText($("pt-ahead"), ticket.ahead > 0 ? t("ticket.people_ahead", { n: ticket.ahead }) : t("ticket.nobody_ahead"));
+  setText($("pt-estimate"), ticket.estimate_min > 0 ? t("ticket.estimate", { n: ticket.estimate_min }) : t("ticket.estimate_soon"));
   const issued = new Date(Date.parse(ticket.issued_at));
   setText($("pt-when"), `${SiteTime.longDate(issued)} ${SiteTime.clock(issued)}`);
   const qr = $("pt-qr");
@@ -99,7 +99,7 @@ function showTicket(ticket) {
 }
 
 function printFailed() {
-  message(fmt(TEXT.kiosk_print_failed, { code: kiosk.ticket.code }), reprint, TEXT.kiosk_print_again);
+  message(t("kiosk.print_failed", { code: kiosk.ticket.code }), reprint, t("kiosk.print_again"));
 }
 
 async function reprint() {
@@ -116,7 +116,7 @@ async function reprint() {
     result = null;
   }
   $("busy").hidden = true;
-  if (!result || !result.ok) message(result ? errorText(result) : TEXT.error_network);
+  if (!result || !result.ok) message(result ? errorText(result) : t("page.error.network"));
   else if (!result.data.printed) printFailed();
   else show($("screen-ticket"));
 }
@@ -136,13 +136,13 @@ async function refreshServices() {
     if (!button) continue;
     button.disabled = !service.open;
     setText(button.querySelector(".k-hours"), service.hours);
-    setText(button.querySelector(".k-wait"), service.open ? fmt(TEXT.kiosk_waiting, { n: service.waiting }) : "");
+    setText(button.querySelector(".k-wait"), service.open ? t("kiosk.waiting", { n: service.waiting }) : "");
     open.set(service.tenant, (open.get(service.tenant) || 0) + (service.open ? 1 : 0));
   }
   for (const tile of document.querySelectorAll(".k-tenant")) {
     const n = open.get(tile.dataset.tenant) || 0;
     tile.classList.toggle("closed", n === 0);
-    setText(tile.querySelector(".k-tenant-meta"), n ? fmt(TEXT.kiosk_services, { n }) : TEXT.kiosk_all_closed);
+    setText(tile.querySelector(".k-tenant-meta"), n ? t("kiosk.services", { n }) : t("kiosk.all_closed"));
   }
 }
 
@@ -186,7 +186,7 @@ const link = new LiveLink({ onMessage: (msg) => {
   }
   for (const [code, n] of Object.entries(msg.waiting || {})) {
     const node = document.querySelector(`.k-service:not(:disabled) [data-waiting="${CSS.escape(code)}"]`);
-    if (node) setText(node, fmt(TEXT.kiosk_waiting, { n }));
+    if (node) setText(node, t("kiosk.waiting", { n }));
   }
 }, onOnline: refreshServices });
 setInterval(tick, 1000);

@@ -13,18 +13,18 @@ function render() {
   let headline = "";
   let detail = "";
   if (ticket.status === "waiting") {
-    headline = ticket.ahead > 0 ? fmt(TEXT.people_ahead, { n: ticket.ahead }) : TEXT.nobody_ahead;
-    detail = ticket.estimate_min > 0 ? fmt(TEXT.estimate, { n: ticket.estimate_min }) : TEXT.estimate_soon;
+    headline = ticket.ahead > 0 ? t("ticket.people_ahead", { n: ticket.ahead }) : t("ticket.nobody_ahead");
+    detail = ticket.estimate_min > 0 ? t("ticket.estimate", { n: ticket.estimate_min }) : t("ticket.estimate_soon");
     if (ticket.origin && ticket.origin !== ticket.service) {
-      detail += ` · ${fmt(TEXT.status_transferred, { service: ticket.service_name })}`;
+      detail += ` · ${t("status.transferred", { service: ticket.service_name })}`;
     }
   } else if (ticket.status === "called") {
-    headline = fmt(TEXT.status_called, { counter: ticket.counter });
+    headline = t("status.called", { counter: ticket.counter });
     detail = ticket.counter_name || "";
   } else if (ticket.status === "served") {
-    headline = TEXT.status_served;
+    headline = t("status.served");
   } else if (ticket.status === "no_show") {
-    headline = TEXT.status_no_show;
+    headline = t("status.no_show");
   }
   setText($("headline"), headline);
   setText($("detail"), detail);
@@ -32,7 +32,7 @@ function render() {
   const issued = Date.parse(ticket.issued_at);
   if (!Number.isNaN(issued)) {
     const when = new Date(issued);
-    setText($("issued"), `${SiteTime.longDate(when)} · ${fmt(TEXT.status_issued, { time: SiteTime.clock(when) })}`);
+    setText($("issued"), `${SiteTime.longDate(when)} · ${t("status.issued", { time: SiteTime.clock(when) })}`);
   }
 }
 
