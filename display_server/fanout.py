@@ -35,6 +35,7 @@ class Subscriber:
     maxsize: int = 1000
     queue: asyncio.Queue[tuple[str, str] | None] = field(init=False)
     dropped: bool = False
+    last_event_id: str | None = None  # of the last event queued: what its heartbeats carry
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
@@ -45,6 +46,7 @@ class Subscriber:
             return
         try:
             self.queue.put_nowait((event_id, message))
+            self.last_event_id = event_id or self.last_event_id
         except asyncio.QueueFull:
             self.dropped = True
             while not self.queue.empty():
@@ -91,7 +93,7 @@ class Fanout:
 
     def publish(self, events: list[Event]) -> None:
         """Offer each event to the screens that want it. An event that fails (a bug) is logged
-        and skipped: the others still go out, and the heartbeat's event id moves past it."""
+        and skipped: the others still go out, and the follower's position moves past it."""
         for event in events:
             try:
                 fields = json.loads(event.data)
@@ -191,13 +193,14 @@ class Fanout:
         }
 
     async def beat(self) -> None:
-        """Send every subscriber a heartbeat, so pages notice a dead link."""
+        """Send every subscriber a heartbeat, so pages notice a dead link. It carries the id of
+        the last event queued for that subscriber (none before the first): a follower that has
+        not seen that event missed something, and reconnects with since to get it."""
         while True:
             await asyncio.sleep(self.heartbeat_s)
             now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
-            beat: dict[str, str] = {"type": "heartbeat", "at": now}
-            if self.last_id != "$":
-                beat["event_id"] = self.last_id
-            message = json.dumps(beat)
             for sub in list(self.subscribers):
-                sub.offer("", message)
+                beat: dict[str, str] = {"type": "heartbeat", "at": now}
+                if sub.last_event_id is not None:
+                    beat["event_id"] = sub.last_event_id
+                sub.offer("", json.dumps(beat))

@@ -54,20 +54,24 @@ async def test_service_filter_and_counter_events() -> None:
     assert got == ["1002-0", "1003-0", "1004-0"]
 
 
-async def test_heartbeats_reach_every_screen() -> None:
-    """Every subscriber gets a heartbeat message with the last event id."""
+async def test_heartbeats_carry_the_last_event_each_screen_was_sent() -> None:
+    """Every subscriber gets heartbeats with the id of the last event sent to it (none before
+    the first): a screen following B only is not told of A's later events, so it can check
+    that it saw everything meant for it."""
     f = fanout()
-    subs = [f.subscribe(None) for _ in range(3)]
-    f.publish([event(7, service="A")])
-    for sub in subs:
-        sub.queue.get_nowait()
+    everything, only_b = f.subscribe(None), f.subscribe(frozenset({"B"}))
+    f.publish([event(6, service="B"), event(7, service="A")])
+    fresh = f.subscribe(None)
+    for sub in (everything, only_b):
+        while not sub.queue.empty():
+            sub.queue.get_nowait()
     beat = asyncio.create_task(f.beat())
     await asyncio.sleep(0.05)
     beat.cancel()
-    for sub in subs:
-        _, message = sub.queue.get_nowait()  # type: ignore[misc]
-        assert json.loads(message) == {"type": "heartbeat", "at": "2026-11-25T10:00:00+07:00",
-                                       "event_id": "1007-0"}
+    beats = [json.loads(sub.queue.get_nowait()[1])  # type: ignore[index]
+             for sub in (everything, only_b, fresh)]
+    assert all(b["type"] == "heartbeat" and b["at"] == "2026-11-25T10:00:00+07:00" for b in beats)
+    assert [b.get("event_id") for b in beats] == ["1007-0", "1006-0", None]
 
 
 def test_unsubscribed_screens_get_nothing() -> None:
@@ -82,7 +86,7 @@ def test_unsubscribed_screens_get_nothing() -> None:
 def test_an_event_that_cannot_be_sent_is_skipped_and_the_rest_go_out(
         caplog: pytest.LogCaptureFixture) -> None:
     """A bad event (here: not JSON) is logged and skipped; the follower's position moves past
-    it, so heartbeats tell pages an event went by, and the next events still go out."""
+    it, and the next events still go out."""
     f = fanout()
     sub = f.subscribe(None)
     f.publish([event(1, service="A"), Event("1002-0", "{broken"), event(3, service="A")])
