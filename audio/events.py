@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from protocol.event_ids import event_key, is_event_id
+from protocol.event_ids import is_event_id
 
 ANNOUNCED = frozenset({"call", "recall"})
 _SCREEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -27,12 +27,6 @@ class Announcement:
     at: datetime | None
 
 
-def event_id_of(message: Any) -> str | None:
-    """The valid ``event_id`` of a message (snapshot or event), else None."""
-    event_id = message.get("event_id") if isinstance(message, dict) else None
-    return event_id if is_event_id(event_id) else None
-
-
 def announcement_of(message: Any) -> Announcement | None:
     """The announcement a message asks for: a call or recall with a ticket and counter.
 
@@ -42,9 +36,9 @@ def announcement_of(message: Any) -> Announcement | None:
     """
     if not isinstance(message, dict) or message.get("type") not in ANNOUNCED:
         return None
-    event_id = event_id_of(message)
+    event_id = message.get("event_id")
     ticket, counter, service = (message.get(k) for k in ("ticket", "counter", "service"))
-    if event_id is None or not isinstance(ticket, str):
+    if not (isinstance(event_id, str) and is_event_id(event_id)) or not isinstance(ticket, str):
         return None
     if isinstance(counter, bool) or not isinstance(counter, int):
         return None
@@ -56,27 +50,6 @@ def announcement_of(message: Any) -> Announcement | None:
         service=service if isinstance(service, str) else None,
         at=_timestamp(message.get("at")),
     )
-
-
-@dataclass
-class Cursor:
-    """Where the announcer is in the server's event stream: the last event id it took."""
-
-    since: str | None = None
-
-    def take(self, message: Any) -> Announcement | None:
-        """Move past ``message``; return its announcement if it is a call or recall not seen yet.
-
-        Messages without a valid event id (heartbeats, errors) change nothing. A
-        snapshot only moves the cursor: the calls it lists were announced before.
-        """
-        event_id = event_id_of(message)
-        if event_id is None:
-            return None
-        if self.since is not None and event_key(event_id) <= event_key(self.since):
-            return None
-        self.since = event_id
-        return announcement_of(message)
 
 
 def is_stale(announcement: Announcement, now: datetime, max_age_seconds: float) -> bool:
@@ -100,17 +73,6 @@ def check_screen(name: str) -> str:
     if not _SCREEN.fullmatch(name):
         raise ValueError(f"bad screen name {name!r}: expected 1-64 of A-Z a-z 0-9 . _ : -")
     return name
-
-
-def display_url(server: str, since: str | None) -> str:
-    """The WebSocket URL of the display stream for a server's base URL (http, https, ws, wss)."""
-    base = server.rstrip("/")
-    for http, ws in (("http://", "ws://"), ("https://", "wss://")):
-        if base.startswith(http):
-            base = ws + base[len(http) :]
-    if not base.startswith(("ws://", "wss://")):
-        raise ValueError(f"bad server URL {server!r}: expected http(s)://host:port")
-    return f"{base}/ws/display" + (f"?since={since}" if since else "")
 
 
 def _timestamp(value: Any) -> datetime | None:

@@ -127,7 +127,7 @@ async def announcing(
     announcer = Announcer(site.server.url, renderer, player, **options)
     task = asyncio.create_task(announcer.run())
     try:
-        await eventually(lambda: announcer.cursor.since is not None, "the snapshot")
+        await eventually(lambda: announcer.follower.since is not None, "the snapshot")
         yield announcer
     finally:
         task.cancel()

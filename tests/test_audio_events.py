@@ -1,4 +1,4 @@
-"""The announcer's reading of server messages: which calls to speak, where it is in the stream."""
+"""The announcer's reading of server messages: which calls to speak, and its screen name."""
 
 from __future__ import annotations
 
@@ -6,16 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from audio.events import (
-    Announcement,
-    Cursor,
-    announcement_of,
-    check_screen,
-    display_url,
-    event_key,
-    is_stale,
-    screen_name,
-)
+from audio.events import Announcement, announcement_of, check_screen, is_stale, screen_name
 
 WIB = timezone(timedelta(hours=7))
 
@@ -69,37 +60,6 @@ def test_staleness() -> None:
     assert not is_stale(found, made + timedelta(seconds=120), 120)
     assert is_stale(found, made + timedelta(seconds=120.5), 120)
     assert not is_stale(found, made - timedelta(seconds=5), 120)
-
-
-def test_cursor_follows_the_stream_and_skips_repeats() -> None:
-    """The cursor moves with every event id; replayed or older events announce nothing."""
-    cursor = Cursor()
-    assert cursor.take({"type": "snapshot", "event_id": "100-0"}) is None
-    assert cursor.since == "100-0"
-    assert cursor.take(call("100-1")) is not None
-    assert cursor.take(call("100-1")) is None
-    assert cursor.take(call("99-5")) is None
-    assert cursor.take({"type": "heartbeat"}) is None
-    assert cursor.take(call("101-0", "done")) is None
-    assert cursor.since == "101-0"
-    assert cursor.take(call("101-1", "recall")) is not None
-    assert cursor.since == "101-1"
-
-
-def test_event_keys_order_numerically() -> None:
-    """Event ids compare as numbers, not text."""
-    assert event_key("9-0") < event_key("10-0") < event_key("10-2")
-    with pytest.raises(ValueError, match="bad event id"):
-        event_key("10")
-
-
-def test_display_url() -> None:
-    """HTTP(S) base URLs become the WebSocket stream URL, with since when resuming."""
-    assert display_url("http://h:8000", None) == "ws://h:8000/ws/display"
-    assert display_url("https://h/", "5-1") == "wss://h/ws/display?since=5-1"
-    assert display_url("ws://h:1", None) == "ws://h:1/ws/display"
-    with pytest.raises(ValueError, match="bad server URL"):
-        display_url("h:8000", None)
 
 
 def test_screen_names() -> None:

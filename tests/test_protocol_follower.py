@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
+from protocol.event_ids import event_key
 from protocol.follower import Follower, Position, Verdict, stream_url
 
 
@@ -40,6 +41,13 @@ def test_ids_compare_as_numbers_not_text() -> None:
     assert position.take(event("10-0")) is Verdict.DELIVER
     assert position.take(event("10-10")) is Verdict.DELIVER
     assert position.take(event("10-2")) is Verdict.DROP
+
+
+def test_event_keys_order_numerically() -> None:
+    """Event ids compare as numbers, not text; anything else is refused."""
+    assert event_key("9-0") < event_key("10-0") < event_key("10-2")
+    with pytest.raises(ValueError, match="bad event id"):
+        event_key("10")
 
 
 def test_a_snapshot_is_the_new_base_even_when_older() -> None:
