@@ -32,8 +32,9 @@ from counter_client.client import Client
 from counter_client.errors import CounterError, Unavailable
 from counter_client.keymap import ACTIONS, Keymap
 from counter_client.live import Follower
-from counter_client.models import OUTCOMES, Press, Snapshot
+from counter_client.models import Press, Snapshot
 from counter_client.state import CounterView, Current
+from protocol.counter_actions import OUTCOMES
 
 LOG_LINES = 8
 

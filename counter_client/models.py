@@ -7,11 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-ARGUMENT_FIELDS = {"call": "ticket", "done": "outcome", "transfer": "service",
-                   "pause": "reason", "restore": "ticket"}
-ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
-           "restore")
-OUTCOMES = ("completed", "not_completed")
+from protocol.counter_actions import ACTIONS, ARGUMENT_FIELDS, OUTCOMES, REQUIRES_ARGUMENT
 
 
 def new_request_id() -> str:
@@ -30,7 +26,7 @@ class Press:
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
             raise ValueError(f"unknown counter action {self.action!r}; expected one of {ACTIONS}")
-        needs = self.action in ("call", "transfer", "restore")
+        needs = self.action in REQUIRES_ARGUMENT
         if needs and not self.argument:
             raise ValueError(f"{self.action} needs {ARGUMENT_FIELDS[self.action]}")
         if self.argument is not None and self.action not in ARGUMENT_FIELDS:

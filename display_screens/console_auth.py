@@ -12,22 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from display_screens import sessions
-from display_server import api
+from display_server import api, counters
+from display_server.bodies import read_json
 from display_server.errors import ApiError
 from display_server.tokens import same
+from protocol.counter_actions import ACTIONS, LISTS
 
 LOGIN_COOKIE = "antrian_masuk"
-ACTIONS = ("call-next", "call", "recall", "skip", "done", "transfer", "pause", "resume",
-           "restore")
-_LISTS = {kind: api.counter_tickets(kind) for kind in ("waiting", "skipped")}
-_ENDPOINTS: dict[str, Any] = {
-    "call-next": api.call_next,
-    "call": api.call_ticket,
-    **{a: api.counter_action(a) for a in ACTIONS if a not in ("call-next", "call")},
-}
 
 
 ADMIN = "admin"
@@ -166,35 +160,24 @@ async def _logout(request: Request, scope: int | str, everywhere: bool = False) 
     return response
 
 
-def _as_counter(request: Request, counter: int) -> Request:
-    """The same request as the counter API sees it: the counter's bearer token, no cookies."""
-    token = api.ctx(request).tokens.token(counter)
-    headers = [(k, v) for k, v in request.scope["headers"] if k not in (b"authorization",
-                                                                         b"cookie")]
-    headers.append((b"authorization", f"Bearer {token}".encode()))
-    scope = {**request.scope, "headers": headers, "path_params": {"n": str(counter)}}
-    return Request(scope, request.receive)
-
-
 async def action(request: Request) -> Response:
-    """POST /counter/{n}/actions/{action}: a console button, CSRF-checked, run by the API."""
+    """POST /counter/{n}/actions/{action}: a console button, CSRF-checked, run by the counters
+    service as the API runs it."""
     counter = counter_number(request)
     name = request.path_params["action"]
-    endpoint = _ENDPOINTS.get(name)
-    if endpoint is None:
+    if name not in ACTIONS:
         raise ApiError("not_found")
     await require(request, counter, request.headers.get("x-csrf-token", ""))
-    response: Response = await endpoint(_as_counter(request, counter))
-    return response
+    data = await read_json(request)
+    return JSONResponse(await counters.perform(api.ctx(request).store, counter, name, data))
 
 
 async def tickets(request: Request) -> Response:
     """GET /counter/{n}/tickets/{kind}: the counter's `waiting` or `skipped` (restorable)
     tickets."""
     counter = counter_number(request)
-    endpoint = _LISTS.get(request.path_params["kind"])
-    if endpoint is None:
+    kind = request.path_params["kind"]
+    if kind not in LISTS:
         raise ApiError("not_found")
     await require(request, counter, None)
-    response: Response = await endpoint(_as_counter(request, counter))
-    return response
+    return JSONResponse(await counters.list_tickets(api.ctx(request).store, counter, kind))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from display_server import ratelimit
-from display_server.bodies import REQUEST_ID_FIELD, Field, body
+from display_server import counters, ratelimit
+from display_server.bodies import REQUEST_ID_FIELD, Field, body, read_json
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
+from display_server.counters import TICKET_CODE
 from display_server.errors import ApiError
 from display_server.fanout import Fanout
 from display_server.hours import is_open
@@ -24,10 +26,9 @@ from display_server.settings import Settings
 from display_server.state import services_view, snapshot_view
 from display_server.store import Store
 from display_server.tokens import TokenBook
-from texts import pause_reasons
+from protocol.counter_actions import ACTIONS, LISTS
 
-TICKET_CODE = re.compile(r"[A-Z]{1,3}[0-9]{3,4}")  # patterns are used with fullmatch
-DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # patterns are used with fullmatch
 SCREEN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 COUNTER_NUMBER = re.compile(r"[0-9]{1,6}")
 
@@ -196,73 +197,24 @@ def authorize(request: Request) -> int:
     return number
 
 
-CALL_SCHEMA = {"request_id": REQUEST_ID_FIELD}
-CALL_TICKET_SCHEMA = {
-    "ticket": Field(str, required=True, pattern=TICKET_CODE, max_length=8),
-    "request_id": REQUEST_ID_FIELD,
-}
-
-
-async def call_next(request: Request) -> JSONResponse:
-    number = authorize(request)
-    data = await body(request, CALL_SCHEMA)
-    return JSONResponse(await ctx(request).store.call(number, request_id=data.get("request_id")))
-
-
-async def call_ticket(request: Request) -> JSONResponse:
-    number = authorize(request)
-    data = await body(request, CALL_TICKET_SCHEMA)
-    result = await ctx(request).store.call(
-        number, ticket=data["ticket"], request_id=data.get("request_id")
-    )
-    return JSONResponse(result)
-
-
-def _action_schema(action: str) -> tuple[dict[str, Field], str | None]:
-    """The body schema of a counter action and the name of its argument field."""
-    schema: dict[str, Field] = {"request_id": REQUEST_ID_FIELD}
-    arg = {"done": "outcome", "transfer": "service", "pause": "reason",
-           "restore": "ticket"}.get(action)
-    if action == "done":
-        schema["outcome"] = Field(str, choices=("completed", "not_completed"))
-    elif action == "transfer":
-        schema["service"] = Field(str, required=True, max_length=3)
-    elif action == "pause":
-        schema["reason"] = Field(str, max_length=100)
-    elif action == "restore":
-        schema["ticket"] = Field(str, required=True, pattern=TICKET_CODE, max_length=8)
-    return schema, arg
-
-
-def counter_action(action: str) -> Any:
-    schema, arg_name = _action_schema(action)
-    defaults = {"outcome": "completed", "reason": pause_reasons()[0]}
+def counter_action(action: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """POST /api/counters/{n}/{action}: the counter's bearer token, then the counters service."""
 
     async def endpoint(request: Request) -> JSONResponse:
         number = authorize(request)
-        data = await body(request, schema)
-        arg = data.get(arg_name, defaults.get(arg_name or "", "")) if arg_name else ""
-        if action == "transfer" and ctx(request).site.service(arg) is None:
-            raise ApiError("unknown_service", arg)
-        result = await ctx(request).store.act(number, action, arg,
-                                              request_id=data.get("request_id"))
-        return JSONResponse(result)
+        data = await read_json(request)
+        return JSONResponse(await counters.perform(ctx(request).store, number, action, data))
 
     endpoint.__name__ = f"counter_{action}"
     return endpoint
 
 
-def counter_tickets(kind: str) -> Any:
-    """GET the tickets a console offers: `waiting` (to call, oldest first) or `skipped`
-    (no-shows it can still put back, newest first), for this counter's services."""
+def counter_tickets(kind: str) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """GET /api/counters/{n}/{kind}: the tickets a console offers (counters.list_tickets)."""
 
     async def endpoint(request: Request) -> JSONResponse:
         number = authorize(request)
-        c = ctx(request)
-        counter = c.site.counter(number)
-        assert counter is not None
-        fetch = c.store.waiting_tickets if kind == "waiting" else c.store.skipped_tickets
-        return JSONResponse({"counter": number, "tickets": await fetch(counter.services)})
+        return JSONResponse(await counters.list_tickets(ctx(request).store, number, kind))
 
     endpoint.__name__ = f"counter_{kind}"
     return endpoint
@@ -275,12 +227,7 @@ routes = [
     Route("/api/tickets", issue_ticket, methods=["POST"]),
     Route("/api/tickets/{day}/{code}", ticket_status),  # no key: 404, as a wrong key
     Route("/api/tickets/{day}/{code}/{key}", ticket_status),
-    Route("/api/counters/{n}/call-next", call_next, methods=["POST"]),
-    Route("/api/counters/{n}/call", call_ticket, methods=["POST"]),
-    Route("/api/counters/{n}/waiting", counter_tickets("waiting")),
-    Route("/api/counters/{n}/skipped", counter_tickets("skipped")),
-    *(
-        Route(f"/api/counters/{{n}}/{action}", counter_action(action), methods=["POST"])
-        for action in ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
-    ),
+    *(Route(f"/api/counters/{{n}}/{kind}", counter_tickets(kind)) for kind in LISTS),
+    *(Route(f"/api/counters/{{n}}/{action}", counter_action(action), methods=["POST"])
+      for action in ACTIONS),
 ]

@@ -18,12 +18,12 @@ from redis.exceptions import ResponseError
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
-from display_server.event_ids import event_key
 from display_server.singleflight import SingleFlight
+from protocol.counter_actions import STATE_ACTIONS
+from protocol.event_ids import event_key
 
 log = logging.getLogger("antrian.store")
 STREAM_MAXLEN = 100_000
-COUNTER_ACTIONS = ("recall", "skip", "done", "transfer", "pause", "resume", "restore")
 
 
 def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
@@ -141,8 +141,8 @@ class Store:
 
     async def act(self, counter: int, action: str, arg: str = "", *,
                   request_id: str | None = None) -> dict[str, Any]:
-        """Apply a counter action (one of COUNTER_ACTIONS) with its argument."""
-        if action not in COUNTER_ACTIONS:
+        """Apply a counter action (one of STATE_ACTIONS) with its argument."""
+        if action not in STATE_ACTIONS:
             raise ValueError(f"unknown counter action {action!r}")
         c = self.site.counter(counter)
         assert c is not None

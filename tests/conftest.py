@@ -21,7 +21,6 @@ import httpx
 import pytest
 import redis
 
-from display_server.app import create_app
 from display_server.config import SiteConfig, parse_config
 from display_server.tokens import counter_token, load_secret
 
@@ -172,24 +171,19 @@ class Api:
 
 @pytest.fixture
 def api(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The whole app (API, WebSocket, pages, call audio) as antrian.main assembles it."""
     from starlette.testclient import TestClient  # imported here: benches reuse this module
 
-    app = create_app(site, redis_url, tmp_path, clock=clock)
-    with TestClient(app) as client:
+    from antrian.main import build_app
+
+    with TestClient(build_app(site, redis_url, tmp_path, clock=clock)) as client:
         yield Api(client, site, tmp_path)
 
 
 @pytest.fixture
-def web(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
-    """Like `api`, with the pages (kiosk, status links, console, admin) and the call audio
-    mounted too: the whole app."""
-    from starlette.testclient import TestClient
-
-    from antrian.main import build_app
-
-    app = build_app(site, redis_url, tmp_path, clock=clock)
-    with TestClient(app) as client:
-        yield Api(client, site, tmp_path)
+def web(api: Api) -> Api:
+    """The same whole app as `api`, under the name the page tests use."""
+    return api
 
 
 def write_site(path: Path, site_id: str, counters: int = 4) -> Path:
