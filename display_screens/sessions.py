@@ -7,17 +7,18 @@ from __future__ import annotations
 import secrets
 from typing import cast
 
+from display_server.keys import ttl
 from display_server.store import Store
 
-SESSION_SECONDS = 12 * 3600
+SESSION_SECONDS = ttl("session")
 
 
 def _record_key(store: Store, session_id: str) -> str:
-    return f"{store.prefix}session:id:{session_id}"
+    return store.keys("session", session_id)
 
 
 def _generation_key(store: Store) -> str:
-    return f"{store.prefix}session:generation"
+    return store.keys("session_generation")
 
 
 async def create(store: Store, scope: str) -> str:

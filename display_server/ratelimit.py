@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from display_server.errors import ApiError
+from display_server.keys import SiteKeys
 from display_server.settings import Rate
 from texts import t
 
@@ -51,11 +52,12 @@ def client_key(host: str) -> str:
     return str(address)
 
 
-async def count(redis: Redis, key: str, rate: Rate, now: float) -> int:
-    """Count one request in the current window of `key`: the seconds until the next window when
-    this one is past `rate`, else 0."""
+async def count(redis: Redis, keys: SiteKeys, scope: str, client: str, rate: Rate,
+                now: float) -> int:
+    """Count one request of `client` in the current window of `scope`: the seconds until the
+    next window when this one is past `rate`, else 0."""
     window = int(now // rate.seconds)
-    window_key = f"{key}:{window}"
+    window_key = keys("ratelimit", scope, client, window)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.incr(window_key)
         pipe.expire(window_key, rate.seconds + 1)
@@ -75,7 +77,6 @@ async def enforce(request: Request, c: Context, scope: str, rate: Rate) -> None:
             return
         raise ApiError("unauthorized", t("error.detail.kiosk_token"))
     client = client_key(request.client.host if request.client else "")
-    key = f"{c.store.prefix}ratelimit:{scope}:{client}"
-    retry = await count(c.store.redis, key, rate, c.clock().timestamp())
+    retry = await count(c.store.redis, c.store.keys, scope, client, rate, c.clock().timestamp())
     if retry:
         raise RateLimited(retry)

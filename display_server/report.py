@@ -15,9 +15,9 @@ import redis
 
 from display_server.clock import local_now, system_clock
 from display_server.config import load_config
+from display_server.keys import SiteKeys
 from display_server.paths import data_dir
 from display_server.redis_local import default_url
-from display_server.store import key_prefix
 
 COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
 
@@ -57,9 +57,9 @@ def _report(args: argparse.Namespace) -> int:
     url = default_url(args.redis_url, data_dir(args.data_dir))
     client = redis.Redis.from_url(url, decode_responses=True)
     totals: dict[str, int] = {}
-    prefix = key_prefix(site.id)
+    site_keys = SiteKeys(site.id)
     for day in days(first, last):
-        day_stats: dict[str, str] = client.hgetall(f"{prefix}stats:{day}")  # type: ignore[assignment]
+        day_stats: dict[str, str] = client.hgetall(site_keys("stats", day.isoformat()))  # type: ignore[assignment]
         merge(totals, {k: int(v) for k, v in day_stats.items()})
     keys = [s.code for s in site.services] if args.by == "service" else \
         [f"c{c.number}" for c in site.counters]

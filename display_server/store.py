@@ -18,6 +18,7 @@ from redis.exceptions import ResponseError
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
+from display_server.keys import SiteKeys, lua_prelude
 from display_server.singleflight import SingleFlight
 from protocol.counter_actions import STATE_ACTIONS
 from protocol.event_ids import event_key
@@ -47,13 +48,13 @@ def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
     return aioredis.Redis.from_pool(pool)
 
 
-def key_prefix(site_id: str) -> str:
-    """Every key of a site starts with this; `{site}` is the Redis Cluster hash tag."""
-    return f"antrian:{{{site_id}}}:"
-
-
 def _script(name: str) -> str:
     return resources.files("display_server.scripts").joinpath(name).read_text("utf-8")
+
+
+# Every script, each run after the generated key layout and common.lua.
+SCRIPTS = ("issue", "call", "counter_action", "snapshot", "ticket_status", "skipped", "played",
+           "screens")
 
 
 @dataclass(frozen=True)
@@ -80,31 +81,24 @@ class Store:
         self.redis = redis
         self.site = site
         self.clock = clock
-        self.prefix = key_prefix(site.id)
-        self.events_key = self.prefix + "events"
+        self.keys = SiteKeys(site.id)
+        self.events_key = self.keys("events")
         self.stream_maxlen = stream_maxlen
-        common = _script("common.lua")
+        prelude = lua_prelude() + _script("common.lua")
         self._scripts: dict[str, AsyncScript] = {
-            name: redis.register_script(common + "\n" + _script(f"{name}.lua"))
-            for name in ("issue", "call", "counter_action")
+            name: redis.register_script(prelude + _script(f"{name}.lua")) for name in SCRIPTS
         }
-        self._snapshot = redis.register_script(_script("snapshot.lua"))
         self._snapshot_read = SingleFlight(self._read_snapshot)
-        self._ticket_status = redis.register_script(_script("ticket_status.lua"))
-        self._played = redis.register_script(_script("played.lua"))
-        self._screens = redis.register_script(_script("screens.lua"))
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
 
-    async def _run(self, name: str, scope: str, request_id: str | None,
-                   request: tuple[str, ...], *args: Any) -> Any:
-        """Run action script `name` for `scope` with its arguments `args`. `request` is what
-        the client asked for (the action and the values it chose): its fingerprint goes last,
-        so the same request_id with another request is refused (request_id_reused)."""
+    async def _eval(self, name: str, *args: Any, scope: str = "", request_id: str | None = None,
+                    fingerprint: str = "") -> str:
+        """Run script `name` with common.lua's ARGV header, its own `args`, then `fingerprint`."""
         now = local_now(self.clock, self.site.tz)
         argv = [
-            self.prefix,
+            self.keys.prefix,
             self.stream_maxlen,
             int(now.timestamp() * 1000),
             now.isoformat(timespec="milliseconds"),
@@ -112,12 +106,24 @@ class Store:
             request_id or "",
             scope,
             *args,
-            _fingerprint(name, *request),
+            fingerprint,
         ]
-        raw = await self._scripts[name](keys=[self.events_key], args=argv)
-        answer = json.loads(raw)
+        return str(await self._scripts[name](keys=[self.events_key], args=argv))
+
+    async def _run(self, name: str, scope: str, request_id: str | None,
+                   request: tuple[str, ...], *args: Any) -> Any:
+        """Run action script `name` for `scope` with its arguments `args`. `request` is what
+        the client asked for (the action and the values it chose): its fingerprint goes last,
+        so the same request_id with another request is refused (request_id_reused)."""
+        answer = json.loads(await self._eval(name, *args, scope=scope, request_id=request_id,
+                                             fingerprint=_fingerprint(name, *request)))
         _raise_error(answer)
         return answer
+
+    @property
+    def grace_ms(self) -> int:
+        """The site's grace window for putting a no-show back, in ms (the rule is in Lua)."""
+        return self.site.grace_minutes * 60_000
 
     async def issue(self, service: str, *, priority: str = "",
                     request_id: str | None = None) -> dict[str, Any]:
@@ -148,7 +154,7 @@ class Store:
         assert c is not None
         result: dict[str, Any] = await self._run(
             "counter_action", str(counter), request_id, (action, arg), action, arg,
-            ",".join(c.services), self.site.grace_minutes * 60_000,
+            ",".join(c.services), self.grace_ms,
         )
         return result
 
@@ -166,19 +172,11 @@ class Store:
         return state
 
     async def _read_snapshot(self) -> str:
-        raw = await self._snapshot(
-            keys=[self.events_key],
-            args=[
-                self.prefix,
-                self.today(),
-                ",".join(str(c.number) for c in self.site.counters),
-                ",".join(s.code for s in self.site.services),
-            ],
-        )
-        return str(raw)
+        return await self._eval("snapshot", ",".join(str(c.number) for c in self.site.counters),
+                                ",".join(s.code for s in self.site.services))
 
     async def ticket_status(self, day: str, code: str) -> dict[str, Any] | None:
-        raw = await self._ticket_status(keys=[self.events_key], args=[self.prefix, f"{day}:{code}"])
+        raw = await self._eval("ticket_status", code, day)
         return json.loads(raw) if raw else None
 
     async def waiting_tickets(
@@ -186,35 +184,29 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Today's waiting tickets of `services`, priority ones first, then by arrival."""
         day = self.today()
-        queues = [f"{self.prefix}{kind}:{day}:{s}" for kind in ("pq", "q") for s in services]
+        queues = [(self.keys(kind, day, s), kind == "priority_queue")
+                  for kind in ("priority_queue", "queue") for s in services]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for q in queues:
+            for q, _ in queues:
                 pipe.zrange(q, 0, limit - 1, withscores=True)
             heads = await pipe.execute()
-        ids = [(i, score, q.startswith(self.prefix + "pq"))
-               for q, rows in zip(queues, heads, strict=True) for i, score in rows]
+        ids = [(i, score, priority)
+               for (_, priority), rows in zip(queues, heads, strict=True) for i, score in rows]
         ids.sort(key=lambda row: (not row[2], row[1]))
         fields = ("code", "service", "priority", "issued_at", "origin")
         async with self.redis.pipeline(transaction=False) as pipe:
             for i, _, _ in ids[:limit]:
-                pipe.hmget(f"{self.prefix}t:{i}", fields)
+                pipe.hmget(self.keys("ticket", i), fields)
             rows = await pipe.execute()
         return [dict(zip(fields, row, strict=True)) for row in rows if row[0]]
 
-    async def skipped_tickets(self, services: tuple[str, ...]) -> list[dict[str, Any]]:
+    async def skipped_tickets(self, services: tuple[str, ...],
+                              limit: int = 100) -> list[dict[str, Any]]:
         """Today's no-shows of `services` that can still be put back (within the grace window),
         most recently skipped first."""
-        now_ms = int(self.clock().timestamp() * 1000)
-        since = now_ms - self.site.grace_minutes * 60_000
-        ids = cast(list[str], await self.redis.zrevrangebyscore(
-            f"{self.prefix}skipped:{self.today()}", "+inf", since, start=0, num=100))
-        fields = ("code", "service", "priority", "issued_at", "skipped_ms", "counter")
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for i in ids:
-                pipe.hmget(f"{self.prefix}t:{i}", fields)
-            rows = await pipe.execute()
-        return [dict(zip(fields, row, strict=True)) for row in rows
-                if row[0] and row[1] in services]
+        rows: list[dict[str, Any]] = json.loads(
+            await self._eval("skipped", ",".join(services), self.grace_ms, limit))
+        return rows
 
     async def last_event_id(self) -> str:
         last = await self.redis.xrevrange(self.events_key, count=1)
@@ -262,46 +254,34 @@ class Store:
         """Remember that `screen` played the announcement of the call or recall `event_id` (for
         the office): unknown_screen unless the config declares it or the office registered it,
         unknown_event unless the stream holds that call, too_many_screens past `cap` a day."""
-        now = local_now(self.clock, self.site.tz)
         declared = "1" if self.site.screen(screen) is not None else "0"
-        raw = await self._played(keys=[self.events_key], args=[
-            self.prefix, day_of(now), screen, event_id, declared, cap,
-            now.isoformat(timespec="seconds"),
-        ])
-        _raise_error(json.loads(raw))
+        _raise_error(json.loads(await self._eval("played", screen, event_id, declared, cap)))
 
     async def played(self) -> dict[str, Any]:
         """Today's acknowledgements: screen -> {"event_id", "at"}, by screen id."""
         raw = cast(dict[str, str],
-                   await self.redis.hgetall(f"{self.prefix}played:{self.today()}"))
+                   await self.redis.hgetall(self.keys("played", self.today())))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}
 
     async def register_screen(self, screen: str, name: str, cap: int) -> bool:
         """Let `screen` acknowledge plays (the office's register); True when it is new.
         too_many_screens when `cap` screens are registered already."""
-        now = local_now(self.clock, self.site.tz)
-        raw = await self._screens(keys=[self.events_key], args=[
-            self.prefix, "add", screen, name, cap, now.isoformat(timespec="seconds"),
-            day_of(now)])
+        raw = await self._eval("screens", "add", screen, name, cap)
         _raise_error(json.loads(raw))
         return bool(raw == "1")
 
     async def unregister_screen(self, screen: str) -> bool:
         """Take `screen` off the office's register (and today's acknowledgements); False when
         it was not registered."""
-        now = local_now(self.clock, self.site.tz)
-        raw = await self._screens(keys=[self.events_key], args=[
-            self.prefix, "remove", screen, "", 0, now.isoformat(timespec="seconds"),
-            day_of(now)])
-        return bool(raw == "1")
+        return await self._eval("screens", "remove", screen, "", 0) == "1"
 
     async def registered_screens(self) -> dict[str, Any]:
         """The office's register: screen -> {"name", "at"}, by screen id."""
-        raw = cast(dict[str, str], await self.redis.hgetall(self.prefix + "screens"))
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys("screens")))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}
 
     async def stats(self, day: str) -> dict[str, int]:
-        raw = cast(dict[str, str], await self.redis.hgetall(f"{self.prefix}stats:{day}"))
+        raw = cast(dict[str, str], await self.redis.hgetall(self.keys("stats", day)))
         return {k: int(v) for k, v in raw.items()}
 
 

@@ -9,7 +9,7 @@ import re
 import redis
 from conftest import Api, token
 
-from display_server.store import key_prefix
+from display_server.keys import SiteKeys
 from display_server.tokens import admin_token, load_secret
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
@@ -49,7 +49,7 @@ def test_sign_out_ends_the_session_for_a_copied_cookie(web: Api, redis_url: str)
     web.issue("A")
     cookie, csrf = sign_in(web, 1)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
-    records = list(client.scan_iter(match=f"{key_prefix(web.site.id)}session:id:*"))
+    records = list(client.scan_iter(match=SiteKeys(web.site.id)("session", "*")))
     assert len(records) == 1 and 11 * 3600 < client.ttl(records[0]) <= 12 * 3600
     assert waiting(web, 1, cookie) == 200
     assert "Panggil" in web.client.get("/counter/1", headers={"Cookie": cookie}).text

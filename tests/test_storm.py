@@ -18,7 +18,7 @@ import redis
 import websockets
 from conftest import wait_until
 
-from display_server.store import key_prefix
+from display_server.keys import SiteKeys
 from display_server.tokens import counter_token, load_secret
 
 SCREENS = 1000
@@ -93,7 +93,7 @@ async def test_a_malformed_stream_entry_is_skipped_and_logged(
     """Entries the scripts never write (no `d` field, `d` not JSON) are skipped by the live
     fan-out and by a reconnecting screen's replay; the server log names them."""
     server = server_factory()
-    events_key = key_prefix(server_factory.site_id) + "events"
+    events_key = SiteKeys(server_factory.site_id)("events")
     raw = redis.Redis.from_url(redis_url, decode_responses=True)
     assert httpx.post(server.url + "/api/tickets", json={"service": "A"}).status_code == 201
     async with websockets.connect(server.ws_url + "/ws/display") as ws:

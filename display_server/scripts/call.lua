@@ -4,8 +4,7 @@ local prev = remembered()
 if prev then return prev end
 local n = SCOPE
 local every, policy, target = tonumber(ARGV[8]), ARGV[9], ARGV[11]
-local services = {}
-for s in string.gmatch(ARGV[10], '[^,]+') do services[#services + 1] = s end
+local services = items(ARGV[10])
 local ck = counter_key(n)
 local c = redis.call('HMGET', ck, 'status', 'ticket', 'since_priority')
 if c[1] == 'paused' then return fail('counter_paused') end
@@ -14,20 +13,18 @@ local since = tonumber(c[3] or every)
 
 local chosen, chosen_key
 if target ~= '' then
-  local id = DAY .. ':' .. target
+  local id = ticket_id(DAY, target)
   local t = load_ticket(id)
   if not t then return fail('unknown_ticket', target) end
   if t.status ~= 'waiting' then return fail('ticket_not_waiting', t.status) end
-  local serves = false
-  for _, s in ipairs(services) do if s == t.service then serves = true end end
-  if not serves then return fail('service_not_served', t.service) end
-  chosen, chosen_key = id, queue_key(DAY, t.service, t.priority)
+  if not contains(ARGV[10], t.service) then return fail('service_not_served', t.service) end
+  chosen, chosen_key = id, waiting_queue(DAY, t.service, t.priority)
 else
   -- the head of the normal and the priority queues, by the counter's policy
   local function head(priority)
     local best, best_key, best_score
     for _, s in ipairs(services) do
-      local k = queue_key(DAY, s, priority)
+      local k = waiting_queue(DAY, s, priority)
       local h = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
       if #h > 0 then
         local score = tonumber(h[2])
@@ -37,7 +34,7 @@ else
     end
     return best, best_key
   end
-  local normal, normal_key = head(nil)
+  local normal, normal_key = head('')
   local prio, prio_key = head('p')
   if prio and (not normal or since >= every) then
     chosen, chosen_key = prio, prio_key
@@ -65,11 +62,12 @@ count(t.day, 'called:' .. t.service)
 count(t.day, 'wait_ms:' .. t.service, wait)
 count(t.day, 'called:c' .. n)
 local ev = {type = 'call', ticket = t.code, ticket_day = t.day, service = t.service,
-            counter = tonumber(n), priority = t.priority, waiting = {[t.service] = waiting(t.service)},
+            counter = tonumber(n), priority = t.priority,
+            waiting = {[t.service] = waiting(DAY, t.service)},
             completed = finished}
 local eid = emit(ev)
-redis.call('LPUSH', P .. 'recent', cjson.encode({ticket = t.code, service = t.service,
+redis.call('LPUSH', recent_key(), cjson.encode({ticket = t.code, service = t.service,
            counter = tonumber(n), at = AT, event_id = eid}))
-redis.call('LTRIM', P .. 'recent', 0, 49)
+redis.call('LTRIM', recent_key(), 0, 49)
 local view = public(load_ticket(chosen))
 return remember(cjson.encode({ticket = view, event_id = eid}))

@@ -29,23 +29,21 @@ elseif action == 'resume' then
   eid = emit({type = 'resume', counter = tonumber(n)})
   return answer(nil)
 elseif action == 'restore' then
-  local id = DAY .. ':' .. arg
+  local id = ticket_id(DAY, arg)
   local t = load_ticket(id)
   if not t then return fail('unknown_ticket', arg) end
-  local serves = false
-  for s in string.gmatch(ARGV[10], '[^,]+') do if s == t.service then serves = true end end
-  if not serves then return fail('service_not_served', t.service) end
+  if not contains(ARGV[10], t.service) then return fail('service_not_served', t.service) end
   if t.status ~= 'no_show' then return fail('ticket_not_skipped', t.status) end
-  if NOW - tonumber(t.skipped_ms) > tonumber(ARGV[11]) then return fail('grace_expired') end
+  if not restorable(t.skipped_ms, tonumber(ARGV[11])) then return fail('grace_expired') end
   redis.call('HSET', ticket_key(id), 'status', 'waiting')
   redis.call('HDEL', ticket_key(id), 'counter')
-  redis.call('ZADD', queue_key(DAY, t.service, t.priority), t.arrival, id)
-  redis.call('ZREM', P .. 'skipped:' .. DAY, id)
+  enqueue(DAY, t.service, t.priority, t.arrival, id)
+  redis.call('ZREM', skipped_key(DAY), id)
   count(t.day, 'no_show:' .. t.service, -1)
   count(t.day, 'no_show:c' .. t.counter, -1)
   count(t.day, 'restored:' .. t.service)
   eid = emit({type = 'restore', ticket = t.code, service = t.service, counter = tonumber(n),
-              waiting = {[t.service] = waiting(t.service)}})
+              waiting = {[t.service] = waiting(DAY, t.service)}})
   return answer(load_ticket(id))
 end
 
@@ -62,8 +60,8 @@ elseif action == 'done' then
   eid = finish(n, current, arg, false)
 elseif action == 'skip' then
   redis.call('HSET', ticket_key(current), 'status', 'no_show', 'skipped_ms', NOW)
-  redis.call('ZADD', P .. 'skipped:' .. DAY, NOW, current)
-  redis.call('EXPIRE', P .. 'skipped:' .. DAY, DAY_TTL)
+  redis.call('ZADD', skipped_key(DAY), NOW, current)
+  redis.call('EXPIRE', skipped_key(DAY), TTL.skipped)
   redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
   redis.call('HDEL', ck, 'ticket')
   count(t.day, 'no_show:' .. t.service)
@@ -75,16 +73,14 @@ elseif action == 'transfer' then
   redis.call('HSET', ticket_key(current), 'status', 'waiting', 'service', arg,
              'transferred_ms', NOW)
   redis.call('HDEL', ticket_key(current), 'counter')
-  local qk = queue_key(DAY, arg, t.priority)
-  redis.call('ZADD', qk, t.arrival, current)
-  redis.call('EXPIRE', qk, DAY_TTL)
+  enqueue(DAY, arg, t.priority, t.arrival, current)
   redis.call('HSET', ck, 'status', 'idle', 'since', NOW)
   redis.call('HDEL', ck, 'ticket')
   count(t.day, 'transferred:' .. t.service)
   count(t.day, 'transferred_in:' .. arg)
   eid = emit({type = 'transfer', ticket = t.code, ticket_day = t.day, from = t.service,
               service = arg, counter = tonumber(n),
-              waiting = {[arg] = waiting(arg)}})
+              waiting = {[arg] = waiting(DAY, arg)}})
 else
   return fail('unknown_action', action)
 end

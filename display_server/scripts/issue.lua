@@ -2,30 +2,26 @@
 local prev = remembered()
 if prev then return prev end
 local service, quota, priority = ARGV[8], tonumber(ARGV[9]), ARGV[10]
-local seqs = P .. 'seq:' .. DAY
+local seqs = seq_key(DAY)
 local issued = tonumber(redis.call('HGET', seqs, service) or '0')
 if quota > 0 and issued >= quota then return fail('quota_reached', tostring(quota)) end
 local seq = redis.call('HINCRBY', seqs, service, 1)
-redis.call('EXPIRE', seqs, DAY_TTL)
+redis.call('EXPIRE', seqs, TTL.seq)
 local code = service .. string.format('%03d', seq)
-local id = DAY .. ':' .. code
-local arrival = redis.call('INCR', P .. 'arrival')
+local id = ticket_id(DAY, code)
+local arrival = redis.call('INCR', arrival_key())
 local tk = ticket_key(id)
 redis.call('HSET', tk, 'code', code, 'service', service, 'seq', seq, 'day', DAY,
            'status', 'waiting', 'priority', priority, 'issued_at', AT, 'issued_ms', NOW,
            'arrival', arrival, 'origin', service, 'calls', 0)
-redis.call('EXPIRE', tk, TICKET_TTL)
-local qk = queue_key(DAY, service, priority)
-redis.call('ZADD', qk, arrival, id)
-redis.call('EXPIRE', qk, DAY_TTL)
+redis.call('EXPIRE', tk, TTL.ticket)
+enqueue(DAY, service, priority, arrival, id)
 count(DAY, 'issued:' .. service)
 if priority ~= '' then count(DAY, 'priority:' .. service) end
-local ahead = redis.call('ZCARD', qk) - 1
-if priority == '' then ahead = ahead + redis.call('ZCARD', queue_key(DAY, service, 'p')) end
-local n_waiting = waiting(service)
 local eid = emit({type = 'ticket', ticket = code, service = service, priority = priority,
-                  waiting = {[service] = n_waiting}})
-local t = public(load_ticket(id))
-t.ahead = ahead
-t.event_id = eid
-return remember(cjson.encode(t))
+                  waiting = {[service] = waiting(DAY, service)}})
+local t = load_ticket(id)
+local view = public(t)
+view.ahead = ahead(t)
+view.event_id = eid
+return remember(cjson.encode(view))

@@ -1,13 +1,12 @@
--- Read-only snapshot of a site: ARGV[1] prefix, ARGV[2] day, ARGV[3] counters, ARGV[4] services
--- (comma lists). Returns JSON; its event_id is the last event the state includes.
-local P, DAY = ARGV[1], ARGV[2]
-local counters, waiting = {}, {}
-for n in string.gmatch(ARGV[3], '[^,]+') do
-  local c = redis.call('HMGET', P .. 'c:' .. n, 'status', 'ticket', 'since', 'reason')
+-- Read-only snapshot of a site: ARGV[8] counters, ARGV[9] services (comma lists).
+-- Returns JSON; its event_id is the last event the state includes.
+local counters, waiting_now = {}, {}
+for _, n in ipairs(items(ARGV[8])) do
+  local c = redis.call('HMGET', counter_key(n), 'status', 'ticket', 'since', 'reason')
   local entry = {number = tonumber(n), status = c[1] or 'idle', since = tonumber(c[3] or ''),
                  reason = c[4] or cjson.null, ticket = cjson.null}
   if c[2] then
-    local t = redis.call('HMGET', P .. 't:' .. c[2], 'code', 'service', 'priority', 'called_at',
+    local t = redis.call('HMGET', ticket_key(c[2]), 'code', 'service', 'priority', 'called_at',
                          'calls', 'day', 'called_ms')
     if t[1] then
       entry.ticket = {code = t[1], service = t[2], priority = t[3], called_at = t[4],
@@ -16,13 +15,10 @@ for n in string.gmatch(ARGV[3], '[^,]+') do
   end
   counters[#counters + 1] = entry
 end
-for s in string.gmatch(ARGV[4], '[^,]+') do
-  waiting[s] = redis.call('ZCARD', P .. 'q:' .. DAY .. ':' .. s)
-             + redis.call('ZCARD', P .. 'pq:' .. DAY .. ':' .. s)
-end
-local last = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', 1)
+for _, s in ipairs(items(ARGV[9])) do waiting_now[s] = waiting(DAY, s) end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local event_id = '0-0'
 if #last > 0 then event_id = last[1][1] end
-local recent = redis.call('LRANGE', P .. 'recent', 0, 19)
-return '{"counters":' .. cjson.encode(counters) .. ',"waiting":' .. cjson.encode(waiting)
+local recent = redis.call('LRANGE', recent_key(), 0, 19)
+return '{"counters":' .. cjson.encode(counters) .. ',"waiting":' .. cjson.encode(waiting_now)
   .. ',"recent":[' .. table.concat(recent, ',') .. '],"event_id":"' .. event_id .. '"}'

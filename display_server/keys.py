@@ -1,0 +1,145 @@
+"""The Redis key layout of a site, in one table: Python builds every key through it, and the Lua
+scripts get their key builders and expiries from a prelude generated from the same table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+DAY_SECONDS = 86_400
+
+KeyName = Literal[
+    "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
+    "counter", "stats", "request", "played", "screens", "ratelimit", "session",
+    "session_generation",
+]
+
+# The variable parts of the patterns: what each stands for.
+PARTS: dict[str, str] = {
+    "site": "the site's `id` (the Redis Cluster hash tag: every key of a site in one slot)",
+    "day": "the site's local day, `YYYY-MM-DD` (timezone `site.timezone`)",
+    "ticket": "a ticket id, `{day}:{code}`, e.g. `2026-11-25:A001`",
+    "service": "a service code (the ticket prefix), e.g. `A`",
+    "counter": "a counter number, e.g. `5`",
+    "scope": "whose requests: a counter number or `kiosk` (request ids); `tickets` or `kiosk` "
+             "(rate limits)",
+    "request_id": "the client's `request_id`",
+    "client": "a client address, or an IPv6 client's /64 network",
+    "window": "the number of the rate limit's window since the epoch (seconds // window)",
+    "session": "a session id (32 hex digits), named by the signed cookie",
+}
+# Parts that contain ':' themselves; every other part is one segment.
+_WIDE_PARTS = {"ticket": r"[^:]+:[^:]+", "client": r".+"}
+
+
+@dataclass(frozen=True)
+class Key:
+    """One kind of key: `pattern` follows the site's prefix; `ttl` is its expiry in seconds, None
+    when it is kept, or the text of an expiry computed at run time."""
+
+    name: KeyName
+    pattern: str
+    type: str
+    ttl: int | str | None
+    purpose: str
+
+    @property
+    def parts(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.pattern)
+
+    def fill(self, values: tuple[str | int, ...]) -> str:
+        if len(values) != len(self.parts):
+            raise ValueError(f"key {self.name} takes {self.parts}, got {values!r}")
+        filled = iter(str(v) for v in values)
+        return re.sub(r"\{\w+\}", lambda _: next(filled), self.pattern)
+
+    def regex(self) -> str:
+        """A regular expression of the pattern (without the prefix)."""
+        pieces = re.split(r"\{(\w+)\}", self.pattern)
+        return "".join(re.escape(p) if i % 2 == 0 else _WIDE_PARTS.get(p, r"[^:]+")
+                       for i, p in enumerate(pieces))
+
+
+LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
+    Key("events", "events", "stream", None,
+        "every state change as one entry `d` = the event's JSON; trimmed to "
+        "`ANTRIAN_STREAM_MAXLEN` entries, replayed to screens that reconnect"),
+    Key("recent", "recent", "list", None, "the 50 latest calls, newest first (JSON each)"),
+    Key("arrival", "arrival", "string", None,
+        "the site's arrival counter: a ticket's place in every queue it joins"),
+    Key("seq", "seq:{day}", "hash", 3 * DAY_SECONDS,
+        "service -> tickets issued that day (the next ticket's number; the quota)"),
+    Key("ticket", "t:{ticket}", "hash", 40 * DAY_SECONDS,
+        "a ticket: code, service, seq, day, status, priority, origin, arrival, calls, counter "
+        "and its times (issued, called, skipped, transferred, finished)"),
+    Key("queue", "q:{day}:{service}", "zset", 3 * DAY_SECONDS,
+        "the day's waiting tickets of a service, scored by arrival"),
+    Key("priority_queue", "pq:{day}:{service}", "zset", 3 * DAY_SECONDS,
+        "the day's waiting priority tickets of a service, scored by arrival"),
+    Key("skipped", "skipped:{day}", "zset", 3 * DAY_SECONDS,
+        "the day's no-shows, scored by when they were skipped (restore within the grace window)"),
+    Key("counter", "c:{counter}", "hash", None,
+        "a counter's status (idle, serving, paused), current ticket, since, pause reason, "
+        "normal calls since its last priority call"),
+    Key("stats", "stats:{day}", "hash", None,
+        "the day's aggregates: `<count>:<service>` and `<count>:c<counter>` fields"),
+    Key("request", "req:{scope}:{request_id}", "hash", DAY_SECONDS,
+        "a request's fingerprint and answer: a retried request_id gets the same answer"),
+    Key("played", "played:{day}", "hash", 2 * DAY_SECONDS,
+        "screen -> the last call it reported played that day (`event_id`, `at`)"),
+    Key("screens", "screens", "hash", None,
+        "the office's register of screens: id -> `name`, `at`"),
+    Key("ratelimit", "ratelimit:{scope}:{client}:{window}", "string", "the window + 1 s",
+        "requests of a client in one window of the rate limit"),
+    Key("session", "session:id:{session}", "string", 12 * 3600,
+        "a console or /admin sign-in: `<scope>:<generation>`"),
+    Key("session_generation", "session:generation", "string", None,
+        "moved on by *Akhiri semua sesi*: every session made before it ends"),
+)}
+
+
+def prefix(site_id: str) -> str:
+    """Every key of a site starts with this; `{site}` is the Redis Cluster hash tag."""
+    return f"antrian:{{{site_id}}}:"
+
+
+def ttl(name: KeyName) -> int:
+    """The fixed expiry of a kind of key, in seconds."""
+    seconds = LAYOUT[name].ttl
+    if not isinstance(seconds, int):
+        raise ValueError(f"key {name} has no fixed expiry")
+    return seconds
+
+
+class SiteKeys:
+    """The keys of one site."""
+
+    def __init__(self, site_id: str) -> None:
+        self.prefix = prefix(site_id)
+
+    def __call__(self, name: KeyName, *parts: str | int) -> str:
+        """The key `name` with its parts in the pattern's order."""
+        return self.prefix + LAYOUT[name].fill(parts)
+
+    def kind(self, key: str) -> list[KeyName]:
+        """The kinds of key whose pattern `key` matches (exactly one for a key of the site)."""
+        if not key.startswith(self.prefix):
+            return []
+        rest = key.removeprefix(self.prefix)
+        return [k.name for k in LAYOUT.values() if re.fullmatch(k.regex(), rest)]
+
+
+def lua_prelude() -> str:
+    """The Lua that every script starts with: `P` (the prefix, ARGV[1]), `TTL.<name>` for each
+    key with a fixed expiry, and a builder `<name>_key(parts...)` for each key."""
+    lines = ["-- Generated from display_server/keys.py: the site's key layout.",
+             "local P = ARGV[1]",
+             "local TTL = {" + ", ".join(f"{k.name} = {k.ttl}" for k in LAYOUT.values()
+                                         if isinstance(k.ttl, int)) + "}"]
+    for key in LAYOUT.values():
+        pieces = re.split(r"\{(\w+)\}", key.pattern)
+        body = " .. ".join(["P"] + [repr(p) if i % 2 == 0 else p
+                                    for i, p in enumerate(pieces) if p])
+        lines.append(f"local function {key.name}_key({', '.join(key.parts)}) return {body} end")
+    return "\n".join(lines) + "\n"
