@@ -31,9 +31,27 @@ from counter_client import phrases
 from counter_client.client import Client
 from counter_client.errors import CounterError, Unavailable
 from counter_client.keymap import ACTIONS, Keymap
-from counter_client.live import Follower
 from counter_client.models import Press, Snapshot
 from counter_client.state import CounterView, Current
+from protocol.follower import Follower
+from texts import N_, pause_reasons, t
+
+# catalogue keys of what the app shows for an action, a key binding, an outcome and a status
+ACTION_LABELS = {
+    "call-next": N_("action.call_next"), "call": N_("action.call"), "recall": N_("action.recall"),
+    "skip": N_("action.skip"), "done": N_("action.done"), "transfer": N_("action.transfer"),
+    "pause": N_("action.pause"), "resume": N_("action.resume"), "restore": N_("action.restore"),
+}
+KEY_HELP = {
+    "call_next": N_("action.call_next"), "recall": N_("action.recall"),
+    "skip": N_("action.skip"), "restore": N_("action.restore"), "done": N_("action.done"),
+    "transfer": N_("action.transfer"), "pause": N_("action.pause_resume"),
+    "cancel": N_("action.cancel"), "quit": N_("action.quit"),
+}
+OUTCOME_CHOICES = {"completed": N_("outcome.completed"),
+                   "not_completed": N_("outcome.not_completed")}
+STATUS = {"idle": N_("terminal.status.idle"), "serving": N_("terminal.status.serving"),
+          "paused": N_("terminal.status.paused")}
 from protocol.counter_actions import OUTCOMES
 
 LOG_LINES = 8
@@ -189,7 +207,7 @@ class CounterApp(App[None]):
         return self.main
 
     def on_mount(self) -> None:
-        follower = Follower(self.client.ws_url, self._on_live_message, self._on_live_link,
+        follower = Follower(self.client.server, self._on_live_message, self._on_live_link,
                             max_backoff=self.max_backoff)
         self.run_worker(follower.run(), name="follower", group="follower")
         self.set_interval(1.0, self._draw)

@@ -62,11 +62,6 @@ class Client:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    @property
-    def ws_url(self) -> str:
-        """The display WebSocket of this server."""
-        return "ws" + self.server.removeprefix("http") + "/ws/display"
-
     async def send(self, press: Press) -> ActionResult:
         """Send one press (again, if it was sent before: the server answers as the first time)."""
         data = await self._request("POST", f"/api/counters/{self.counter}/{press.action}",
