@@ -27,12 +27,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
-from counter_client import phrases
 from counter_client.client import Client
 from counter_client.errors import CounterError, Unavailable
 from counter_client.keymap import ACTIONS, Keymap
 from counter_client.models import Press, Snapshot
 from counter_client.state import CounterView, Current
+from protocol.counter_actions import OUTCOMES
 from protocol.follower import Follower
 from texts import N_, pause_reasons, t
 
@@ -52,7 +52,6 @@ OUTCOME_CHOICES = {"completed": N_("outcome.completed"),
                    "not_completed": N_("outcome.not_completed")}
 STATUS = {"idle": N_("terminal.status.idle"), "serving": N_("terminal.status.serving"),
           "paused": N_("terminal.status.paused")}
-from protocol.counter_actions import OUTCOMES
 
 LOG_LINES = 8
 
@@ -67,7 +66,7 @@ class Pending:
 
     @property
     def label(self) -> str:
-        return phrases.ACTION_LABELS[self.press.action]
+        return t(ACTION_LABELS[self.press.action])
 
 
 class ChoiceScreen(ModalScreen[str | None]):
@@ -96,7 +95,7 @@ class ChoiceScreen(ModalScreen[str | None]):
             yield Static(self.title_text, id="choice-title", markup=False)
             yield OptionList(*(Option(f"{i}. {label}", id=value)
                                for i, (value, label) in enumerate(self.choices, 1)), id="choices")
-            hint = phrases.CHOICE_HINT.format(cancel=self.keymap.describe("cancel"))
+            hint = t("terminal.choice_hint", cancel=self.keymap.describe("cancel"))
             yield Static(hint, id="choice-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -145,9 +144,9 @@ class CounterScreen(Screen[None]):
                 yield Static(id="served", markup=False)
                 yield Static(id="status", markup=False)
             with Vertical(id="right"):
-                yield Static(phrases.WAITING_TITLE, classes="heading", markup=False)
+                yield Static(t("terminal.waiting_title"), classes="heading", markup=False)
                 yield Static(id="waiting", markup=False)
-                yield Static(phrases.LOG_TITLE, classes="heading", markup=False)
+                yield Static(t("terminal.log_title"), classes="heading", markup=False)
                 yield Static(id="log", markup=False)
         yield Static(id="link", markup=False)
         yield Static(id="pending", markup=False)
@@ -225,7 +224,7 @@ class CounterApp(App[None]):
         if self.last_call is not None and self.pending is None:
             at, code = self.last_call
             if self.monotonic() - at < self.call_guard:
-                self._note(phrases.DOUBLE_PRESS.format(code=code))
+                self._note(t("terminal.double_press", code=code))
                 return
         self.submit(Press("call-next"))
 
@@ -239,17 +238,17 @@ class CounterApp(App[None]):
         if self._refuse_busy():
             return
         if not self.view.skipped:
-            self._note(phrases.NO_SKIPPED)
+            self._note(t("terminal.no_skipped"))
             return
         choices = [(code, code) for code in self.view.skipped]
-        self._choose(phrases.CHOOSE_SKIPPED, choices, "restore")
+        self._choose(t("terminal.choose_skipped"), choices, "restore")
 
     def _key_done(self) -> None:
         current = self._ready_current()
         if current is None:
             return
-        choices = [(o, phrases.OUTCOME_CHOICES[o]) for o in OUTCOMES]
-        self._choose(phrases.CHOOSE_OUTCOME.format(code=current.code), choices, "done")
+        choices = [(o, t(OUTCOME_CHOICES[o])) for o in OUTCOMES]
+        self._choose(t("terminal.choose_outcome", code=current.code), choices, "done")
 
     def _key_transfer(self) -> None:
         current = self._ready_current()
@@ -258,31 +257,31 @@ class CounterApp(App[None]):
         choices = [(code, f"{code} — {name}") for code, name in self.view.service_names.items()
                    if code != current.service and code in self.view.open_services]
         if not choices:
-            self._note(phrases.NO_OTHER_SERVICE)
+            self._note(t("terminal.no_other_service"))
             return
-        self._choose(phrases.CHOOSE_SERVICE.format(code=current.code), choices, "transfer")
+        self._choose(t("terminal.choose_service", code=current.code), choices, "transfer")
 
     def _key_pause(self) -> None:
         if self.view.status == "paused":
             self.submit(Press("resume"))
         elif not self._refuse_busy():
-            choices = [(r, r) for r in phrases.PAUSE_REASONS]
-            self._choose(phrases.CHOOSE_REASON, choices, "pause")
+            choices = [(r, r) for r in pause_reasons()]
+            self._choose(t("terminal.choose_reason"), choices, "pause")
 
     def _key_cancel(self) -> None:
         pending = self.pending
         if pending is None:
-            self._note(phrases.NOTHING_TO_CANCEL)
+            self._note(t("terminal.nothing_to_cancel"))
             return
         if pending.worker is not None:
             pending.worker.cancel()
         self.pending = None
-        self._note(phrases.CANCELLED.format(label=pending.label))
+        self._note(t("terminal.cancelled", label=pending.label))
 
     def _key_quit(self) -> None:
         if self.pending is not None and not self.quit_armed:
             self.quit_armed = True
-            self._note(phrases.QUIT_PENDING.format(label=self.pending.label,
+            self._note(t("terminal.quit_pending", label=self.pending.label,
                                                   key=self.keymap.describe("quit")))
             return
         self.exit()
@@ -299,13 +298,13 @@ class CounterApp(App[None]):
         if self._refuse_busy():
             return None
         if self.view.current is None:
-            self._note(phrases.NEED_TICKET)
+            self._note(t("terminal.need_ticket"))
         return self.view.current
 
     def _refuse_busy(self) -> bool:
         if self.pending is None:
             return False
-        self._note(phrases.BUSY.format(label=self.pending.label,
+        self._note(t("terminal.busy", label=self.pending.label,
                                       cancel=self.keymap.describe("cancel")))
         return True
 
@@ -314,7 +313,7 @@ class CounterApp(App[None]):
     def submit(self, press: Press) -> None:
         """Send a press, unless another one is still on its way."""
         if self.pending is not None and self.pending.press.action == press.action:
-            self._note(phrases.SAME_PRESS.format(label=self.pending.label))
+            self._note(t("terminal.same_press", label=self.pending.label))
             return
         if self._refuse_busy():
             return
@@ -338,7 +337,7 @@ class CounterApp(App[None]):
                         self._draw()
                         raise
         except CounterError as exc:
-            self._note(phrases.REFUSED.format(label=pending.label, message=exc.message))
+            self._note(t("terminal.refused", label=pending.label, message=exc.message))
         else:
             line = self.view.apply_result(pending.press, result, self.clock())
             if pending.press.action in ("call-next", "call") and result.ticket is not None:
@@ -371,7 +370,7 @@ class CounterApp(App[None]):
         if kind == "snapshot":
             self.view.apply_snapshot(Snapshot.parse(message), self.clock())
             if message.get("resync"):
-                self._note(phrases.RESYNCED)
+                self._note(t("terminal.resynced"))
         elif kind not in ("heartbeat", "pong", "error"):
             self.view.apply_event(message, self.clock())
         self._draw()
@@ -393,8 +392,8 @@ class CounterApp(App[None]):
         view = self.view
         seconds = view.served_seconds(self.clock())
         if seconds is None or view.current is None:
-            return phrases.NO_TICKET_NOTE
-        served = phrases.SERVED_FOR.format(minutes=seconds // 60, seconds=seconds % 60)
+            return t("terminal.no_ticket_note")
+        served = t("terminal.served_for", minutes=seconds // 60, seconds=seconds % 60)
         name = view.service_names.get(view.current.service, view.current.service)
         return f"{name} · {served}"
 
@@ -402,31 +401,31 @@ class CounterApp(App[None]):
         if not (self.is_running and self.main.is_mounted):  # closing removes widgets one by one
             return
         view = self.view
-        title = phrases.TITLE.format(number=view.number)
+        title = t("terminal.title", number=view.number)
         self._set("title", f"{title} · {view.site_name}" if view.site_name else title)
-        self._set("ticket", view.current.code if view.current else phrases.NO_TICKET)
+        self._set("ticket", view.current.code if view.current else "—")
         self._set("served", self._served_text())
-        self._set("status", phrases.STATUS.get(view.status, view.status).format(
-            reason=view.reason or ""))
+        self._set("status", t(STATUS[view.status], reason=view.reason or ""))
         self._set("waiting", "\n".join(
-            phrases.WAITING_ROW.format(code=s, name=view.service_names.get(s, s),
+            t("terminal.waiting_row", code=s, name=view.service_names.get(s, s),
                                        count=view.waiting.get(s, 0))
             for s in view.services))
         self._set("log", "\n".join(self.lines))
-        link = {None: phrases.CONNECTING, True: phrases.LINK_UP, False: phrases.LINK_DOWN}
-        self._set("link", link[self.link])
+        link = {None: N_("terminal.connecting"), True: N_("terminal.link_up"),
+                False: N_("terminal.link_down")}
+        self._set("link", t(link[self.link]))
         self.main.query_one("#link").set_class(self.link is False, "down")
         self._set("pending", self._pending_text())
         self.main.query_one("#pending").set_class(
             self.pending is not None and self.pending.problem is not None, "waiting")
-        self._set("keys", "  ".join(f"{self.keymap.describe(a)} {phrases.KEY_HELP[a]}"
+        self._set("keys", "  ".join(f"{self.keymap.describe(a)} {t(KEY_HELP[a])}"
                                     for a in ACTIONS if self.keymap.keys_for(a)))
 
     def _pending_text(self) -> str:
         pending = self.pending
         if pending is None:
-            return phrases.NOTHING_PENDING
+            return ""
         if pending.problem is None:
-            return phrases.SENDING.format(label=pending.label)
-        text = phrases.PENDING.format(label=pending.label, cancel=self.keymap.describe("cancel"))
+            return t("terminal.sending", label=pending.label)
+        text = t("terminal.pending", label=pending.label, cancel=self.keymap.describe("cancel"))
         return f"{text} ({pending.problem})"

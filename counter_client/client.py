@@ -17,9 +17,9 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity import wait_random_exponential as backoff
 
-from counter_client import phrases
 from counter_client.errors import BY_STATUS, NotAntrian, ServerError, Unavailable
 from counter_client.models import ActionResult, Press, Snapshot, WaitingTicket
+from texts import t
 
 T = TypeVar("T")
 
@@ -29,7 +29,7 @@ def check_server_url(url: str) -> str:
     an http(s) URL with a host."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(phrases.BAD_SERVER_URL.format(url=url))
+        raise ValueError(t("terminal.bad_server_url", url=url))
     return url.strip().rstrip("/")
 
 
@@ -129,10 +129,10 @@ class Client:
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.TimeoutException as exc:
-            raise Unavailable("timeout", phrases.TIMEOUT.format(server=self.server)) from exc
+            raise Unavailable("timeout", t("terminal.timeout", server=self.server)) from exc
         except httpx.TransportError as exc:
             raise Unavailable("unreachable",
-                              phrases.UNREACHABLE.format(server=self.server)) from exc
+                              t("terminal.unreachable", server=self.server)) from exc
         try:
             data = response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -146,8 +146,8 @@ class Client:
                        response.status_code)
         if kind is Unavailable:  # e.g. a reverse proxy's 502 page while the server restarts
             raise Unavailable(f"http_{response.status_code}",
-                              phrases.UNREACHABLE.format(server=self.server), response.status_code)
-        raise NotAntrian("not_antrian", phrases.NOT_ANTRIAN.format(server=self.server),
+                              t("terminal.unreachable", server=self.server), response.status_code)
+        raise NotAntrian("not_antrian", t("terminal.not_antrian", server=self.server),
                          response.status_code)
 
 
@@ -160,4 +160,4 @@ def _parsed(parse: Callable[[], T]) -> T:
     try:
         return parse()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise NotAntrian("not_antrian", phrases.NOT_ANTRIAN_SHAPE) from exc
+        raise NotAntrian("not_antrian", t("terminal.not_antrian_shape")) from exc

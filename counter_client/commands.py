@@ -10,11 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from counter_client import phrases
 from counter_client.client import Client, check_server_url
 from counter_client.credentials import ENV_VAR, TokenError, resolve_token
 from counter_client.errors import CounterError, NotFound, Unavailable
 from counter_client.models import Snapshot
+from texts import t
 
 if TYPE_CHECKING:
     from counter_client.keymap import Keymap
@@ -27,7 +27,7 @@ async def preflight(client: Client) -> Snapshot:
     if snap.counter(client.counter) is None:
         numbers = ", ".join(str(c.number) for c in snap.counters)
         raise NotFound("unknown_counter",
-                       phrases.UNKNOWN_COUNTER.format(counter=client.counter, numbers=numbers))
+                       t("terminal.unknown_counter", counter=client.counter, numbers=numbers))
     await client.waiting()
     return snap
 
@@ -39,7 +39,7 @@ async def _session(args: argparse.Namespace, token: str, keymap: Keymap) -> int:
         try:
             await preflight(client)
         except Unavailable as exc:
-            message = phrases.START_UNREACHABLE.format(message=exc.message)
+            message = t("terminal.start_unreachable", message=exc.message)
             print(f"antrian counter: {message}", file=sys.stderr)
             return 1
         except CounterError as exc:
@@ -58,11 +58,11 @@ def _run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         if exc.name != "textual":
             raise
-        print(f"antrian counter: {phrases.NOT_INSTALLED}", file=sys.stderr)
+        print(f"antrian counter: {t('terminal.not_installed')}", file=sys.stderr)
         return 1
     try:
         if args.counter < 1:
-            raise ValueError(phrases.BAD_COUNTER.format(value=args.counter))
+            raise ValueError(t("terminal.bad_counter", value=args.counter))
         check_server_url(args.server)
         token = resolve_token(args.token, args.token_file)
         keymap = keymaps.load_keymap(Path(args.keymap) if args.keymap else None)

@@ -7,7 +7,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from counter_client import phrases
+from texts import t
 
 ENV_VAR = "ANTRIAN_TOKEN"
 
@@ -21,16 +21,16 @@ def read_token_file(path: Path) -> str:
     try:
         info = path.stat()
         if info.st_uid != os.getuid():
-            raise TokenError(phrases.TOKEN_FILE_OWNER.format(path=path))
+            raise TokenError(t("terminal.token_file_owner", path=path))
         if info.st_mode & 0o077:
             mode = stat.filemode(info.st_mode)
-            raise TokenError(phrases.TOKEN_FILE_PERMS.format(path=path, mode=mode))
+            raise TokenError(t("terminal.token_file_perms", path=path, mode=mode))
         token = path.read_text("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        raise TokenError(phrases.TOKEN_FILE_OPEN.format(path=path, reason=reason)) from None
+        raise TokenError(t("terminal.token_file_open", path=path, reason=reason)) from None
     if not token:
-        raise TokenError(phrases.TOKEN_FILE_EMPTY.format(path=path))
+        raise TokenError(t("terminal.token_file_empty", path=path))
     return token
 
 
@@ -43,4 +43,4 @@ def resolve_token(flag: str | None, file: str | None, env: Mapping[str, str] = o
     from_env = env.get(ENV_VAR, "").strip()
     if from_env:
         return from_env
-    raise TokenError(phrases.TOKEN_MISSING)
+    raise TokenError(t("terminal.token_missing"))

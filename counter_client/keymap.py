@@ -20,7 +20,15 @@ from pathlib import Path
 
 from textual.keys import Keys
 
-from counter_client import phrases
+from texts import N_, t
+
+# catalogue keys of the keys shown by name; any other key is shown as its character
+KEY_NAMES = {
+    "enter": N_("key.enter"), "space": N_("key.space"), "escape": N_("key.escape"),
+    "backspace": N_("key.backspace"), "plus": N_("key.plus"), "minus": N_("key.minus"),
+    "asterisk": N_("key.asterisk"), "slash": N_("key.slash"), "full_stop": N_("key.full_stop"),
+}
+
 
 ACTIONS = ("call_next", "recall", "skip", "restore", "done", "transfer", "pause", "cancel",
            "quit")
@@ -66,7 +74,8 @@ class Keymap:
 
     def describe(self, action: str) -> str:
         """The keys of an action as the officer reads them, e.g. "Enter/Spasi/+"."""
-        return "/".join(phrases.KEY_NAMES.get(k, k.upper()) for k in self.keys_for(action))
+        return "/".join(t(KEY_NAMES[k]) if k in KEY_NAMES else k.upper()
+                        for k in self.keys_for(action))
 
 
 def load_keymap(path: Path | None) -> Keymap:
@@ -79,18 +88,18 @@ def load_keymap(path: Path | None) -> Keymap:
         with path.open("rb") as handle:
             doc = tomllib.load(handle)
     except OSError as exc:
-        raise KeymapError(phrases.KEYMAP_OPEN.format(path=path, reason=exc.strerror)) from None
+        raise KeymapError(t("terminal.keymap_open", path=path, reason=exc.strerror)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KeymapError(phrases.KEYMAP_TOML.format(path=path, reason=exc)) from None
+        raise KeymapError(t("terminal.keymap_toml", path=path, reason=exc)) from None
     table = doc.get("keys")
     if set(doc) != {"keys"} or not isinstance(table, dict):
-        raise KeymapError(phrases.KEYMAP_SHAPE.format(path=path))
+        raise KeymapError(t("terminal.keymap_shape", path=path))
     for raw, action in table.items():
         if action not in ACTIONS:
-            raise KeymapError(phrases.KEYMAP_ACTION.format(
+            raise KeymapError(t("terminal.keymap_action",
                 path=path, key=raw, action=action, actions=", ".join(ACTIONS)))
         name = key_name(raw)
         if name is None:
-            raise KeymapError(phrases.KEYMAP_KEY.format(path=path, key=raw))
+            raise KeymapError(t("terminal.keymap_key", path=path, key=raw))
         keys[name] = action
     return Keymap(keys)

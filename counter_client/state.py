@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from counter_client import phrases
 from counter_client.models import ActionResult, Press, Snapshot
 from protocol.event_ids import event_key
+from texts import N_, pause_reasons, t
+
+OUTCOME_LOG = {"completed": N_("terminal.outcome.completed"),
+               "not_completed": N_("terminal.outcome.not_completed")}
 
 LEAVES = ("skip", "done", "transfer")  # actions after which the counter serves nobody
 SKIPPED_KEPT = 9  # the skipped tickets offered for restoring: one keypad digit each
@@ -113,7 +116,7 @@ class CounterView:
         elif press.action == "restore" and press.argument:
             self._skipped(press.argument, keep=False)
         elif press.action == "pause":
-            self.status, self.reason = "paused", press.argument or phrases.PAUSE_REASONS[0]
+            self.status, self.reason = "paused", press.argument or pause_reasons()[0]
         elif press.action == "resume":
             self.status, self.reason = "idle", None
         return line
@@ -143,21 +146,21 @@ class CounterView:
 
 def describe(press: Press, result: ActionResult) -> str:
     """The log line of a press the server accepted."""
-    t = result.ticket
-    code = t.code if t else ""
+    ticket = result.ticket
+    code = ticket.code if ticket else ""
     if press.action in ("call-next", "call"):
-        return phrases.CALLED.format(code=code) if t else phrases.NOBODY_WAITING
+        return t("terminal.called", code=code) if ticket else t("terminal.nobody_waiting")
     if press.action == "recall":
-        return phrases.RECALLED.format(code=code, calls=t.calls if t else "?")
+        return t("terminal.recalled", code=code, calls=ticket.calls if ticket else "?")
     if press.action == "skip":
-        return phrases.SKIPPED.format(code=code)
+        return t("terminal.skipped", code=code)
     if press.action == "done":
-        outcome = phrases.OUTCOMES[press.argument or "completed"]
-        return phrases.DONE.format(code=code, outcome=outcome)
+        outcome = t(OUTCOME_LOG[press.argument or "completed"])
+        return t("terminal.done", code=code, outcome=outcome)
     if press.action == "transfer":
-        return phrases.TRANSFERRED.format(code=code, service=press.argument)
+        return t("terminal.transferred", code=code, service=press.argument)
     if press.action == "pause":
-        return phrases.PAUSED.format(reason=press.argument or phrases.PAUSE_REASONS[0])
+        return t("terminal.paused", reason=press.argument or pause_reasons()[0])
     if press.action == "resume":
-        return phrases.RESUMED
-    return phrases.RESTORED.format(code=code)
+        return t("terminal.resumed")
+    return t("terminal.restored", code=code)

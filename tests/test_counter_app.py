@@ -14,9 +14,9 @@ from test_counter_client import Site, start_site
 from textual.app import App
 from textual.pilot import Pilot
 
-from counter_client import phrases
 from counter_client.app import ChoiceScreen, CounterApp
 from counter_client.keymap import load_keymap
+from texts import t
 
 SCREEN_PARTS = ("title", "ticket", "served", "status", "waiting", "log", "link", "pending")
 
@@ -36,7 +36,7 @@ async def running(site: Site, counter: int = 1, keymap: Path | None = None,
     app = CounterApp(client, load_keymap(keymap), **options)
     try:
         async with app.run_test(size=(110, 32)) as pilot:
-            await until(pilot, lambda: app.text("link") == phrases.LINK_UP, "the link")
+            await until(pilot, lambda: app.text("link") == t("terminal.link_up"), "the link")
             yield app, pilot
     finally:
         await client.aclose()
@@ -91,7 +91,7 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
         await shows(pilot, "log", "Memanggil ulang A001 (ke-2)")
         await pilot.press("s")
         await shows(pilot, "log", "A001 dilewati")
-        await shows(pilot, "ticket", phrases.NO_TICKET)
+        await shows(pilot, "ticket", "—")
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A002")
@@ -124,7 +124,7 @@ async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
     site.issue("A")
     async with running(site) as (app, pilot):
         await pilot.press("k")
-        await shows(pilot, "log", phrases.NO_SKIPPED)
+        await shows(pilot, "log", t("terminal.no_skipped"))
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
         await pilot.press("s")
@@ -145,7 +145,7 @@ async def test_a_refused_action_shows_the_servers_message(site: Site) -> None:
         await pilot.press("s")
         await shows(pilot, "log", "Lewati ditolak: Belum ada nomor yang dipanggil di loket ini.")
         await pilot.press("d")
-        await shows(pilot, "log", phrases.NEED_TICKET)
+        await shows(pilot, "log", t("terminal.need_ticket"))
 
 
 async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
@@ -228,7 +228,7 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
         site.server = await asyncio.to_thread(server_factory, port=site.server.port)
         await shows(pilot, "ticket", "A001")
         await until(pilot, lambda: app.pending is None, "the pending press cleared")
-        await shows(pilot, "link", phrases.LINK_UP)
+        await shows(pilot, "link", t("terminal.link_up"))
     state = site.state()
     assert state["waiting"]["A"] == 1
     assert [r["ticket"] for r in state["recent"]] == ["A001"]
@@ -268,7 +268,7 @@ async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any)
         await shows(pilot, "log", "Panggil dibatalkan")
         assert app.text("pending") == ""
         site.server = await asyncio.to_thread(server_factory, port=site.server.port)
-        await shows(pilot, "link", phrases.LINK_UP)
+        await shows(pilot, "link", t("terminal.link_up"))
         assert site.state()["waiting"]["A"] == 2
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
