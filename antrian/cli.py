@@ -17,6 +17,7 @@ from display_server.config import ConfigError, load_config
 from display_server.paths import data_dir
 from display_server.settings import Settings, SettingsError
 from display_server.tokens import admin_token, counter_token, kiosk_token, load_secret
+from texts import t
 
 log = logging.getLogger("antrian")
 
@@ -86,7 +87,8 @@ def _token(args: argparse.Namespace) -> int:
         return 0
     if site.counter(args.counter) is None:
         numbers = ", ".join(str(c.number) for c in site.counters)
-        print(f"antrian: loket {args.counter} tidak ada (loket: {numbers})", file=sys.stderr)
+        print(f"antrian: {t('cli.unknown_counter', counter=args.counter, known=numbers)}",
+              file=sys.stderr)
         return 2
     secret = load_secret(data_dir(args.data_dir), site.secret)
     print(counter_token(secret, site.id, args.counter))
@@ -94,7 +96,7 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="antrian", description="Sistem antrian MPP")
+    parser = argparse.ArgumentParser(prog="antrian", description=t("cli.description"))
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
@@ -143,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
     except RedisError as exc:
-        print(f"antrian: Redis tidak dapat dihubungi / unreachable: {exc}", file=sys.stderr)
+        print(f"antrian: {t('cli.redis_unreachable', error=exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

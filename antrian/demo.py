@@ -16,6 +16,7 @@ from counter_client.errors import Conflict
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
 from display_server.tokens import counter_token, kiosk_token, load_secret
+from texts import t
 
 # what one step does, with its weight: visitors arrive a little faster than they are served
 STEPS = (("ticket", 10), ("call-next", 7), ("done", 3), ("recall", 1), ("skip", 1))
@@ -64,7 +65,7 @@ def _demo(args: argparse.Namespace) -> int:
     site = load_config(args.config)
     secret = load_secret(data_dir(args.data_dir), site.secret)
     server = check_server_url(args.server)
-    print(f"Simulasi antrian di {server} (Ctrl+C untuk berhenti)")
+    print(t("cli.demo_started", server=server))
     done = asyncio.run(simulate(server, site, secret, steps=args.steps, pause=1 / args.rate,
                                 rng=random.Random(args.seed)))
     print(", ".join(f"{k}: {v}" for k, v in sorted(done.items())))

@@ -20,6 +20,7 @@ from audio.speech import SpeechError, open_speech
 from audio.voicepack import MANIFEST
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
+from texts import t
 
 Common = Callable[[argparse.ArgumentParser], None]
 Command = Callable[[argparse.Namespace], int]
@@ -69,10 +70,10 @@ def _say(args: argparse.Namespace) -> int:
     text = settings.text(args.code, args.counter, service)
     if site.counter(args.counter) is None:
         known = ", ".join(str(c.number) for c in site.counters)
-        return _fail(phrases.UNKNOWN_COUNTER.format(counter=args.counter, known=known))
+        return _fail(t("cli.unknown_counter", counter=args.counter, known=known))
     if site.service(service) is None:
         known = ", ".join(s.code for s in site.services)
-        return _fail(phrases.UNKNOWN_SERVICE.format(service=service, known=known))
+        return _fail(t("cli.unknown_service", service=service, known=known))
     if args.text or args.out is None:
         print(text)
     if args.out is not None:
@@ -89,18 +90,15 @@ def _prerender(args: argparse.Namespace) -> int:
     _, settings = _load(args)
     pack = args.pack or settings.pack_dir
     if pack is None:
-        return _fail(phrases.NO_VOICE_PACK)
+        return _fail(t("voice.no_pack"))
     words = settings.vocabulary()
     speech = open_speech(settings.voice, settings.rate)
     try:
         rendered = prerender(pack, words, speech, ProgressLine(sys.stderr))
     finally:
         speech.close()
-    print(
-        phrases.PRERENDER_DONE.format(
-            rendered=len(rendered), kept=len(words) - len(rendered), manifest=pack / MANIFEST
-        )
-    )
+    print(t("voice.prerender_done", rendered=len(rendered), kept=len(words) - len(rendered),
+            manifest=pack / MANIFEST))
     return 0
 
 
@@ -130,7 +128,7 @@ class ProgressLine:
         if not self.stream.isatty() and done < total:
             return
         filled = self.width * done // max(total, 1)
-        step = phrases.PRERENDER_STEP.format(done=done, total=total, word=word)
+        step = t("voice.prerender_step", done=done, total=total, word=word)
         line = f"[{'#' * filled}{'.' * (self.width - filled)}] {step}"
         end = "\n" if done == total else ""
         self.stream.write(f"\r{line:<{self.width + 40}}{end}")

@@ -1,4 +1,4 @@
-"""Every word a visitor hears: ticket codes, counters, templates; and messages to staff."""
+"""Every word a visitor hears: ticket codes, counters and the call's sentence."""
 
 from __future__ import annotations
 
@@ -14,15 +14,9 @@ from display_server.announcement import (
     NumberStyle,
     check_template,
 )
+from texts import t
 
 PAUSE = ","
-
-# Messages the `antrian say` and `antrian voice` commands show to staff.
-UNKNOWN_COUNTER = "loket {counter} tidak ada (loket: {known})"
-UNKNOWN_SERVICE = "layanan {service} tidak ada (layanan: {known})"
-NO_VOICE_PACK = "belum ada folder voice pack: pakai --pack DIR atau voice_pack di [announcement]"
-PRERENDER_DONE = "{rendered} klip suara dibuat, {kept} klip lama dipertahankan; daftar: {manifest}"
-PRERENDER_STEP = "merekam {done}/{total}: {word}"
 
 _CODE = re.compile(r"([A-Z]{1,3})([0-9]{1,6})")
 _TOKEN = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[,.;:!?]")
@@ -37,9 +31,7 @@ def ticket_words(code: str, style: NumberStyle = "words") -> str:
     """
     match = _CODE.fullmatch(code) if isinstance(code, str) else None
     if match is None:
-        raise ValueError(
-            f"bad ticket code {code!r}: expected 1-3 capital letters then 1-6 digits, e.g. A001"
-        )
+        raise ValueError(t("say.bad_ticket_code", code=code))
     prefix, digits = match.groups()
     letters = [letter_name(letter) for letter in prefix]
     if style == "words":
@@ -59,7 +51,7 @@ def ticket_prefix(code: str) -> str:
 def counter_words(counter: int) -> str:
     """Spoken form of a counter number: 29 → "dua puluh sembilan"."""
     if isinstance(counter, bool) or not isinstance(counter, int) or not 1 <= counter <= MAX:
-        raise ValueError(f"bad counter {counter!r}: expected a whole number from 1 to {MAX}")
+        raise ValueError(t("say.bad_counter", counter=counter, max=MAX))
     return terbilang(counter)
 
 

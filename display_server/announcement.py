@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
+from texts import t
+
 NumberStyle = Literal["words", "digits"]
 NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
-DEFAULT_TEMPLATE = "Nomor antrian {ticket}, silakan menuju loket {counter}"
+DEFAULT_TEMPLATE = t("announce.template")
 PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
 SECTION = "announcement"
 KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack")

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")
+from texts import clock, day_name, t
+
+DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # config keys
 ALL_DAYS = frozenset(range(7))
 RANGE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
 END_OF_DAY = time(23, 59, 59, 999999)
@@ -94,7 +96,7 @@ def _day_label(days: list[int]) -> str:
             runs[-1].append(day)
         else:
             runs.append([day])
-    names = [DAY_NAMES[r[0]].title() + (f"–{DAY_NAMES[r[-1]].title()}" if len(r) > 1 else "")
+    names = [day_name(r[0]) + (f"–{day_name(r[-1])}" if len(r) > 1 else "")
              for r in runs]
     return ", ".join(names)
 
@@ -102,7 +104,7 @@ def _day_label(days: list[int]) -> str:
 def describe(hours: OpeningHours | None) -> str:
     """Human text in Indonesian, e.g. 'Senin–Kamis 08.00–15.00; Jumat 08.00–11.30'."""
     if hours is None:
-        return "Setiap hari"
+        return t("hours.every_day")
     groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
     for day in range(7):
         if hours.on(day):
@@ -110,7 +112,7 @@ def describe(hours: OpeningHours | None) -> str:
     parts = []
     for ranges, days in groups.items():
         times = ", ".join(
-            f"{s:%H.%M}–{'24.00' if e == END_OF_DAY else format(e, '%H.%M')}" for s, e in ranges
+            f"{clock(s)}–{'24.00' if e == END_OF_DAY else clock(e)}" for s, e in ranges
         )
         parts.append(f"{_day_label(days)} {times}")
-    return "; ".join(parts) or "Tutup"
+    return "; ".join(parts) or t("hours.closed")

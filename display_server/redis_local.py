@@ -17,6 +17,8 @@ from pathlib import Path
 import redis
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from texts import t
+
 log = logging.getLogger("antrian.redis")
 SOCKET_PATH_MAX = 100
 SYSTEM_URL = "redis://127.0.0.1:6379/0"
@@ -30,10 +32,7 @@ def find_binary(explicit: str | None = None) -> str:
     """The redis-server to run: the given path or the one on PATH."""
     found = shutil.which(explicit or "redis-server")
     if found is None:
-        raise RedisNotFoundError(
-            "redis-server tidak ditemukan / not found: install it "
-            "(sudo apt-get install redis-server) or pass --redis-url redis://HOST:PORT"
-        )
+        raise RedisNotFoundError(t("cli.redis_missing"))
     return found
 
 

@@ -89,9 +89,9 @@ def test_say_out_renders_a_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str
     [
         (["say", "A001", "5"], "loket 5 tidak ada (loket: 29)"),
         (["say", "Q001", "29"], "layanan Q tidak ada (layanan: A, B)"),
-        (["say", "a001", "29"], "bad ticket code 'a001'"),
-        (["say", "A" + "1" * 40, "29"], "bad ticket code"),
-        (["say", "A001", "0"], "bad counter 0"),
+        (["say", "a001", "29"], "kode antrian 'a001' tidak sah"),
+        (["say", "A" + "1" * 40, "29"], "kode antrian"),
+        (["say", "A001", "0"], "nomor loket 0 tidak sah"),
     ],
 )
 def test_say_refuses_bad_input(
