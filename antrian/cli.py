@@ -28,8 +28,8 @@ def _serve(args: argparse.Namespace) -> int:
     from display_server.guard import GuardedH11, GuardedWebSocket
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
-    load_config(args.config)  # fail fast with a clear message before starting anything
-    settings = Settings.from_env()
+    site = load_config(args.config)  # fail fast with a clear message before starting anything
+    settings = Settings.from_env(kiosk=site.kiosk)
     raise_open_files_limit()
     directory = data_dir(args.data_dir)
     local: LocalRedis | None = None

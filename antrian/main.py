@@ -27,7 +27,8 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
 
 def create_from_env() -> Starlette:
     """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL, ANTRIAN_DATA_DIR and the settings
-    of `Settings.from_env`."""
+    of `Settings.from_env` over the site's `[kiosk]`."""
     site = load_config(None)
     directory = data_dir(None)
-    return build_app(site, default_url(None, directory), directory, settings=Settings.from_env())
+    return build_app(site, default_url(None, directory), directory,
+                     settings=Settings.from_env(kiosk=site.kiosk))

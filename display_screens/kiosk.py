@@ -69,7 +69,7 @@ async def issue(request: Request) -> Response:
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
     ticket["qr_url"] = f"{path}/qr.svg"
     ticket["print_url"] = f"/kiosk/tickets/{path.removeprefix('/t/')}/print"
-    if printer.configured():
+    if api.ctx(request).settings.printer:
         ticket.update(await print_ticket(request, ticket))
     return JSONResponse(ticket, status_code=201)
 
@@ -88,7 +88,7 @@ def ticket_lines(ticket: dict[str, Any]) -> list[str]:
 
 async def print_ticket(request: Request, ticket: dict[str, Any]) -> dict[str, Any]:
     """Print on the server's printer: {"printed": true}, or false with the reason."""
-    target = printer.configured()
+    target = api.ctx(request).settings.printer
     assert target is not None
     try:
         data = printer.ticket_bytes(api.ctx(request).site.name, ticket, ticket_lines(ticket))
@@ -103,7 +103,7 @@ async def reprint(request: Request) -> Response:
     """POST /kiosk/tickets/{day}/{code}/{key}/print: print an issued ticket again
     (rate-limited)."""
     await limit(request)
-    if not printer.configured():
+    if not api.ctx(request).settings.printer:
         return JSONResponse({"printed": False, "print_error": t("printer.none")})
     ticket = await ticket_view(request)
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])

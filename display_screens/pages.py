@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from display_screens import console_auth, kiosk, printer
+from display_screens import console_auth, kiosk
 from display_screens.script_texts import script_texts
 from display_server import api
 from display_server.bodies import DIGITS
@@ -134,7 +134,7 @@ async def kiosk_page(request: Request) -> Response:
         "groups": _tenant_groups(request),
         "priorities": [{"id": p.id, "name": p.name} for p in c.site.priority_categories],
         "config": {"paper": paper, "print": request.query_params.get("print") != "0",
-                   "server_printer": printer.configured() is not None},
+                   "server_printer": c.settings.printer is not None},
         "paper": paper,
     })
 

@@ -7,24 +7,17 @@ module only lays it out and sends the bytes.
 
 from __future__ import annotations
 
-import os
 import socket
 import unicodedata
 from typing import Any
 
 from texts import t
 
-PRINTER_ENV = "ANTRIAN_KIOSK_PRINTER"
 TIMEOUT_S = 3.0
 
 
 class PrintError(Exception):
     """The printer could not be reached or refused the ticket; the message says why."""
-
-
-def configured() -> str | None:
-    """Where tickets are printed (ANTRIAN_KIOSK_PRINTER), or None: the kiosk browser prints."""
-    return os.environ.get(PRINTER_ENV) or None
 
 
 def _text(value: str) -> str:

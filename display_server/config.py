@@ -5,17 +5,20 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display_server.announcement import Announcement, check_template
 from display_server.hours import OpeningHours, parse_hours
+from display_server.settings import Kiosk, Rate, parse_printer, parse_url
 
 DEMO_CONFIG = "serang.toml"
+T = TypeVar("T")
 SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 SERVICE_CODE = re.compile(r"[A-Z]{1,3}")
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -81,6 +84,7 @@ class SiteConfig:
     grace_minutes: int = 15
     secret: str | None = None
     announcement: Announcement = field(default_factory=Announcement)
+    kiosk: Kiosk = field(default_factory=Kiosk)
     source: str = "<memory>"
 
     @property
@@ -119,7 +123,7 @@ class _Reader:
             self.fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(known))})")
         self.table: dict[str, Any] = table
 
-    def fail(self, key: str, message: str) -> None:
+    def fail(self, key: str, message: str) -> NoReturn:
         where = f"{self.path}.{key}" if key else self.path
         raise ConfigError(f"{self.source}: {where.lstrip('.')}: {message}")
 
@@ -216,6 +220,26 @@ def _template(r: _Reader) -> str | None:
     return template
 
 
+KIOSK_KEYS = {"rate", "printer", "public_url"}
+
+
+def _kiosk(r: _Reader) -> Kiosk:
+    """`[kiosk]`: each key parsed as its environment variable is (settings.Settings)."""
+    return Kiosk(rate=_parsed(r, "rate", Rate.parse),
+                 printer=_parsed(r, "printer", parse_printer),
+                 public_url=_parsed(r, "public_url", parse_url))
+
+
+def _parsed(r: _Reader, key: str, parse: Callable[[str], T]) -> T | None:
+    text: str | None = r.text(key, None)
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        r.fail(key, str(exc))
+
+
 def _counters(src: str, rows: list[Any], codes: set[str]) -> tuple[Counter, ...]:
     counters: list[Counter] = []
     for i, row in enumerate(rows):
@@ -258,7 +282,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         "",
         data,
         {"site", "tenants", "services", "counters", "priority_categories", "screens",
-         "announcement"},
+         "announcement", "kiosk"},
     )
     site = _Reader(
         source,
@@ -316,6 +340,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         grace_minutes=site.number("grace_minutes", 15, lo=0, hi=24 * 60),
         secret=site.text("secret", None),
         announcement=announcement,
+        kiosk=_kiosk(_Reader(source, "kiosk", top.get("kiosk", dict, {}), KIOSK_KEYS)),
         source=source,
     )
 

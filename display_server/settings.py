@@ -1,6 +1,7 @@
-"""The server's process settings: read from the environment once, at start, and validated.
+"""The server's process settings: read once, at start, from the site TOML's `[kiosk]` and the
+environment (which overrides it), and validated.
 
-A bad value stops the start with a message that names the variable; nothing reads the
+A bad value stops the start with a message that names the field or variable; nothing reads the
 environment per request.
 """
 
@@ -16,6 +17,7 @@ from typing import TypeVar
 T = TypeVar("T")
 N = TypeVar("N", int, float)
 RATE = re.compile(r"([0-9]{1,5})/([0-9]{1,5})")
+PRINTER = re.compile(r"/[^\s]+|tcp://[A-Za-z0-9.:\[\]-]+:[0-9]{1,5}")
 
 
 class SettingsError(ValueError):
@@ -38,6 +40,15 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Kiosk:
+    """The site TOML's `[kiosk]` (parsed by display_server.config): each value unset is None."""
+
+    rate: Rate | None = None          # rate = "12/60": tickets per client on the kiosk page
+    printer: str | None = None        # printer = "/dev/usb/lp0" or "tcp://HOST:9100"
+    public_url: str | None = None     # public_url = "https://...": base of the ticket QR links
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every tunable of a server process. Defaults suit one MPP building on one small server."""
 
@@ -49,7 +60,8 @@ class Settings:
     kiosk_rate: Rate = Rate(12, 60)       # ANTRIAN_KIOSK_RATE: the kiosk page, per client
     trusted_proxies: tuple[str, ...] = () # ANTRIAN_TRUSTED_PROXIES: comma-separated addresses
     public_url: str | None = None         # ANTRIAN_PUBLIC_URL: base of the ticket QR links
-    printer: str | None = None            # ANTRIAN_KIOSK_PRINTER: /dev/usb/lp0 or tcp://H:P
+    printer: str | None = None            # ANTRIAN_KIOSK_PRINTER: /dev/usb/lp0 or tcp://H:P:
+                                          # the server prints tickets (None: the browser does)
     max_connections: int = 4096           # ANTRIAN_MAX_CONNECTIONS: per process
     max_connections_per_client: int = 256 # ANTRIAN_MAX_CONNECTIONS_PER_CLIENT: per address
     request_timeout_s: float = 10.0       # ANTRIAN_REQUEST_TIMEOUT: to send a request's headers
@@ -58,8 +70,9 @@ class Settings:
     max_screens: int = 500                # ANTRIAN_MAX_SCREENS: registered / acknowledging a day
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """The settings of the environment (os.environ by default); SettingsError on a bad one."""
+    def from_env(cls, env: Mapping[str, str] | None = None, kiosk: Kiosk = Kiosk()) -> Settings:
+        """The settings of the environment (os.environ by default) over the site's `[kiosk]`;
+        SettingsError on a bad one."""
         source = os.environ if env is None else env
         d = cls()
 
@@ -79,10 +92,10 @@ class Settings:
             redis_pool_timeout_s=get("ANTRIAN_REDIS_POOL_TIMEOUT", _float(0.1, 120),
                                      d.redis_pool_timeout_s),
             ticket_rate=get("ANTRIAN_TICKET_RATE", Rate.parse, d.ticket_rate),
-            kiosk_rate=get("ANTRIAN_KIOSK_RATE", Rate.parse, d.kiosk_rate),
+            kiosk_rate=get("ANTRIAN_KIOSK_RATE", Rate.parse, kiosk.rate or d.kiosk_rate),
             trusted_proxies=get("ANTRIAN_TRUSTED_PROXIES", _addresses, d.trusted_proxies),
-            public_url=get("ANTRIAN_PUBLIC_URL", _url, d.public_url),
-            printer=get("ANTRIAN_KIOSK_PRINTER", str, d.printer),
+            public_url=get("ANTRIAN_PUBLIC_URL", parse_url, kiosk.public_url),
+            printer=get("ANTRIAN_KIOSK_PRINTER", parse_printer, kiosk.printer),
             max_connections=get("ANTRIAN_MAX_CONNECTIONS", _int(16, 1_000_000),
                                 d.max_connections),
             max_connections_per_client=get("ANTRIAN_MAX_CONNECTIONS_PER_CLIENT",
@@ -127,7 +140,15 @@ def _addresses(text: str) -> tuple[str, ...]:
     return items
 
 
-def _url(text: str) -> str:
+def parse_url(text: str) -> str:
+    """A public base URL, without its trailing slash."""
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
         raise ValueError("expected http(s)://host[/path]")
     return text.rstrip("/")
+
+
+def parse_printer(text: str) -> str:
+    """An ESC/POS printer: a device file or a network printer's raw port."""
+    if not PRINTER.fullmatch(text):
+        raise ValueError("expected a device such as /dev/usb/lp0 or tcp://HOST:9100")
+    return text

@@ -11,6 +11,7 @@ import pytest
 from display_server.announcement import Announcement
 from display_server.config import ConfigError, SiteConfig, load_config
 from display_server.hours import OpeningHours, describe, is_open, parse_hours
+from display_server.settings import Kiosk, Rate
 
 JAKARTA_FRIDAY = date(2026, 7, 10)  # an ordinary Friday
 MONDAY = date(2026, 7, 6)
@@ -264,6 +265,17 @@ BAD_CONFIGS = [
         ["site", "is required"],
         id="missing-site",
     ),
+    pytest.param(MINIMAL + '[kiosk]\nrate = "12 per menit"\n', ["kiosk.rate", "COUNT/SECONDS"],
+                 id="kiosk-rate"),
+    pytest.param(MINIMAL + '[kiosk]\nrate = "0/60"\n', ["kiosk.rate"], id="kiosk-rate-zero"),
+    pytest.param(MINIMAL + '[kiosk]\nprinter = "lp0"\n', ["kiosk.printer", "/dev/usb/lp0"],
+                 id="kiosk-printer"),
+    pytest.param(MINIMAL + '[kiosk]\npublic_url = "ftp://x"\n', ["kiosk.public_url"],
+                 id="kiosk-public-url"),
+    pytest.param(MINIMAL + "[kiosk]\nrate = 12\n", ["kiosk.rate", "expected str"],
+                 id="kiosk-rate-not-text"),
+    pytest.param(MINIMAL + '[kiosk]\nspeed = "fast"\n', ["kiosk.speed", "unknown key"],
+                 id="kiosk-unknown-key"),
 ]
 
 
@@ -284,6 +296,17 @@ def test_minimal_config_is_valid(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, MINIMAL))
     assert cfg.counters[0].name == "Loket 1"
     assert cfg.services[0].hours is None
+
+
+def test_kiosk_section_is_read(tmp_path: Path) -> None:
+    """`[kiosk]` gives the kiosk page's rate, the server's printer and the public base URL;
+    without it each is unset (the defaults of the environment's settings apply)."""
+    cfg = load_config(write(tmp_path, MINIMAL + '[kiosk]\nrate = "20/60"\n'
+                            'printer = "tcp://192.168.1.50:9100"\n'
+                            'public_url = "https://antrian.serangkab.example/"\n'))
+    assert cfg.kiosk == Kiosk(Rate(20, 60), "tcp://192.168.1.50:9100",
+                              "https://antrian.serangkab.example")
+    assert load_config(write(tmp_path, MINIMAL)).kiosk == Kiosk()
 
 
 def test_invalid_toml_reports_line(tmp_path: Path) -> None:
