@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 
-from audio.chime import DING_HZ, DING_SECONDS, DONG_HZ, chime
+from conftest import ROOT
+
+from audio.chime import DING_HZ, DING_SECONDS, DONG_HZ, DONG_SECONDS, LEVEL, OVERTONES, chime
 from audio.wavs import RATE, read, to_bytes
 
 
@@ -39,3 +43,17 @@ def test_chime_is_ding_then_dong() -> None:
     ding, dong = samples[:split], samples[split:]
     assert power(ding, DING_HZ) > 20 * power(ding, DONG_HZ)
     assert power(dong, DONG_HZ) > 20 * power(dong, DING_HZ)
+
+
+def test_the_tvs_own_chime_is_the_servers() -> None:
+    """A TV that gets no WAV plays its own chime: the same notes, lengths, overtones and level."""
+    script = (ROOT / "display_screens" / "static" / "display.js").read_text()
+
+    def constant(name: str) -> object:
+        found = re.search(rf"^const {name} = (.+?);", script, re.MULTILINE)
+        assert found is not None, name
+        return json.loads(found.group(1))
+
+    assert constant("CHIME_NOTES") == [[DING_HZ, DING_SECONDS], [DONG_HZ, DONG_SECONDS]]
+    assert constant("CHIME_OVERTONES") == [list(pair) for pair in OVERTONES]
+    assert constant("CHIME_LEVEL") == LEVEL

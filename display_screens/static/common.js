@@ -1,6 +1,7 @@
 "use strict";
 /* Shared by every page: phrases, the site's date and time in Indonesian, request ids, JSON
-   posts, and LiveLink — the WebSocket that reconnects by itself and resumes where it left off. */
+   posts, and LiveLink — the one follower of the event stream: reconnects by itself, resumes
+   where it left off, drops duplicates and notices what it missed. */
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -110,10 +111,29 @@ function errorText(result) {
   return (result && result.data && result.data.error && result.data.error.message) || t("page.error.generic");
 }
 
-/* The live link to /ws/display. Reconnects with exponential backoff and jitter, resumes with
-   since=<last event id> so nothing is missed, treats 25 s without any message (the server
-   beats every 10 s) as a dead link, and shows the "koneksi terputus" banner when it has been
-   offline for bannerAfterMs. onMessage gets every message, snapshots and heartbeats included. */
+/* Event ids are "<ms>-<seq>" (Redis stream ids): compared as two numbers, never as text. */
+function eventKey(id) {
+  const match = /^([0-9]{1,20})-([0-9]{1,20})$/.exec(id || "");
+  return match ? [BigInt(match[1]), BigInt(match[2])] : null;
+}
+
+/* True when event id `a` comes after event id `b`. */
+function isAfter(a, b) {
+  const [x, y] = [eventKey(a), eventKey(b)];
+  return x[0] > y[0] || (x[0] === y[0] && x[1] > y[1]);
+}
+
+/* The one follower of /ws/display every page uses. Its rules (the same as protocol/follower.py):
+   - a snapshot (also a "resync" one) is the new base: its event_id is where the page is;
+   - an event whose id is not after the last one is dropped (a duplicate after a reconnect,
+     out of order);
+   - a heartbeat carries the id of the last event the server sent this link: an id after the
+     last one seen means something was missed, and the link reconnects with since at once;
+   - after a lost link it reconnects with since=<last event id> (exponential backoff with
+     jitter), so the server replays what was missed or sends a fresh snapshot;
+   - watchdogMs without any message (the server beats every 10 s, and answers pings) is a dead
+     link; the "koneksi terputus" banner shows once it has been down for bannerAfterMs.
+   onMessage gets snapshots, events and heartbeats, each event once and in order. */
 class LiveLink {
   constructor(options) {
     this.path = options.path || "/ws/display";
@@ -170,18 +190,38 @@ class LiveLink {
       } catch (err) {
         return;
       }
-      if (message.type === "pong") return;
-      if (message.type === "error") {
-        this.onError(message.error || {});
-        return;
-      }
-      if (!this.online) this.up();
-      if (message.event_id) this.lastId = message.event_id;
-      this.onMessage(message);
+      this.take(message);
     };
     ws.onclose = () => {
       if (ws === this.ws) this.down();
     };
+  }
+
+  /* Apply the rules above to one message from the server. */
+  take(message) {
+    if (!message || message.type === "pong") return;
+    if (message.type === "error") {
+      this.onError(message.error || {});
+      return;
+    }
+    if (!this.online) this.up();
+    if (message.type === "snapshot") {
+      this.lastId = eventKey(message.event_id) ? message.event_id : null;
+    } else if (message.type === "heartbeat") {
+      if (this.isNew(message.event_id)) {
+        this.resync();
+        return;
+      }
+    } else {
+      if (!this.isNew(message.event_id)) return; // seen, out of order, or without a valid id
+      this.lastId = message.event_id;
+    }
+    this.onMessage(message);
+  }
+
+  /* True for a valid event id after the last one taken. */
+  isNew(id) {
+    return eventKey(id) !== null && (this.lastId === null || isAfter(id, this.lastId));
   }
 
   up() {
@@ -230,13 +270,18 @@ class LiveLink {
     if (this.ws && performance.now() - this.lastMessageAt > this.watchdogMs) this.down();
   }
 
-  /* Start again from a fresh snapshot (a new day, a changed filter). */
-  reset() {
-    this.lastId = null;
+  /* Reconnect now with since=<last event id>: the server replays what this link missed. */
+  resync() {
     if (this.ws) {
       this.drop();
       this.connect();
     }
+  }
+
+  /* Start again from a fresh snapshot (a new day, a changed filter). */
+  reset() {
+    this.lastId = null;
+    this.resync();
   }
 
   send(message) {

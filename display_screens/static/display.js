@@ -9,6 +9,9 @@ const RECENT_KEPT = 20;
 const QUEUE_MAX = 60;
 const FRESH_MS = 6000;
 const BLINK_STEPS = 10;
+const CHIME_NOTES = [[659.25, 0.45], [523.25, 0.8]]; // [Hz, seconds]: E5 then C5, as audio/chime.py
+const CHIME_OVERTONES = [[1, 1.0], [2, 0.35], [3, 0.12]]; // [multiple, weight]
+const CHIME_LEVEL = 0.45;
 
 const $ = (id) => document.getElementById(id);
 const view = {
@@ -77,24 +80,27 @@ class Announcer {
     return true;
   }
 
+  /* The server's chime (audio/chime.py) when it has no WAV: the same notes, lengths and
+     overtones, each note a decaying bell tone. */
   chime() {
     const ctx = this.ctx;
-    const start = ctx.currentTime + 0.05;
-    const notes = [[1318.5, 0], [1046.5, 0.5]]; // E6, C6: "ding-dong"
+    let start = ctx.currentTime + 0.05;
+    const total = CHIME_OVERTONES.reduce((sum, [, weight]) => sum + weight, 0);
     let last = null;
-    for (const [freq, offset] of notes) {
-      for (const [mult, level] of [[1, 0.28], [2.01, 0.07], [3.02, 0.03]]) {
+    for (const [freq, seconds] of CHIME_NOTES) {
+      for (const [mult, weight] of CHIME_OVERTONES) {
         const osc = ctx.createOscillator();
         const gain = ctx.createGain();
         osc.frequency.value = freq * mult;
-        gain.gain.setValueAtTime(0.0001, start + offset);
-        gain.gain.exponentialRampToValueAtTime(level, start + offset + 0.015);
-        gain.gain.exponentialRampToValueAtTime(0.0001, start + offset + 0.9);
+        gain.gain.setValueAtTime(0.0001, start);
+        gain.gain.exponentialRampToValueAtTime((CHIME_LEVEL * weight) / total, start + 0.01);
+        gain.gain.exponentialRampToValueAtTime(0.0001, start + seconds);
         osc.connect(gain).connect(ctx.destination);
-        osc.start(start + offset);
-        osc.stop(start + offset + 0.95);
+        osc.start(start);
+        osc.stop(start + seconds);
         last = osc;
       }
+      start += seconds;
     }
     return new Promise((resolve) => {
       last.onended = resolve;
