@@ -1,4 +1,4 @@
-"""HTTP API routes: services, tickets, state and the counter actions of SPEC.md."""
+"""HTTP API routes: services, tickets, state and the counter actions of docs/contract.md."""
 
 from __future__ import annotations
 

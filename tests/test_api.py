@@ -1,4 +1,4 @@
-"""The HTTP API of SPEC.md against a real Redis: tickets, calls and every counter action."""
+"""The HTTP API of docs/contract.md on a real Redis: tickets, calls and every counter action."""
 
 from __future__ import annotations
 
