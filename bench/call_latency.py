@@ -20,8 +20,8 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import RedisServer, ServerProcess, free_port, wait_until, write_site  # noqa: E402
-
-from display_server.tokens import counter_token, kiosk_token, load_secret  # noqa: E402
+from conftest import ServerProcess, free_port, wait_until  # noqa: E402
+from serving import bench_server  # noqa: E402
 
 BARE_APP = '''
 import asyncio
@@ -113,27 +112,21 @@ class Screens:
         await asyncio.gather(*(ws.close() for ws in self.sockets))
 
 
-def kiosk_header(secret: bytes, site_id: str) -> str:
-    """The kiosk token's header: a bench issues far more tickets than one client may."""
-    return f"Authorization: Bearer {kiosk_token(secret, site_id)}\r\n"
-
-
-async def latency(server: ServerProcess, bare_port: int, secret: bytes, site_id: str,
-                  screens_n: int, calls: int) -> dict[str, list[float]]:
+async def latency(server: ServerProcess, bare_port: int, screens_n: int,
+                  calls: int) -> dict[str, list[float]]:
     """Trigger → the last of `screens_n` screens has the message, for antrian and the floor."""
     results: dict[str, list[float]] = {"antrian": [], "bare": []}
     http, bare_http = RawHttp("127.0.0.1", server.port), RawHttp("127.0.0.1", bare_port)
     for _ in range(calls):
-        await http.post("/api/tickets", b'{"service":"A"}', headers=kiosk_header(secret, site_id))
+        await http.post("/api/tickets", b'{"service":"A"}', server.api.kiosk_auth())
     ours, bare = Screens(), Screens()
     await ours.open(server.ws_url + "/ws/display", screens_n)
     await bare.open(f"ws://127.0.0.1:{bare_port}/ws", screens_n)
     await asyncio.sleep(0.5)
     for i in range(calls):
         n = i % 29 + 1
-        headers = f"Authorization: Bearer {counter_token(secret, site_id, n)}\r\n"
         start = time.monotonic_ns()
-        _, body = await http.post(f"/api/counters/{n}/call-next", headers=headers)
+        _, body = await http.post(f"/api/counters/{n}/call-next", headers=server.api.auth(n))
         last = await ours.wait_for(json.loads(body)["ticket"]["code"], screens_n)
         results["antrian"].append((last - start) / 1e6)
         marker = f"m{i}"
@@ -157,18 +150,20 @@ class RawHttp:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def post(self, path: str, body: bytes = b"", headers: str = "") -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes = b"",
+                   headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
         return await self.request("POST", path, body, headers)
 
     async def request(self, method: str, path: str, body: bytes = b"",
-                      headers: str = "") -> tuple[int, bytes]:
+                      headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
         if self.reader is None or self.reader.at_eof():  # the server closes idle ones
             await self.close()
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.writer is not None
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self.writer.write(
             f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n{headers}\r\n".encode() + body
+            f"Content-Length: {len(body)}\r\n{extra}\r\n".encode() + body
         )
         head = await self.reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
@@ -183,8 +178,7 @@ class RawHttp:
             self.writer.close()
 
 
-async def throughput(server: ServerProcess, secret: bytes, site_id: str,
-                     seconds: float) -> tuple[int, float, float]:
+async def throughput(server: ServerProcess, seconds: float) -> tuple[int, float, float]:
     """Calls per second and server CPU seconds per call, 29 counters, 29 screens."""
     assert server.process is not None
     screens = Screens()
@@ -195,7 +189,7 @@ async def throughput(server: ServerProcess, secret: bytes, site_id: str,
     async def issuer(k: int) -> None:
         for _ in range(needed // 16):
             await kiosks[k].post("/api/tickets", b'{"service":"%s"}' % b"AB"[k % 2:k % 2 + 1],
-                                 headers=kiosk_header(secret, site_id))
+                                 headers=server.api.kiosk_auth())
 
     await asyncio.gather(*(issuer(k) for k in range(16)))
     done = 0
@@ -204,7 +198,7 @@ async def throughput(server: ServerProcess, secret: bytes, site_id: str,
     async def counter(n: int) -> None:
         nonlocal done
         http = RawHttp("127.0.0.1", server.port)
-        headers = f"Authorization: Bearer {counter_token(secret, site_id, n)}\r\n"
+        headers = server.api.auth(n)
         while time.monotonic() < stop_at:
             status, body = await http.post(f"/api/counters/{n}/call-next", headers=headers)
             if status == 200 and b'"ticket":null' not in body:
@@ -253,14 +247,13 @@ async def main() -> int:
     parser.add_argument("--idle", type=int, default=1000)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="antrian-bench-"))
-    redis_server = RedisServer(tmp / "redis").start()
-    site_id = "bench"
-    config = write_site(tmp / "site.toml", site_id, counters=29)
-    # every screen of the bench comes from 127.0.0.1: lift the per-client connection cap
-    server = ServerProcess(config, redis_server.url, tmp,
-                           extra_env={"ANTRIAN_MAX_CONNECTIONS_PER_CLIENT": "100000"}).start()
-    secret = load_secret(tmp)
+    with bench_server() as bench:
+        return await measure(bench.server, args)
+
+
+async def measure(server: ServerProcess, args: argparse.Namespace) -> int:
+    """Every figure against `server`, with the bare broadcaster started beside it."""
+    tmp = server.data_dir
     bare_port = free_port()
     (tmp / "bare_ws.py").write_text(BARE_APP)
     bare = await asyncio.create_subprocess_exec(
@@ -274,14 +267,14 @@ async def main() -> int:
         per_kib = await memory(server, args.idle)
         print(f"server memory per idle screen connection: {per_kib:.1f} KiB "
               f"({args.idle} screens; target <= {MEMORY_KIB} KiB)")
-        res = await latency(server, bare_port, secret, site_id, args.screens, args.calls)
+        res = await latency(server, bare_port, args.screens, args.calls)
         for name, values in res.items():
             print(f"call -> last of {args.screens} screens [{name:7}]: "
                   f"p50 {statistics.median(values):6.2f} ms  p99 {pct(values, 0.99):6.2f} ms  "
                   f"(n={len(values)})")
         ratio = pct(res["antrian"], 0.99) / pct(res["bare"], 0.99)
         print(f"p99 ratio antrian / bare floor: {ratio:.2f} (target <= {P99_RATIO})")
-        done, elapsed, cpu = await throughput(server, secret, site_id, args.seconds)
+        done, elapsed, cpu = await throughput(server, args.seconds)
         print(f"call-next throughput, 29 counters, 29 screens: {done / elapsed:.0f} calls/s "
               f"({done} in {elapsed:.1f} s; target >= {THROUGHPUT}); server CPU "
               f"{cpu / max(done, 1) * 1000:.2f} ms per call")
@@ -293,8 +286,6 @@ async def main() -> int:
     finally:
         bare.terminate()
         await bare.wait()
-        server.stop()
-        redis_server.stop()
 
 
 if __name__ == "__main__":

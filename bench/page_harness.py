@@ -1,5 +1,6 @@
 """What the page benchmarks share (not a benchmark): a real redis-server, `antrian serve` with
-the demo site (29 counters, 40 services), counter tokens, and Debian's headless Chromium."""
+the demo site (29 counters, 40 services) with its API (`server.api`), and Debian's headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import httpx
 from playwright.sync_api import Browser, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +24,6 @@ from conftest import RedisServer, ServerProcess  # noqa: E402
 from test_pages_support import launch  # noqa: E402
 
 from display_server.config import SiteConfig, parse_config  # noqa: E402
-from display_server.tokens import counter_token, kiosk_token, load_secret  # noqa: E402
 
 # What a lobby TV runs with: its one page is always in front, never a throttled background tab.
 # In one browser holding 20 pages, without these, 19 renderers run at nice +5 and lose the CPU.
@@ -36,17 +35,12 @@ TV_FLAGS = ("--disable-renderer-backgrounding", "--disable-background-timer-thro
 class Bench:
     server: ServerProcess
     browser: Browser
-    http: httpx.Client
     site: SiteConfig
-
-    def auth(self, counter: int) -> dict[str, str]:
-        token = counter_token(load_secret(self.server.data_dir), self.site.id, counter)
-        return {"Authorization": f"Bearer {token}"}
 
     def callers(self) -> list[tuple[int, str]]:
         """(counter, service) pairs, no two counters sharing a service, the service open now and
         without a quota: a ticket issued for it and called there is exactly the one called."""
-        rows = self.http.get("/api/services").json()["services"]
+        rows = self.server.api.client.get("/api/services").json()["services"]
         usable = {s["code"] for s in rows if s["open"] and not s["quota"]}
         taken: set[str] = set()
         pairs = []
@@ -58,14 +52,10 @@ class Bench:
 
     def issue_and_call(self, counter: int, service: str) -> tuple[str, float, float]:
         """Issue a ticket and call it; (code, time before the call, time of its answer)."""
-        kiosk = kiosk_token(load_secret(self.server.data_dir), self.site.id)  # no rate limit
-        self.http.post("/api/tickets", json={"service": service},
-                       headers={"Authorization": f"Bearer {kiosk}"}).raise_for_status()
+        self.server.api.ticket(service)
         sent = time.time()
-        r = self.http.post(f"/api/counters/{counter}/call-next", headers=self.auth(counter))
-        answered = time.time()
-        r.raise_for_status()
-        return r.json()["ticket"]["code"], sent, answered
+        code = self.server.api.call(counter)["ticket"]["code"]
+        return code, sent, time.time()
 
 
 @contextlib.contextmanager
@@ -81,8 +71,7 @@ def bench() -> Iterator[Bench]:
             with sync_playwright() as playwright:
                 browser = launch(playwright.chromium, extra=TV_FLAGS)
                 try:
-                    yield Bench(server, browser, httpx.Client(base_url=server.url, timeout=30),
-                                parse_config(tomllib.loads(text)))
+                    yield Bench(server, browser, parse_config(tomllib.loads(text)))
                 finally:
                     browser.close()
         finally:

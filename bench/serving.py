@@ -1,5 +1,6 @@
-"""Shared by bench/storm.py and bench/soak.py: the 29-counter bench site served by a real
-`antrian serve` on its own redis-server in a temp dir, with the tokens a load generator needs."""
+"""Shared by bench/call_latency.py, storm.py and soak.py: the 29-counter bench site served by a
+real `antrian serve` on its own redis-server in a temp dir; `server.api` has the tokens a load
+generator needs."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ sys.path.insert(0, str(ROOT))
 
 from conftest import RedisServer, ServerProcess, write_site  # noqa: E402
 
-from display_server.tokens import counter_token, kiosk_token, load_secret  # noqa: E402
-
 SITE_ID = "bench"
 COUNTERS = 29
 # every screen of a bench comes from 127.0.0.1: lift the per-client connection cap
@@ -31,21 +30,11 @@ class Bench:
     """A running server of the bench site."""
 
     server: ServerProcess
-    secret: bytes
 
     @property
     def pid(self) -> int:
         assert self.server.process is not None
         return self.server.process.pid
-
-    def counter_header(self, counter: int) -> str:
-        """The Authorization header line of `counter`, for call_latency.RawHttp."""
-        return f"Authorization: Bearer {counter_token(self.secret, SITE_ID, counter)}\r\n"
-
-    def kiosk_header(self) -> str:
-        """The kiosk's Authorization header line: a bench issues more tickets than one client
-        may without it."""
-        return f"Authorization: Bearer {kiosk_token(self.secret, SITE_ID)}\r\n"
 
 
 @contextlib.contextmanager
@@ -56,7 +45,7 @@ def bench_server() -> Iterator[Bench]:
     server = ServerProcess(config, redis_server.url, tmp, extra_env=BENCH_ENV)
     try:
         server.start()
-        yield Bench(server, load_secret(tmp))
+        yield Bench(server)
     finally:
         server.stop()
         redis_server.stop()

@@ -46,7 +46,7 @@ class Tally:
 
 async def officer(bench: Bench, counter: int, tally: Tally, until: float) -> None:
     http = RawHttp("127.0.0.1", bench.server.port)
-    auth = bench.counter_header(counter)
+    auth = bench.server.api.auth(counter)
 
     async def act(action: str, body: bytes = b"") -> bytes:
         status, answer = await http.post(f"/api/counters/{counter}/{action}", body, auth)
@@ -73,7 +73,7 @@ async def officer(bench: Bench, counter: int, tally: Tally, until: float) -> Non
 async def kiosk(bench: Bench, tally: Tally, until: float) -> None:
     """Tickets at the pace the counters serve them, after a morning queue."""
     http = RawHttp("127.0.0.1", bench.server.port)
-    auth = bench.kiosk_header()
+    auth = bench.server.api.kiosk_auth()  # more tickets than one client may take without it
     backlog = 2 * COUNTERS
     while time.monotonic() < until:
         service = random.choice((b"A", b"B"))

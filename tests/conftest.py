@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import shutil
@@ -20,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from site_api import SiteApi
 
-from display_server.config import SiteConfig, parse_config
+from display_server.config import SiteConfig, load_config, parse_config
 from display_server.tokens import counter_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,27 +148,13 @@ def token(data_dir: Path, site: SiteConfig, counter: int) -> str:
     return counter_token(load_secret(data_dir, site.secret), site.id, counter)
 
 
-class Api:
-    """A TestClient with helpers for counter calls (bearer tokens filled in)."""
+class Api(SiteApi):
+    """The site's API on a TestClient around the app, with the site and its data dir."""
 
-    def __init__(self, client: Any, site: SiteConfig, data_dir: Path) -> None:
-        self.client = client
+    def __init__(self, client: httpx.Client, site: SiteConfig, data_dir: Path) -> None:
+        super().__init__(client, load_secret(data_dir, site.secret), site.id)
         self.site = site
         self.data_dir = data_dir
-
-    def auth(self, counter: int) -> dict[str, str]:
-        return {"Authorization": f"Bearer {token(self.data_dir, self.site, counter)}"}
-
-    def issue(self, service: str = "A", **extra: Any) -> httpx.Response:
-        return self.client.post("/api/tickets", json={"service": service, **extra})
-
-    def status(self, ticket: dict[str, Any]) -> httpx.Response:
-        """GET /api/tickets/{day}/{code}/{key}: the tail of an issued ticket's status_url."""
-        return self.client.get("/api/tickets/" + ticket["status_url"].removeprefix("/t/"))
-
-    def act(self, counter: int, action: str, body: Any = None) -> httpx.Response:
-        return self.client.post(f"/api/counters/{counter}/{action}", json=body,
-                                headers=self.auth(counter))
 
 
 @pytest.fixture
@@ -227,6 +215,13 @@ class ServerProcess:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
+
+    @functools.cached_property
+    def api(self) -> SiteApi:
+        """The site's API on this server (once it runs), with the tokens its callers have."""
+        site = load_config(str(self.config))
+        return SiteApi(httpx.Client(base_url=self.url, timeout=10),
+                       load_secret(self.data_dir, site.secret), site.id)
 
     def start(self) -> ServerProcess:
         args = [sys.executable, "-m", "antrian", "serve", "--config", str(self.config),

@@ -18,15 +18,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from conftest import ServerProcess
 
 from audio.announcer import Announcer
 from audio.player import Player
 from audio.render import Renderer
 from audio.settings import AnnouncementSettings
 from audio.speech import EspeakCliSpeech
-from display_server.tokens import admin_token, counter_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREEN = "announcer-test"
@@ -46,35 +45,22 @@ with open(os.path.join(folder, "played.jsonl"), "a") as log:
                           "end": time.time()}) + "\\n")
 """
 
-class Site:
-    """Issue tickets and make counters call, through the running server's HTTP API."""
+async def call(server: ServerProcess, counter: int, action: str = "call-next") -> str:
+    """Issue a ticket (for call-next) and make `counter` act, off the event loop the announcer
+    runs on; the new event id."""
+    def act() -> str:
+        if action == "call-next":
+            server.api.ticket("A")
+        answer = server.api.act(counter, action)
+        assert answer.status_code == 200, answer.text
+        return str(server.api.state()["event_id"])
 
-    def __init__(self, server: Any, data_dir: Path, site_id: str) -> None:
-        self.server = server
-        self.secret = load_secret(data_dir)
-        self.site_id = site_id
+    return await asyncio.to_thread(act)
 
-    async def call(self, counter: int, service: str = "A", action: str = "call-next") -> str:
-        """Issue a ticket (for call-next), make ``counter`` act; return the new event id."""
-        token = counter_token(self.secret, self.site_id, counter)
-        async with httpx.AsyncClient(base_url=self.server.url) as client:
-            if action == "call-next":
-                issued = await client.post("/api/tickets", json={"service": service})
-                assert issued.status_code == 201, issued.text
-            answer = await client.post(f"/api/counters/{counter}/{action}",
-                                       headers={"Authorization": f"Bearer {token}"})
-            assert answer.status_code == 200, answer.text
-            state = (await client.get("/api/state")).json()
-        return str(state["event_id"])
 
-    def played_ack(self) -> dict[str, Any]:
-        return dict(httpx.get(self.server.url + "/api/state").json()["played"].get(SCREEN, {}))
-
-    def register(self, screen: str) -> None:
-        """Have the office register `screen`, so the server takes its played reports."""
-        office = {"Authorization": f"Bearer {admin_token(self.secret, self.site_id)}"}
-        r = httpx.post(self.server.url + "/api/screens", json={"id": screen}, headers=office)
-        assert r.status_code == 201, r.text
+def played_ack(server: ServerProcess) -> dict[str, Any]:
+    """What the server keeps of the test screen's played reports."""
+    return dict(server.api.state()["played"].get(SCREEN, {}))
 
 
 class Speaker:
@@ -110,21 +96,22 @@ def renderer(tmp_path: Path) -> Renderer:
 
 
 @pytest.fixture
-def site(server_factory: Any, tmp_path: Path) -> Site:
-    site = Site(server_factory(), tmp_path, server_factory.site_id)
-    site.register(SCREEN)
-    return site
+def server(server_factory: Any) -> ServerProcess:
+    """A running server of the test site that knows the test screen."""
+    server: ServerProcess = server_factory()
+    server.api.register_screen(SCREEN)
+    return server
 
 
 @asynccontextmanager
 async def announcing(
-    site: Site, renderer: Renderer, speaker: Speaker, **options: Any
+    server: ServerProcess, renderer: Renderer, speaker: Speaker, **options: Any
 ) -> AsyncIterator[Announcer]:
     """Run an announcer until the block ends, once it has read the server's snapshot."""
     options.setdefault("max_age_seconds", 120)
     options.setdefault("screen", SCREEN)
     player = Player(options.pop("player", speaker.command))
-    announcer = Announcer(site.server.url, renderer, player, **options)
+    announcer = Announcer(server.url, renderer, player, **options)
     task = asyncio.create_task(announcer.run())
     try:
         await eventually(lambda: announcer.follower.since is not None, "the snapshot")
@@ -140,16 +127,16 @@ def wav_of(renderer: Renderer, code: str, counter: int) -> str:
 
 
 async def test_a_burst_of_ten_calls_plays_in_order_without_overlap(
-    site: Site, renderer: Renderer, tmp_path: Path
+    server: ServerProcess, renderer: Renderer, tmp_path: Path
 ) -> None:
     """Ten calls at once: each played exactly once, one after another, in event order, acked."""
     speaker = Speaker(tmp_path / "speaker")
-    async with announcing(site, renderer, speaker):
+    async with announcing(server, renderer, speaker):
         last = ""
         for counter in range(1, 11):
-            last = await site.call(counter)
+            last = await call(server, counter)
         await eventually(lambda: len(speaker.played()) >= 10, "ten announcements")
-        await eventually(lambda: site.played_ack().get("event_id") == last, "the last ack")
+        await eventually(lambda: played_ack(server).get("event_id") == last, "the last ack")
     played = speaker.played()
     assert [p["wav"] for p in played] == [wav_of(renderer, f"A{n:03d}", n) for n in range(1, 11)]
     for before, after in itertools.pairwise(played):
@@ -158,52 +145,53 @@ async def test_a_burst_of_ten_calls_plays_in_order_without_overlap(
     assert copies == [Path(p["wav"]).read_bytes() for p in played]
 
 
-async def test_a_recall_is_played_again(site: Site, renderer: Renderer, tmp_path: Path) -> None:
+async def test_a_recall_is_played_again(server: ServerProcess, renderer: Renderer,
+                                        tmp_path: Path) -> None:
     """Ulangi makes the announcer say the same call once more."""
     speaker = Speaker(tmp_path / "speaker")
-    async with announcing(site, renderer, speaker):
-        await site.call(7)
-        await site.call(7, action="recall")
+    async with announcing(server, renderer, speaker):
+        await call(server, 7)
+        await call(server, 7, action="recall")
         await eventually(lambda: len(speaker.played()) >= 2, "call and recall")
     assert [p["wav"] for p in speaker.played()] == [wav_of(renderer, "A001", 7)] * 2
 
 
 async def test_a_screen_the_site_does_not_know_still_announces(
-    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    server: ServerProcess, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The server refuses the played reports of an unknown screen: it says so in one log line,
     stops reporting, and plays every call all the same."""
     speaker = Speaker(tmp_path / "speaker")
-    async with announcing(site, renderer, speaker, screen="tv-unknown") as announcer:
-        await site.call(1)
+    async with announcing(server, renderer, speaker, screen="tv-unknown") as announcer:
+        await call(server, 1)
         await eventually(lambda: announcer.acks_refused, "the refusal")
-        await site.call(2)
+        await call(server, 2)
         await eventually(lambda: len(speaker.played()) == 2, "both calls")
     assert [p["wav"] for p in speaker.played()] == [
         wav_of(renderer, "A001", 1), wav_of(renderer, "A002", 2)
     ]
     assert caplog.text.count("does not know screen 'tv-unknown'") == 1
-    state = await asyncio.to_thread(lambda: httpx.get(site.server.url + "/api/state").json())
+    state = await asyncio.to_thread(server.api.state)
     assert state["played"] == {}
 
 
 async def test_stale_calls_are_dropped_with_a_log_line(
-    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    server: ServerProcess, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Calls older than max_age_seconds when their turn comes are skipped, newer ones played."""
     speaker = Speaker(tmp_path / "speaker")
     skew = [timedelta(0)]
     caplog.set_level(logging.INFO, logger="audio.announcer")
-    async with announcing(site, renderer, speaker, max_age_seconds=60,
+    async with announcing(server, renderer, speaker, max_age_seconds=60,
                           now=lambda: datetime.now(UTC) + skew[0]):
-        await site.call(1)
+        await call(server, 1)
         await eventually(lambda: len(speaker.played()) == 1, "the fresh call")
         skew[0] = timedelta(hours=1)
-        await site.call(2)
-        await site.call(3)
+        await call(server, 2)
+        await call(server, 3)
         await eventually(lambda: caplog.text.count("dropped stale") == 2, "two drops")
         skew[0] = timedelta(0)
-        await site.call(4)
+        await call(server, 4)
         await eventually(lambda: len(speaker.played()) == 2, "the next fresh call")
     assert [p["wav"] for p in speaker.played()] == [
         wav_of(renderer, "A001", 1), wav_of(renderer, "A004", 4)
@@ -213,18 +201,18 @@ async def test_stale_calls_are_dropped_with_a_log_line(
 
 
 async def test_a_server_restart_loses_nothing(
-    server_factory: Any, site: Site, renderer: Renderer, tmp_path: Path
+    server_factory: Any, server: ServerProcess, renderer: Renderer, tmp_path: Path
 ) -> None:
     """Calls made while the announcer is reconnecting are replayed with since, in order."""
     speaker = Speaker(tmp_path / "speaker")
-    async with announcing(site, renderer, speaker):
+    async with announcing(server, renderer, speaker):
         for counter in (1, 2, 3):
-            await site.call(counter)
+            await call(server, counter)
         await eventually(lambda: len(speaker.played()) >= 3, "calls before the restart")
-        site.server.stop()
-        site.server = server_factory(port=site.server.port)
+        server.stop()
+        server = server_factory(port=server.port)
         for counter in (4, 5, 6):
-            await site.call(counter)
+            await call(server, counter)
         await eventually(lambda: len(speaker.played()) >= 6, "calls after the restart")
     assert [p["wav"] for p in speaker.played()] == [
         wav_of(renderer, f"A{n:03d}", n) for n in range(1, 7)
@@ -232,19 +220,18 @@ async def test_a_server_restart_loses_nothing(
 
 
 async def test_a_restarted_announcer_announces_what_it_missed(
-    site: Site, renderer: Renderer, tmp_path: Path
+    server: ServerProcess, renderer: Renderer, tmp_path: Path
 ) -> None:
     """With a position file, calls made while the announcer itself was stopped are played."""
     speaker = Speaker(tmp_path / "speaker")
     position = tmp_path / "announcer.position"
-    async with announcing(site, renderer, speaker, position_file=position):
-        await site.call(1)
+    async with announcing(server, renderer, speaker, position_file=position):
+        await call(server, 1)
         await eventually(lambda: len(speaker.played()) == 1, "the first call")
-    assert position.read_text() == (await asyncio.to_thread(
-        lambda: httpx.get(site.server.url + "/api/state").json()["event_id"]))
-    await site.call(2)
-    await site.call(3)
-    async with announcing(site, renderer, speaker, position_file=position):
+    assert position.read_text() == (await asyncio.to_thread(server.api.state))["event_id"]
+    await call(server, 2)
+    await call(server, 3)
+    async with announcing(server, renderer, speaker, position_file=position):
         await eventually(lambda: len(speaker.played()) == 3, "the two missed calls")
     assert [p["wav"] for p in speaker.played()] == [
         wav_of(renderer, f"A{n:03d}", n) for n in range(1, 4)
@@ -253,27 +240,28 @@ async def test_a_restarted_announcer_announces_what_it_missed(
 
 @pytest.mark.parametrize("player", ["fails", "missing"])
 async def test_a_failing_player_is_logged_and_the_announcer_goes_on(
-    site: Site, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture, player: str
+    server: ServerProcess, renderer: Renderer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    player: str,
 ) -> None:
     """A player that fails or cannot start is logged each time; nothing is acknowledged."""
     speaker = Speaker(tmp_path / "speaker", seconds=-1)
     command = speaker.command if player == "fails" else str(tmp_path / "no-such-player")
-    async with announcing(site, renderer, speaker, player=command):
-        await site.call(1)
-        await site.call(2)
+    async with announcing(server, renderer, speaker, player=command):
+        await call(server, 1)
+        await call(server, 2)
         expected = "speaker unplugged" if player == "fails" else "cannot start"
         await eventually(lambda: caplog.text.count(expected) == 2, "two failures")
     assert speaker.played() == []
-    assert site.played_ack() == {}
+    assert played_ack(server) == {}
 
 
 def test_sigterm_stops_the_announcer_mid_clip(
-    server_factory: Any, site: Site, tmp_path: Path
+    server_factory: Any, server: ServerProcess, tmp_path: Path
 ) -> None:
     """`antrian announcer` exits cleanly on SIGTERM while a long clip plays, killing the player."""
     speaker = Speaker(tmp_path / "speaker", seconds=60)
     process = subprocess.Popen(
-        [sys.executable, "-m", "antrian", "announcer", "--server", site.server.url,
+        [sys.executable, "-m", "antrian", "announcer", "--server", server.url,
          "--player", speaker.command, "--config", str(server_factory.config),
          "--data-dir", str(tmp_path / "announcer-data")],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -285,7 +273,7 @@ def test_sigterm_stops_the_announcer_mid_clip(
     reader.start()
     try:
         asyncio.run(eventually(lambda: any("snapshot" in line for line in lines), "the snapshot"))
-        asyncio.run(site.call(9))
+        asyncio.run(call(server, 9))
         asyncio.run(eventually(lambda: len(speaker.started()) == 1, "the clip to start"))
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=5) == 0

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from test_counter_client import Site, start_site
 from textual.app import App
@@ -65,8 +64,8 @@ async def shows(pilot: Pilot[None], part: str, text: str) -> None:
 
 async def test_enter_calls_the_next_visitor_and_shows_the_ticket(site: Site) -> None:
     """Enter = Panggil: the screen shows A001, the action in the log, the new waiting count."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site) as (app, pilot):
         await shows(pilot, "waiting", "Perpanjangan STNK: 2 orang")
         await pilot.press("enter")
@@ -77,13 +76,13 @@ async def test_enter_calls_the_next_visitor_and_shows_the_ticket(site: Site) -> 
         assert app.text("status") == "Melayani"
         await pilot.press("space")
         await shows(pilot, "ticket", "A002")
-    assert site.counter(1)["ticket"]["code"] == "A002"
+    assert site.api.counter(1)["ticket"]["code"] == "A002"
 
 
 async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
     """R, S, D (outcome), T (service), P (reason) / P again: each reaches the server."""
     for _ in range(3):
-        site.issue("A")
+        site.api.ticket("A")
     async with running(site) as (app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
@@ -111,17 +110,17 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
         await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the reason choice")
         await pilot.press("3")
         await shows(pilot, "status", "JEDA: Rapat")
-        assert site.counter(1)["reason"] == "Rapat"
+        assert site.api.counter(1)["reason"] == "Rapat"
         await pilot.press("p")
         await shows(pilot, "status", "Siap melayani")
-    assert site.counter(1)["status"] == "idle"
-    assert site.state()["waiting"]["D"] == 1
+    assert site.api.counter(1)["status"] == "idle"
+    assert site.api.state()["waiting"]["D"] == 1
 
 
 async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
     """S then K: the skipped ticket goes back to the queue and is the next one called."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site) as (app, pilot):
         await pilot.press("k")
         await shows(pilot, "log", t("terminal.no_skipped"))
@@ -150,7 +149,7 @@ async def test_a_refused_action_shows_the_servers_message(site: Site) -> None:
 
 async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
     """Esc in the outcome choice sends nothing: the ticket is still being served."""
-    site.issue("A")
+    site.api.ticket("A")
     async with running(site) as (app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
@@ -159,7 +158,7 @@ async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the choice closed")
         assert app.pending is None
-    assert site.counter(1)["status"] == "serving"
+    assert site.api.counter(1)["status"] == "serving"
 
 
 async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
@@ -167,8 +166,8 @@ async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
     keypad = tmp_path / "keypad.toml"
     keypad.write_text('[keys]\n"+" = "call_next"\n"-" = "recall"\n"*" = "skip"\n'
                       '"/" = "done"\n"0" = "cancel"\n')
-    site.issue("B")
-    site.issue("B")
+    site.api.ticket("B")
+    site.api.ticket("B")
     async with running(site, counter=2, keymap=keypad) as (app, pilot):
         assert "+" in app.text("keys")
         await pilot.press("plus")
@@ -184,29 +183,27 @@ async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
         await shows(pilot, "ticket", "B002")
         await pilot.press("asterisk")
         await shows(pilot, "log", "B002 dilewati")
-    assert site.state()["waiting"]["B"] == 0
+    assert site.api.state()["waiting"]["B"] == 0
 
 
 async def test_a_double_press_of_panggil_calls_one_visitor(site: Site) -> None:
     """A second Panggil right after a call is taken for a double press and ignored."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site, call_guard=3600) as (app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
         await pilot.press("enter")
         await shows(pilot, "log", "Panggil diabaikan: A001 baru saja dipanggil")
         assert app.text("ticket") == "A001"
-    assert site.state()["waiting"]["A"] == 1
+    assert site.api.state()["waiting"]["A"] == 1
 
 
 async def test_a_call_from_another_console_shows_live(site: Site) -> None:
     """The web console calls for this counter: the app shows it from the WebSocket."""
-    site.issue("A")
+    site.api.ticket("A")
     async with running(site, counter=5) as (_app, pilot):
-        r = httpx.post(f"{site.server.url}/api/counters/5/call-next",
-                       headers={"Authorization": f"Bearer {site.token(5)}"})
-        assert r.status_code == 200
+        site.api.call(5)
         await shows(pilot, "ticket", "A001")
         await shows(pilot, "status", "Melayani")
 
@@ -215,8 +212,8 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
                                                               server_factory: Any) -> None:
     """Kill the server, press Panggil: shown as pending and the link as lost; restart the
     server: the press is sent once and exactly one visitor is called."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site) as (app, pilot):
         site.server.kill()
         await shows(pilot, "link", "KONEKSI TERPUTUS")
@@ -229,7 +226,7 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
         await shows(pilot, "ticket", "A001")
         await until(pilot, lambda: app.pending is None, "the pending press cleared")
         await shows(pilot, "link", t("terminal.link_up"))
-    state = site.state()
+    state = site.api.state()
     assert state["waiting"]["A"] == 1
     assert [r["ticket"] for r in state["recent"]] == ["A001"]
 
@@ -257,8 +254,8 @@ async def test_live_updates_while_the_app_closes_do_not_crash_it(site: Site) -> 
 async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any) -> None:
     """Esc cancels the pending Panggil: after the restart it is never sent; the next Panggil
     then calls A001 (not A002)."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site) as (app, pilot):
         site.server.kill()
         await shows(pilot, "link", "KONEKSI TERPUTUS")
@@ -269,10 +266,10 @@ async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any)
         assert app.text("pending") == ""
         site.server = await asyncio.to_thread(server_factory, port=site.server.port)
         await shows(pilot, "link", t("terminal.link_up"))
-        assert site.state()["waiting"]["A"] == 2
+        assert site.api.state()["waiting"]["A"] == 2
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
-    assert site.state()["waiting"]["A"] == 1
+    assert site.api.state()["waiting"]["A"] == 1
 
 
 async def test_quit_with_a_pending_press_asks_twice(site: Site) -> None:

@@ -34,7 +34,7 @@ def refused(result: subprocess.CompletedProcess[str], status: int, *words: str) 
 
 def test_unknown_counter_lists_the_counters(site: Site) -> None:
     """Counter 99 of a 29-counter site: says so and lists the counters there are."""
-    result = counter("--counter", "99", "--server", site.server.url, "--token", site.token(1))
+    result = counter("--counter", "99", "--server", site.server.url, "--token", site.api.token(1))
     refused(result, 2, "Loket 99 tidak ada di server ini", "1, 2, 3", "29")
 
 
@@ -47,7 +47,7 @@ def test_wrong_token_from_the_environment(site: Site) -> None:
 
 def test_another_counters_token(site: Site) -> None:
     """Counter 2's token for counter 1: the server's 403 message."""
-    result = counter("--counter", "1", "--server", site.server.url, "--token", site.token(2))
+    result = counter("--counter", "1", "--server", site.server.url, "--token", site.api.token(2))
     refused(result, 2, "Token ini milik loket lain.")
 
 

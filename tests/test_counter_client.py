@@ -7,12 +7,13 @@ import http.server
 import json
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from conftest import ServerProcess, free_port
+from site_api import SiteApi
 
 from counter_client import (
     Client,
@@ -24,37 +25,25 @@ from counter_client import (
     Unauthorized,
     Unavailable,
 )
-from display_server.tokens import counter_token, load_secret
 
 
+@dataclass
 class Site:
-    """A running server of the 29-counter test site, with helpers to issue and look."""
+    """A running server of the 29-counter test site, and counter clients that reach it."""
 
-    def __init__(self, server: ServerProcess, site_id: str) -> None:
-        self.server = server
-        self.site_id = site_id
+    server: ServerProcess
 
-    def token(self, counter: int) -> str:
-        return counter_token(load_secret(self.server.data_dir), self.site_id, counter)
-
-    def issue(self, service: str = "A") -> str:
-        r = httpx.post(self.server.url + "/api/tickets", json={"service": service})
-        assert r.status_code == 201, r.text
-        return str(r.json()["code"])
-
-    def state(self) -> dict[str, Any]:
-        return dict(httpx.get(self.server.url + "/api/state").json())
-
-    def counter(self, number: int) -> dict[str, Any]:
-        return next(c for c in self.state()["counters"] if c["number"] == number)
+    @property
+    def api(self) -> SiteApi:
+        return self.server.api
 
     def client(self, counter: int = 1, url: str | None = None, **kwargs: Any) -> Client:
         kwargs.setdefault("max_backoff", 0.2)
-        return Client(url or self.server.url, counter, self.token(counter), **kwargs)
+        return Client(url or self.server.url, counter, self.api.token(counter), **kwargs)
 
 
 def start_site(server_factory: Any) -> Site:
-    return Site(server_factory(), server_factory.site_id)
+    return Site(server_factory())
 
 
 @pytest.fixture
@@ -65,7 +54,7 @@ def site(server_factory: Any) -> Site:
 async def test_every_action_round_trips_with_typed_results(site: Site) -> None:
     """Each action answers a typed ActionResult with the ticket the server reports."""
     for _ in range(3):
-        site.issue("A")
+        site.api.ticket("A")
     async with site.client(1) as client:
         called = await client.call_next()
         assert called.ticket is not None and called.ticket.code == "A001"
@@ -88,7 +77,7 @@ async def test_every_action_round_trips_with_typed_results(site: Site) -> None:
         assert moved.ticket is not None and moved.ticket.service == "B"
         paused = await client.pause("Istirahat")
         assert paused.ticket is None and paused.status == "paused"
-        assert site.counter(1)["reason"] == "Istirahat"
+        assert site.api.counter(1)["reason"] == "Istirahat"
         resumed = await client.resume()
         assert resumed.status == "idle"
         state = await client.state()
@@ -104,15 +93,15 @@ async def test_call_next_with_nobody_waiting_answers_no_ticket(site: Site) -> No
 
 async def test_the_same_request_id_calls_one_visitor_only(site: Site) -> None:
     """Sending one press twice returns the first answer and leaves the next visitor waiting."""
-    site.issue("A")
-    site.issue("A")
+    site.api.ticket("A")
+    site.api.ticket("A")
     press = Press("call-next")
     async with site.client(1) as client:
         first = await client.send(press)
         second = await client.send(press)
     assert first == second
     assert first.ticket is not None and first.ticket.code == "A001"
-    assert site.state()["waiting"]["A"] == 1
+    assert site.api.state()["waiting"]["A"] == 1
 
 
 class SwallowFirstAnswer:
@@ -170,7 +159,7 @@ async def test_timeout_after_the_server_applied_the_call_then_retry_calls_one_vi
     """The answer to call-next is lost (the client times out), the client retries with the same
     request id, gets the first answer, and exactly one ticket is called."""
     for _ in range(3):
-        site.issue("A")
+        site.api.ticket("A")
     async with (SwallowFirstAnswer(site.server.port) as proxy,
                 site.client(1, url=proxy.url, timeout=1.0, attempts=3) as client):
         result = await client.call_next()
@@ -178,7 +167,7 @@ async def test_timeout_after_the_server_applied_the_call_then_retry_calls_one_vi
     assert b'"A001"' in proxy.swallowed  # the server did answer the first try
     bodies = [json.loads(r.split(b"\r\n\r\n", 1)[1]) for r in proxy.requests if b"\r\n\r\n" in r]
     assert len(bodies) == 2 and bodies[0]["request_id"] == bodies[1]["request_id"]
-    state = site.state()
+    state = site.api.state()
     assert state["waiting"]["A"] == 2
     assert [r["ticket"] for r in state["recent"]] == ["A001"]
 
@@ -194,7 +183,7 @@ async def test_wrong_token_is_unauthorized_with_the_servers_message(site: Site) 
 
 async def test_another_counters_token_is_forbidden(site: Site) -> None:
     """403 becomes Forbidden: the token is counter 2's, the path counter 1's."""
-    async with Client(site.server.url, 1, site.token(2)) as client:
+    async with Client(site.server.url, 1, site.api.token(2)) as client:
         with pytest.raises(Forbidden) as caught:
             await client.recall()
     assert caught.value.code == "forbidden"
@@ -216,7 +205,7 @@ async def test_action_in_the_wrong_state_is_a_conflict(site: Site) -> None:
 
 async def test_unknown_counter_is_not_found(site: Site) -> None:
     """A counter the site does not have is NotFound unknown_counter."""
-    async with Client(site.server.url, 99, site.token(1)) as client:
+    async with Client(site.server.url, 99, site.api.token(1)) as client:
         with pytest.raises(NotFound) as caught:
             await client.waiting()
     assert caught.value.code == "unknown_counter"

@@ -22,7 +22,8 @@ def estimates(web: Api, tickets: list[dict[str, object]]) -> dict[int, int]:
     return {s["ahead"]: s["estimate_min"] for s in shown if s["status"] == "waiting"}
 
 
-def expected(web: Api, one_counter: dict[int, int], four_counters: dict[int, int]) -> dict[int, int]:
+def expected(web: Api, one_counter: dict[int, int],
+             four_counters: dict[int, int]) -> dict[int, int]:
     return one_counter if len(web.site.counters) == 1 else four_counters
 
 

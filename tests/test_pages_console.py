@@ -21,14 +21,14 @@ from test_pages_support import (  # noqa: F401
 
 def sign_in(page: Page, live: Live, counter: int) -> None:
     page.goto(f"{live.url}/counter/{counter}")
-    page.fill("#token", live.token(counter))
+    page.fill("#token", live.api.token(counter))
     page.click("button[type=submit]")
     page.wait_for_selector("[data-action=call-next]:not([disabled])")
 
 
 def waiting_codes(live: Live, counter: int) -> list[str]:
-    r = live.http.get(f"/api/counters/{counter}/waiting",
-                      headers={"Authorization": f"Bearer {live.token(counter)}"})
+    r = live.api.client.get(f"/api/counters/{counter}/waiting",
+                      headers={"Authorization": f"Bearer {live.api.token(counter)}"})
     return [t["code"] for t in r.json()["tickets"]]
 
 
@@ -37,7 +37,7 @@ def test_sign_in_sets_a_strict_httponly_session(live: Live, make_page: Any) -> N
     scripts cannot read and other sites cannot send."""
     page = make_page()
     page.goto(f"{live.url}/counter/1")
-    page.fill("#token", live.token(2))
+    page.fill("#token", live.api.token(2))
     page.click("button[type=submit]")
     wait_text(page, ".c-error", "Token salah")
     screenshot(page, "console-login-1920x1080")
@@ -51,21 +51,21 @@ def test_sign_in_sets_a_strict_httponly_session(live: Live, make_page: Any) -> N
 
 def test_actions_need_the_csrf_token_and_the_session(live: Live, make_page: Any) -> None:
     """A console action without the page's CSRF token is 403; without the session it is 401."""
-    live.issue("A")
+    live.api.ticket("A")
     page = make_page()
     sign_in(page, live, 1)
     session = {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())}
-    forged = live.http.post("/counter/1/actions/call-next", json={}, headers=session)
+    forged = live.api.client.post("/counter/1/actions/call-next", json={}, headers=session)
     assert forged.status_code == 403
     csrf = page.evaluate("JSON.parse(document.getElementById('config').textContent).csrf")
-    cross = live.http.post("/counter/1/actions/call-next", json={}, headers={
+    cross = live.api.client.post("/counter/1/actions/call-next", json={}, headers={
         **session, "X-CSRF-Token": csrf, "Origin": "http://evil.example"})
     assert cross.status_code == 403
-    anonymous = live.http.post("/counter/1/actions/call-next", json={},
+    anonymous = live.api.client.post("/counter/1/actions/call-next", json={},
                                headers={"X-CSRF-Token": "x"})
     assert anonymous.status_code == 401
-    assert live.state()["waiting"]["A"] == 1
-    same_site = live.http.post("/counter/1/actions/call-next", json={},
+    assert live.api.state()["waiting"]["A"] == 1
+    same_site = live.api.client.post("/counter/1/actions/call-next", json={},
                                headers={**session, "X-CSRF-Token": csrf})
     assert same_site.status_code == 200 and same_site.json()["ticket"]["code"] == "A001"
 
@@ -73,9 +73,9 @@ def test_actions_need_the_csrf_token_and_the_session(live: Live, make_page: Any)
 def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> None:
     """Panggil, Ulangi, Selesai (outcome), Lewati, Alihkan, Jeda/Lanjut and call-a-ticket, by
     mouse and by keyboard; the console follows the counter live."""
-    first = live.issue("A")
+    first = live.api.ticket("A")
     for _ in range(3):
-        live.issue("A")
+        live.api.ticket("A")
     page = make_page()
     sign_in(page, live, 1)
     wait_text(page, "#counts", "4")
@@ -87,7 +87,7 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     page.keyboard.press("s")
     page.click("[data-outcome=not_completed]")
     wait_text(page, "#current-code", "—")
-    status = live.http.get(first["status_url"] + "/status").json()
+    status = live.api.client.get(first["status_url"] + "/status").json()
     assert status["status"] == "served" and status["outcome"] == "not_completed"
     page.keyboard.press("p")
     wait_text(page, "#current-code", "A002")
@@ -115,27 +115,28 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     page.click("[data-action=pause]")
     page.click('#dlg-pause [data-reason="Ibadah"]')
     wait_text(page, "#status", "Jeda")
-    assert live.state()["counters"][0]["reason"] == "Ibadah"
+    assert live.api.state()["counters"][0]["reason"] == "Ibadah"
     assert page.locator("[data-action=call-next]").is_disabled()
     page.keyboard.press("k")
     wait_text(page, "#status", "Siap")
-    live.call(1)  # from another client: the console follows
+    live.api.call(1)  # from another client: the console follows
     wait_text(page, "#current-code", "A003")
 
 
 def test_double_click_calls_one_ticket(live: Live, make_page: Any) -> None:
     """A double click on Panggil, and a second click right after the answer, call one visitor."""
     for _ in range(3):
-        live.issue("A")
+        live.api.ticket("A")
     page = make_page()
+    page.clock.install()
     sign_in(page, live, 1)
     page.dblclick("[data-action=call-next]")
     wait_text(page, "#current-code", "A001")
-    page.click("[data-action=call-next]")
-    page.wait_for_timeout(300)
+    with page.expect_response("**/actions/call-next"):
+        page.click("[data-action=call-next]")
     assert text(page, "#current-code") == "A001"
     assert waiting_codes(live, 1) == ["A002", "A003"]
-    page.wait_for_timeout(1300)
+    page.clock.fast_forward(page.evaluate("REPEAT_MS") + 1)  # past the double-click window
     page.click("[data-action=call-next]")
     wait_text(page, "#current-code", "A002")
     assert waiting_codes(live, 1) == ["A003"]
@@ -145,8 +146,9 @@ def test_retry_after_a_lost_answer_calls_the_same_ticket(live: Live, make_page: 
     """A call whose answer is lost, retried later by the officer, is the same request: the
     server answers it again and does not call the next visitor."""
     for _ in range(2):
-        live.issue("A")
+        live.api.ticket("A")
     page = make_page()
+    page.clock.install()
     sign_in(page, live, 1)
     lost: list[str] = []
 
@@ -161,7 +163,7 @@ def test_retry_after_a_lost_answer_calls_the_same_ticket(live: Live, make_page: 
     page.click("[data-action=call-next]")
     wait_text(page, "#notice", "Tidak dapat menghubungi server")
     assert lost == ["A001"]
-    page.wait_for_timeout(1700)  # longer than a double click
+    page.clock.fast_forward(page.evaluate("REPEAT_MS") + 1)  # later than a double click
     page.click("[data-action=call-next]")
     wait_text(page, "#current-code", "A001")
     assert waiting_codes(live, 1) == ["A002"]
@@ -173,13 +175,13 @@ def test_admin_needs_the_office_token(live: Live, make_page: Any) -> None:
     page = make_page()
     page.goto(f"{live.url}/admin")
     assert page.locator("#counts").count() == 0
-    page.fill("#token", live.token(1))
+    page.fill("#token", live.api.token(1))
     page.click("button[type=submit]")
     wait_text(page, ".c-error", "Token kantor salah")
     admin_sign_in(page, live)
     cookie = next(c for c in page.context.cookies() if c["name"] == "antrian_admin")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"
-    assert live.http.get("/admin").text.count('id="counts"') == 0
+    assert live.api.client.get("/admin").text.count('id="counts"') == 0
     page.click(".a-logout button")
     page.wait_for_selector("#token")
     page.goto(f"{live.url}/admin")

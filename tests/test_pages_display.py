@@ -36,27 +36,27 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
     """A call made through the API appears as the now-calling card, in its tile and first in the
     recent calls; the 29 counters fit on a 1920x1080 screen without scrolling."""
     for _ in range(3):
-        live.issue("A")
-    live.issue("B")
+        live.api.ticket("A")
+    live.api.ticket("B")
     page = make_page()
     open_display(page, live)
     assert page.eval_on_selector_all(".tile", "t => t.length") == 29
     assert page.evaluate("document.documentElement.scrollHeight <= innerHeight")
     assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     loaded = page.evaluate("JSON.parse(document.getElementById('config').textContent).version")
-    assert live.http.get("/display/version").json() == {"version": loaded}
-    live.call(5)
+    assert live.api.client.get("/display/version").json() == {"version": loaded}
+    live.api.call(5)
     wait_text(page, "#card-code", "A001")
     assert text(page, "#card-counter") == "Loket 5"
     assert "Perpanjangan STNK" in text(page, "#card-service")
     wait_text(page, '.tile[data-counter="5"] .tile-code', "A001")
     wait_text(page, "#recent li:first-child .r-code", "A001")
-    live.call(6)  # even counters serve B first
+    live.api.call(6)  # even counters serve B first
     wait_text(page, "#card-code", "B001")
-    live.act(5, "recall")
+    live.api.act(5, "recall")
     wait_text(page, "#card-code", "A001")
     wait_text(page, "#card-label", "Panggilan ulang")
-    live.act(8, "pause", {"reason": "istirahat"})
+    live.api.act(8, "pause", {"reason": "istirahat"})
     wait_text(page, '.tile[data-counter="8"] .tile-code', "Jeda")
     wait_text(page, '.chip[data-service="A"] .chip-n', "2")
     for selector in ('.tile[data-counter="5"]', '.tile[data-counter="29"]'):
@@ -80,7 +80,7 @@ def test_layout_fits_small_and_4k_screens(live: Live, make_page: Any) -> None:
 def test_burst_of_five_calls_is_shown_in_full(live: Live, make_page: Any) -> None:
     """Five counters calling within a second: each call gets the card in turn for the hold time."""
     for _ in range(5):
-        live.issue("A")
+        live.api.ticket("A")
     page = make_page()
     open_display(page, live)
     page.evaluate("""() => {
@@ -90,7 +90,7 @@ def test_burst_of_five_calls_is_shown_in_full(live: Live, make_page: Any) -> Non
         new MutationObserver(() => window.shown.push([code.textContent, presenter.since]))
             .observe(code, {childList: true, characterData: true, subtree: true});
     }""")
-    called = [live.call(n) for n in (1, 3, 5, 7, 9)]
+    called = [live.api.call(n)["ticket"]["code"] for n in (1, 3, 5, 7, 9)]
     page.wait_for_function("window.shown.length >= 5 && !window.antrianDisplay.presenter.busy",
                            timeout=10000)
     shown = page.evaluate("window.shown")
@@ -105,62 +105,61 @@ def test_reconnects_after_kill_and_shows_calls_made_meanwhile(live: Live, make_p
     """kill -9 the page's server: the banner appears; calls made through another server while it
     is down are shown after it restarts (replayed with since=), and the banner goes away."""
     for _ in range(4):
-        live.issue("A")
+        live.api.ticket("A")
     page = make_page()
     open_display(page, live)
-    live.call(1)
+    live.api.call(1)
     wait_text(page, '.tile[data-counter="1"] .tile-code', "A001")
     assert page.is_hidden("#offline")
-    live.server.kill()
+    live.kill()
     page.wait_for_selector("#offline", state="visible", timeout=8000)
     assert "Koneksi terputus" in text(page, "#offline")
     other = server_factory()
-    other_live = Live(other, live.site_id)
-    assert other_live.call(3) == "A002"
-    assert other_live.call(5) == "A003"
-    live.server.start()
+    assert other.api.call(3)["ticket"]["code"] == "A002"
+    assert other.api.call(5)["ticket"]["code"] == "A003"
+    live.start()
     page.wait_for_selector("#offline", state="hidden", timeout=10000)
     wait_text(page, '.tile[data-counter="3"] .tile-code', "A002")
     wait_text(page, '.tile[data-counter="5"] .tile-code', "A003")
     wait_text(page, "#recent li:first-child .r-code", "A003")
-    assert live.call(7) == "A004"
+    assert live.api.call(7)["ticket"]["code"] == "A004"
     wait_text(page, '.tile[data-counter="7"] .tile-code', "A004")
 
 
 def test_silent_link_is_detected_by_the_watchdog(live: Live, make_page: Any) -> None:
     """A server that stops answering (SIGSTOP: the TCP link stays up) is noticed without any
     close: the banner shows, and once the server runs again the page recovers by itself."""
-    live.issue("A")
+    live.api.ticket("A")
     page = make_page()
     open_display(page, live, MUTED + "&watchdog=2500")
     page.wait_for_timeout(500)
-    os.kill(live.server.process.pid, signal.SIGSTOP)
+    os.kill(live.process.pid, signal.SIGSTOP)
     try:
         page.wait_for_selector("#offline", state="visible", timeout=9000)
     finally:
-        os.kill(live.server.process.pid, signal.SIGCONT)
+        os.kill(live.process.pid, signal.SIGCONT)
     page.wait_for_selector("#offline", state="hidden", timeout=10000)
-    live.call(1)
+    live.api.call(1)
     wait_text(page, '.tile[data-counter="1"] .tile-code', "A001")
 
 
 def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
     """With sound allowed, the page plays the call's announcement WAV and reports it as played;
     /admin lists the TV the office registered."""
-    live.register_screen("lobi-1")
-    live.issue("A")
+    live.api.register_screen("lobi-1")
+    live.api.ticket("A")
     page = make_page()
     wavs: list[tuple[str, int, str]] = []
     page.on("response", lambda r: wavs.append((r.url, r.status, r.headers.get("content-type", "")))
             if "/audio/calls/" in r.url else None)
     open_display(page, live, "/display?hold=400&screen=lobi-1")
     assert page.is_hidden("#sound-overlay")
-    called = live.act(1, "call-next").json()
-    until(lambda: live.state()["played"].get("lobi-1", {}).get("event_id") == called["event_id"],
-          timeout=20, what="the played acknowledgement")
+    called = live.api.call(1)
+    until(lambda: live.api.state()["played"].get("lobi-1", {}).get("event_id")
+          == called["event_id"], timeout=20, what="the played acknowledgement")
     page.wait_for_timeout(100)  # let Playwright deliver the response events
     assert wavs == [(f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")]
-    live.act(1, "done", {"outcome": "completed"})
+    live.api.act(1, "done", {"outcome": "completed"})
     admin_sign_in(page, live)
     assert "lobi-1" in text(page, "#screens")
     cells = page.eval_on_selector_all('#counts tr[data-service="A"] td.n',
@@ -173,16 +172,16 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
 def test_a_tv_the_site_does_not_know_still_plays(live: Live, make_page: Any) -> None:
     """A TV whose screen id is neither declared nor registered shows and plays the call; the
     server refuses its report, and the page stops reporting without an error on screen."""
-    live.issue("A")
+    live.api.ticket("A")
     page = make_page()
     wavs: list[int] = []
     page.on("response", lambda r: wavs.append(r.status) if "/audio/calls/" in r.url else None)
     open_display(page, live, "/display?hold=400&screen=tv-asing")
-    live.call(1)
+    live.api.call(1)
     wait_text(page, "#card-code", "A001")
     until(lambda: page.evaluate("reportsRefused"), timeout=20, what="the refused report")
     assert wavs == [200]
-    assert live.state()["played"] == {}
+    assert live.api.state()["played"] == {}
 
 
 def test_autoplay_blocked_shows_overlay_until_tapped(live: Live, browser: Browser) -> None:
@@ -205,10 +204,10 @@ def test_service_filter_limits_the_screen(live: Live, make_page: Any) -> None:
     page = make_page()
     open_display(page, live, "/display?mute=1&hold=300&services=B")
     assert page.eval_on_selector_all(".chip", "c => c.map(x => x.dataset.service)") == ["B"]
-    live.issue("A")
-    live.issue("B")
-    live.call(1)  # counter 1 serves A first: A001, not for this screen
-    live.call(2)  # counter 2 serves B first: B001
+    live.api.ticket("A")
+    live.api.ticket("B")
+    live.api.call(1)  # counter 1 serves A first: A001, not for this screen
+    live.api.call(2)  # counter 2 serves B first: B001
     wait_text(page, "#card-code", "B001")
     assert "A001" not in text(page, "#recent")
     assert page.goto(live.url + "/display?services=ZZ").status == 400
@@ -220,7 +219,7 @@ def test_named_screen_profile(server_factory: Any, make_page: Any) -> None:
     close_service_today(config)
     config.write_text(config.read_text() + '\n[[screens]]\nid = "capil"\n'
                       'name = "Layar Ruang Tunggu Disdukcapil"\nservices = ["B", "D"]\n')
-    live = Live(server_factory(), server_factory.site_id)
+    live = server_factory()
     page = make_page()
     open_display(page, live, "/display?mute=1&profile=capil")
     assert text(page, ".d-screen") == "Layar Ruang Tunggu Disdukcapil"
@@ -230,7 +229,7 @@ def test_named_screen_profile(server_factory: Any, make_page: Any) -> None:
 
 def test_absurd_display_parameters_fall_back_to_defaults(live: Live) -> None:
     """A huge or malformed tuning parameter never breaks the TV page; a bad filter is a 400."""
-    r = live.http.get("/display", params={"hold": "9" * 5000, "watchdog": "-1",
+    r = live.api.client.get("/display", params={"hold": "9" * 5000, "watchdog": "-1",
                                            "screen": "tv\n1"})
     assert r.status_code == 200 and '"hold_ms": 5000' in r.text and '"screen": ""' in r.text
-    assert live.http.get("/display", params={"services": "NOPE"}).status_code == 400
+    assert live.api.client.get("/display", params={"services": "NOPE"}).status_code == 400

@@ -27,7 +27,7 @@ NO_PRINT_DIALOG = "window.printed = 0; window.print = () => { window.printed += 
 
 def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any) -> None:
     """Tenant → service → the ticket large, with people ahead, estimate, QR; printed once."""
-    live.issue("A")
+    live.api.ticket("A")
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
@@ -40,13 +40,13 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     page.wait_for_function("document.getElementById('pt-qr').naturalWidth > 0")
     page.wait_for_function("window.printed === 1")
     screenshot(page, "kiosk-ticket-1920x1080")
-    day = live.state()["day"]
+    day = live.api.state()["day"]
     qr_url = page.get_attribute("#pt-qr", "src") or ""
     assert qr_url.startswith(f"/t/{day}/A002/") and qr_url.endswith("/qr.svg")
-    qr = live.http.get(qr_url)
+    qr = live.api.client.get(qr_url)
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
-    assert live.http.get(f"/t/{day}/A002/qr.svg").status_code == 404
-    assert live.state()["waiting"]["A"] == 2
+    assert live.api.client.get(f"/t/{day}/A002/qr.svg").status_code == 404
+    assert live.api.state()["waiting"]["A"] == 2
     page.click("#finish")
     page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-prio[data-priority="lansia"]')
@@ -54,7 +54,7 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     wait_text(page, "#pt-code", "A003")
     assert "Anda berikutnya" in text(page, "#pt-ahead")  # priority goes first
     link = (page.get_attribute("#pt-qr", "src") or "").removesuffix("/qr.svg")
-    status = live.http.get(f"{link}/status").json()
+    status = live.api.client.get(f"{link}/status").json()
     assert status["code"] == "A003" and "priority" not in status  # the visitor knows it
 
 
@@ -80,7 +80,7 @@ def test_kiosk_retry_after_a_lost_answer_takes_one_ticket(live: Live, make_page:
     assert lost == ["A001"]
     page.click("#message-retry")
     wait_text(page, "#pt-code", "A001")
-    assert live.state()["waiting"]["A"] == 1
+    assert live.api.state()["waiting"]["A"] == 1
 
 
 def test_kiosk_refuses_a_closed_service(live: Live, make_page: Any) -> None:
@@ -97,13 +97,13 @@ def test_kiosk_refuses_a_closed_service(live: Live, make_page: Any) -> None:
     closed.click()
     wait_text(page, "#message-text", "Layanan sedang tutup")
     assert page.is_hidden("#screen-ticket")
-    assert live.state()["waiting"].get("C", 0) == 0
+    assert live.api.state()["waiting"].get("C", 0) == 0
 
 
 def test_kiosk_rate_limit_says_so(server_factory: Any, make_page: Any) -> None:
     """Past the per-client limit the kiosk shows a clear message instead of a ticket."""
     close_service_today(server_factory.config)
-    live = Live(server_factory(extra_env={"ANTRIAN_KIOSK_RATE": "2/60"}), server_factory.site_id)
+    live = server_factory(extra_env={"ANTRIAN_KIOSK_RATE": "2/60"})
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
@@ -116,29 +116,29 @@ def test_kiosk_rate_limit_says_so(server_factory: Any, make_page: Any) -> None:
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#message-text", "Terlalu banyak permintaan")
     assert "detik" in text(page, "#message-text")
-    assert live.state()["waiting"]["A"] == 2
-    r = live.http.post("/kiosk/tickets", json={"service": "A"})
+    assert live.api.state()["waiting"]["A"] == 2
+    r = live.api.client.post("/kiosk/tickets", json={"service": "A"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
-    assert live.http.post("/api/tickets", json={"service": "A"}).status_code == 201
+    assert live.api.client.post("/api/tickets", json={"service": "A"}).status_code == 201
 
 
 def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None:
     """The ticket's status_url: people ahead, then "Silakan menuju loket N" as soon as it is
     called."""
-    ticket = [live.issue("A") for _ in range(3)][-1]
-    day = live.state()["day"]
+    ticket = [live.api.ticket("A") for _ in range(3)][-1]
+    day = live.api.state()["day"]
     page = make_page(414, 896)
     page.goto(live.url + ticket["status_url"])
     wait_text(page, "#headline", "2 orang lagi di depan Anda")
-    live.call(1)
+    live.api.call(1)
     wait_text(page, "#headline", "1 orang lagi di depan Anda")
-    live.call(3)
-    live.call(5)
+    live.api.call(3)
+    live.api.call(5)
     wait_text(page, "#headline", "Silakan menuju loket 5")
     screenshot(page, "status-phone")
     page.set_viewport_size({"width": 1920, "height": 1080})
     screenshot(page, "status-1920x1080")
-    live.act(5, "done")
+    live.api.act(5, "done")
     wait_text(page, "#headline", "Layanan selesai")
     assert page.goto(f"{live.url}/t/{day}/A003").status == 404  # the code alone opens nothing
 
@@ -149,15 +149,15 @@ def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_pag
     config = server_factory.config
     close_service_today(config)
     config.write_text(config.read_text().replace('name = "KTP-el"', f'name = "{evil}"'))
-    live = Live(server_factory(), server_factory.site_id)
-    live.issue("B")
+    live = server_factory()
+    live.api.ticket("B")
     page = make_page()
     page.goto(live.url + "/kiosk")
     page.click('.k-tenant[data-tenant="capil"]')
     assert evil in page.inner_text('.k-service[data-service="B"]')
     page.goto(live.url + "/display?mute=1&hold=300")
     page.wait_for_function("document.querySelectorAll('.tile').length > 0")
-    live.call(2)
+    live.api.call(2)
     wait_text(page, "#card-service", evil)
     admin_sign_in(page, live)
     assert evil in page.inner_text("#counts")
@@ -173,8 +173,7 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     the kiosk says the ticket is taken but not printed, and its reprint button prints it."""
     close_service_today(server_factory.config)
     device = tmp_path / "printer" / "lp0"
-    live = Live(server_factory(extra_env={"ANTRIAN_KIOSK_PRINTER": str(device)}),
-                server_factory.site_id)
+    live = server_factory(extra_env={"ANTRIAN_KIOSK_PRINTER": str(device)})
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
@@ -182,7 +181,7 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#message-text", "Tiket gagal dicetak")
     assert "A001" in text(page, "#message-text")
-    assert live.state()["waiting"]["A"] == 1
+    assert live.api.state()["waiting"]["A"] == 1
     device.parent.mkdir()
     page.click("#message-retry")  # hides the message at once, then asks the server to print
     until(lambda: device.exists() and device.read_bytes().endswith(b"\x1dV\x00"),
@@ -192,6 +191,6 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     printed = device.read_bytes()
     assert printed.startswith(b"\x1b@") and b"A001" in printed and b"\x1d(k" in printed
     link = re.search(rb"/t/[0-9-]{10}/A001/[0-9a-f]{24}", printed)
-    assert link is not None and live.http.get(link[0].decode()).status_code == 200
+    assert link is not None and live.api.client.get(link[0].decode()).status_code == 200
     assert b"Anda berikutnya" in printed and b"Perpanjangan STNK" in printed
     assert page.evaluate("window.printed") == 0

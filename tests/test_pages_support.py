@@ -1,5 +1,5 @@
 """Shared by the page tests (imported by them; no tests here): Debian's headless Chromium through
-Playwright, a server process of a fresh 29-counter site, and API helpers with counter tokens."""
+Playwright and a server process of a fresh 29-counter site (its API helpers: `live.api`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from conftest import ROOT, ServerProcess
 from conftest import wait_until as until  # noqa: F401  (the page tests import it from here)
 from playwright.sync_api import Browser, BrowserType, ConsoleMessage, Page, sync_playwright
-
-from display_server.tokens import admin_token, counter_token, load_secret
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,46 +36,7 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-class Live:
-    """A running server of a test site, with the API calls tests make around the pages."""
-
-    def __init__(self, server: ServerProcess, site_id: str) -> None:
-        self.server = server
-        self.url = server.url
-        self.site_id = site_id
-        self.http = httpx.Client(base_url=server.url, timeout=10)
-
-    def token(self, counter: int) -> str:
-        return counter_token(load_secret(self.server.data_dir), self.site_id, counter)
-
-    def admin_token(self) -> str:
-        return admin_token(load_secret(self.server.data_dir), self.site_id)
-
-    def issue(self, service: str = "A", **extra: Any) -> dict[str, Any]:
-        r = self.http.post("/api/tickets", json={"service": service, **extra})
-        assert r.status_code == 201, r.text
-        data: dict[str, Any] = r.json()
-        return data
-
-    def act(self, counter: int, action: str, body: Any = None) -> httpx.Response:
-        return self.http.post(f"/api/counters/{counter}/{action}", json=body,
-                              headers={"Authorization": f"Bearer {self.token(counter)}"})
-
-    def call(self, counter: int) -> str:
-        r = self.act(counter, "call-next")
-        assert r.status_code == 200, r.text
-        code: str = r.json()["ticket"]["code"]
-        return code
-
-    def state(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.http.get("/api/state").json()
-        return data
-
-    def register_screen(self, screen: str) -> None:
-        """Have the office register a TV, so the server takes its played reports."""
-        r = self.http.post("/api/screens", json={"id": screen},
-                           headers={"Authorization": f"Bearer {self.admin_token()}"})
-        assert r.status_code == 201, r.text
+Live = ServerProcess  # a running server of a fresh test site, with its API (`live.api`)
 
 
 def close_service_today(config: Path) -> None:
@@ -91,7 +49,7 @@ def close_service_today(config: Path) -> None:
 @pytest.fixture
 def live(server_factory: Any) -> Iterator[Live]:
     close_service_today(server_factory.config)
-    yield Live(server_factory(), server_factory.site_id)
+    yield server_factory()
 
 
 @pytest.fixture
@@ -123,7 +81,7 @@ def make_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 def admin_sign_in(page: Page, live: Live) -> None:
     """Open /admin and sign in with the office's token."""
     page.goto(f"{live.url}/admin")
-    page.fill("#token", live.admin_token())
+    page.fill("#token", live.api.admin_token())
     page.click("button[type=submit]")
     page.wait_for_selector("#counts")
 

@@ -5,37 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-
-from display_server.tokens import admin_token, counter_token, kiosk_token, load_secret
-
-
-class Site:
-    """Drive a running server's API the way a kiosk and counters would."""
-
-    def __init__(self, base: str, data_dir: Path, site_id: str) -> None:
-        self.http = httpx.Client(base_url=base)
-        self.secret = load_secret(data_dir)
-        self.site_id = site_id
-
-    def issue(self, service: str = "A") -> dict[str, Any]:
-        kiosk = kiosk_token(self.secret, self.site_id)  # as many tickets as a test needs
-        r = self.http.post("/api/tickets", json={"service": service},
-                           headers={"Authorization": f"Bearer {kiosk}"})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    def call(self, counter: int) -> dict[str, Any]:
-        token = counter_token(self.secret, self.site_id, counter)
-        r = self.http.post(f"/api/counters/{counter}/call-next",
-                       headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200, r.text
-        return r.json()
+from conftest import ServerProcess
 
 
 async def receive(ws: Any, skip_heartbeats: bool = True) -> dict[str, Any]:
@@ -46,20 +21,18 @@ async def receive(ws: Any, skip_heartbeats: bool = True) -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(server_factory: Any, tmp_path: Path) -> Any:
-    server = server_factory()
-    server.site = Site(server.url, tmp_path, server_factory.site_id)
-    return server
+def server(server_factory: Any) -> ServerProcess:
+    return server_factory()  # type: ignore[no-any-return]
 
 
 async def test_snapshot_first_then_each_event(server: Any) -> None:
     """The first message is the snapshot; a call then arrives with type, event_id and at."""
-    server.site.issue("A")
+    server.api.ticket("A")
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         snapshot = await receive(ws)
         assert snapshot["type"] == "snapshot"
         assert snapshot["waiting"]["A"] == 1 and len(snapshot["counters"]) == 29
-        called = server.site.call(5)
+        called = server.api.call(5)
         event = await receive(ws)
         assert event["type"] == "call"
         assert (event["ticket"], event["service"], event["counter"]) == ("A001", "A", 5)
@@ -72,30 +45,28 @@ async def test_reconnect_with_since_replays_missed_events_in_order(server: Any) 
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         last = (await receive(ws))["event_id"]
     for _ in range(5):
-        server.site.issue("A")
-    calls = [server.site.call(n)["ticket"]["code"] for n in (1, 2, 3)]
+        server.api.ticket("A")
+    calls = [server.api.call(n)["ticket"]["code"] for n in (1, 2, 3)]
     async with websockets.connect(f"{server.ws_url}/ws/display?since={last}") as ws:
         missed = [await receive(ws) for _ in range(8)]
         assert [m["type"] for m in missed] == ["ticket"] * 5 + ["call"] * 3
         assert [m["ticket"] for m in missed[5:]] == calls
         ids = [m["event_id"] for m in missed]
         assert ids == sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
-        server.site.issue("B")
+        server.api.ticket("B")
         live = await receive(ws)
         assert live["type"] == "ticket" and live["ticket"] == "B001"
 
 
-async def test_since_older_than_the_stream_gets_a_fresh_snapshot(server_factory: Any,
-                                                                 tmp_path: Path) -> None:
+async def test_since_older_than_the_stream_gets_a_fresh_snapshot(server_factory: Any) -> None:
     """When the missed events were trimmed away, the client gets a snapshot flagged resync."""
     server = server_factory(extra_env={"ANTRIAN_STREAM_MAXLEN": "10"})
-    site = Site(server.url, tmp_path, server_factory.site_id)
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         first = (await receive(ws))["event_id"]
-    site.issue("A")
-    since = httpx.get(server.url + "/api/state").json()["event_id"]
+    server.api.ticket("A")
+    since = server.api.state()["event_id"]
     for _ in range(300):
-        site.issue("B")
+        server.api.ticket("B")
     async with websockets.connect(f"{server.ws_url}/ws/display?since={since}") as ws:
         message = await receive(ws)
         assert message["type"] == "snapshot" and message["resync"] is True
@@ -107,10 +78,10 @@ async def test_second_process_delivers_events_caused_on_the_first(server: Any,
                                                                    server_factory: Any) -> None:
     """A call handled by one server process reaches screens connected to another."""
     other = server_factory()
-    server.site.issue("A")
+    server.api.ticket("A")
     async with websockets.connect(other.ws_url + "/ws/display") as ws:
         await receive(ws)
-        server.site.call(7)
+        server.api.call(7)
         event = await receive(ws)
         assert (event["type"], event["ticket"], event["counter"]) == ("call", "A001", 7)
 
@@ -120,8 +91,8 @@ async def test_service_filter_only_delivers_those_services(server: Any) -> None:
     async with websockets.connect(server.ws_url + "/ws/display?services=B") as ws:
         snapshot = await receive(ws)
         assert set(snapshot["waiting"]) == {"B"}
-        server.site.issue("A")
-        server.site.issue("B")
+        server.api.ticket("A")
+        server.api.ticket("B")
         event = await receive(ws)
         assert (event["type"], event["ticket"]) == ("ticket", "B001")
 
@@ -156,18 +127,15 @@ async def test_garbage_messages_get_an_error_and_the_link_stays(server: Any) -> 
 
 async def test_played_acknowledgement_is_visible_in_state(server: Any) -> None:
     """A registered screen's played report of a call shows in /api/state under played."""
-    office = admin_token(server.site.secret, server.site.site_id)
-    registered = httpx.post(server.url + "/api/screens", json={"id": "tv-lobby"},
-                            headers={"Authorization": f"Bearer {office}"})
-    assert registered.status_code == 201
-    server.site.issue("A")
-    call = server.site.call(1)["event_id"]
+    server.api.register_screen("tv-lobby")
+    server.api.ticket("A")
+    call = server.api.call(1)["event_id"]
     async with websockets.connect(server.ws_url + "/ws/display") as ws:
         await receive(ws)
         await ws.send(json.dumps({"type": "played", "event_id": call, "screen": "tv-lobby"}))
         await ws.send('{"type":"ping"}')
         assert (await receive(ws))["type"] == "pong"
-    played = httpx.get(server.url + "/api/state").json()["played"]
+    played = server.api.state()["played"]
     assert played["tv-lobby"]["event_id"] == call
 
 
