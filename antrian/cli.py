@@ -87,7 +87,7 @@ def _token(args: argparse.Namespace) -> int:
         return 0
     if site.counter(args.counter) is None:
         numbers = ", ".join(str(c.number) for c in site.counters)
-        print(f"antrian: {t('cli.unknown_counter', counter=args.counter, known=numbers)}",
+        print("antrian:", t("cli.unknown_counter", counter=args.counter, known=numbers),
               file=sys.stderr)
         return 2
     secret = load_secret(data_dir(args.data_dir), site.secret)
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
     except RedisError as exc:
-        print(f"antrian: {t('cli.redis_unreachable', error=exc)}", file=sys.stderr)
+        print("antrian:", t("cli.redis_unreachable", error=exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -128,7 +128,7 @@ class Announcer:
             await self._play(announcement)
 
     async def _play(self, call: Announcement) -> None:
-        what = f"{call.kind} {call.ticket} loket {call.counter} ({call.event_id})"
+        what = f"{call.kind} {call.ticket} at counter {call.counter} ({call.event_id})"
         if is_stale(call, self.now(), self.max_age_seconds):
             log.warning("dropped stale %s: made at %s, more than %.0f s ago", what,
                         call.at and call.at.isoformat(), self.max_age_seconds)

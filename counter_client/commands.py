@@ -58,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as exc:
         if exc.name != "textual":
             raise
-        print(f"antrian counter: {t('terminal.not_installed')}", file=sys.stderr)
+        print("antrian counter:", t("terminal.not_installed"), file=sys.stderr)
         return 1
     try:
         if args.counter < 1:

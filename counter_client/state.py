@@ -61,13 +61,14 @@ class CounterView:
             return
         self.services = info.services
         self.status, self.reason = info.status, info.reason
-        t = info.ticket
-        if t is None:
+        ticket = info.ticket
+        if ticket is None:
             self.current = None
         else:
-            called = t.get("called_ms")
+            called = ticket.get("called_ms")
             since = called / 1000 - self.skew if called else local_now
-            self.current = Current(t["code"], t["service"], int(t.get("calls") or 1), since)
+            self.current = Current(ticket["code"], ticket["service"],
+                                   int(ticket.get("calls") or 1), since)
 
     def apply_event(self, event: dict[str, Any], local_now: float) -> None:
         """Apply one display event (any counter's: waiting counts are shared)."""

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from display_server.announcement import Announcement, check_template
 from display_server.hours import OpeningHours, parse_hours
 from display_server.settings import Kiosk, Rate, parse_printer, parse_url
+from texts import t
 
 DEMO_CONFIG = "serang.toml"
 T = TypeVar("T")
@@ -258,7 +259,7 @@ def _counters(src: str, rows: list[Any], codes: set[str]) -> tuple[Counter, ...]
             r.fail("policy", "must be 'order' (service order first) or 'oldest'")
         if any(c.number == number for c in counters):
             r.fail("number", f"duplicate counter {number}")
-        name = r.text("name", f"Loket {number}")
+        name = r.text("name", t("site.counter_name", number=number))
         counters.append(Counter(number, name, services, policy))
     return tuple(counters)
 

@@ -18,6 +18,7 @@ from display_server.config import load_config
 from display_server.keys import SiteKeys
 from display_server.paths import data_dir
 from display_server.redis_local import default_url
+from texts import N_, number, t
 
 COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
 
@@ -80,11 +81,24 @@ def _csv(rows: list[dict[str, Any]]) -> None:
     writer.writerows(rows)
 
 
+# catalogue keys of the table's column headings (CSV and JSON keep the field names)
+HEADINGS = {
+    "key": N_("report.key"), "issued": N_("report.issued"), "called": N_("report.called"),
+    "served": N_("report.served"), "completed": N_("report.completed"),
+    "not_completed": N_("report.not_completed"), "no_show": N_("report.no_show"),
+    "transferred": N_("report.transferred"), "avg_wait_min": N_("report.avg_wait_min"),
+    "avg_service_min": N_("report.avg_service_min"),
+}
+
+
 def _table(rows: list[dict[str, Any]]) -> None:
-    header = list(rows[0]) if rows else ["key"]
-    print("  ".join(f"{h:>14}" for h in header))
+    """Rows for people: Indonesian headings, decimal commas, '-' where nothing was measured."""
+    columns = list(rows[0]) if rows else ["key"]
+    print("  ".join(f"{t(HEADINGS[c]):>14}" for c in columns))
     for row in rows:
-        print("  ".join(f"{'-' if row[h] is None else row[h]!s:>14}" for h in header))
+        cells = ("-" if v is None else number(v) if isinstance(v, float) else str(v)
+                 for v in (row[c] for c in columns))
+        print("  ".join(f"{cell:>14}" for cell in cells))
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
