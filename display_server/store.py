@@ -73,8 +73,8 @@ class Event:
 
 
 class Store:
-    """The queue's state in Redis. Every change is one script call; nothing here decides rules
-    that the scripts do not also enforce atomically."""
+    """The queue's state in Redis. Every change is one script call, and the queue's rules are in
+    the scripts (display_server/scripts/common.lua and one script per action), not here."""
 
     def __init__(self, redis: aioredis.Redis, site: SiteConfig, clock: Clock = system_clock,
                  stream_maxlen: int = STREAM_MAXLEN) -> None:
