@@ -4,17 +4,14 @@ agree on the grace window to the millisecond, and docs/keys.md shows the table."
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 import redis
-import redis.asyncio as aioredis
 from conftest import Api, FakeClock
+from test_sessions import sign_in
 
-from display_screens import sessions
 from display_server.keys import LAYOUT, PARTS, KeyName, SiteKeys, lua_prelude
-from display_server.store import Store
 from display_server.tokens import admin_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,13 +45,14 @@ def work_a_day(api: Api) -> None:
     assert api.client.get("/api/state").status_code == 200
 
 
-async def sign_in_and_out_everywhere(api: Api, redis_url: str) -> None:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
-    store = Store(client, api.site)
-    await sessions.create(store, "1")
-    await sessions.end_all(store)
-    await sessions.create(store, "admin")
-    await client.aclose()
+def sign_in_and_out_everywhere(api: Api) -> None:
+    """A console signs in, the office ends every session, then signs in again."""
+    sign_in(api, 1)
+    office, csrf = sign_in(api, "admin")
+    ended = api.client.post("/admin/logout-all", data={"csrf": csrf}, headers={"Cookie": office},
+                            follow_redirects=False)
+    assert ended.status_code == 303
+    sign_in(api, "admin")
 
 
 def test_every_key_of_a_working_day_matches_one_pattern_with_its_expiry(
@@ -63,7 +61,7 @@ def test_every_key_of_a_working_day_matches_one_pattern_with_its_expiry(
     """Each key matches exactly one row of the table, every row is used, and each key expires as
     its row says (kept, fixed seconds, or computed)."""
     work_a_day(api)
-    asyncio.run(sign_in_and_out_everywhere(api, redis_url))
+    sign_in_and_out_everywhere(api)
     keys = SiteKeys(api.site.id)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     found = sorted(client.scan_iter(match=keys.prefix + "*"))
