@@ -62,6 +62,21 @@ async def shows(pilot: Pilot[None], part: str, text: str) -> None:
     await until(pilot, lambda: text in app.text(part), f"{text!r} in #{part}")
 
 
+async def choose(pilot: Pilot[None], key: str, what: str, *picks: str) -> None:
+    """Press `key`, wait for the choice it opens (`what`), then press `picks` in it."""
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, ChoiceScreen), what)
+    await pilot.press(*picks)
+
+
+async def press_while_down(site: Site, pilot: Pilot[None]) -> None:
+    """Kill the server, then press Panggil: the link shows as lost, the press as pending."""
+    site.server.kill()
+    await shows(pilot, "link", "KONEKSI TERPUTUS")
+    await pilot.press("enter")
+    await shows(pilot, "pending", "TERTUNDA: Panggil")
+
+
 async def test_enter_calls_the_next_visitor_and_shows_the_ticket(site: Site) -> None:
     """Enter = Panggil: the screen shows A001, the action in the log, the new waiting count."""
     site.api.ticket("A")
@@ -83,7 +98,7 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
     """R, S, D (outcome), T (service), P (reason) / P again: each reaches the server."""
     for _ in range(3):
         site.api.ticket("A")
-    async with running(site) as (app, pilot):
+    async with running(site) as (_app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
         await pilot.press("r")
@@ -94,21 +109,16 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A002")
-        await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
-        await pilot.press("2")
+        await choose(pilot, "d", "the outcome choice", "2")
         await shows(pilot, "log", "A002 selesai — belum tuntas")
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A003")
-        await pilot.press("t")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the service choice")
-        await pilot.press("down", "enter")  # the choices are B and D; ↓ then Enter picks D
+        # the choices are B and D; ↓ then Enter picks D
+        await choose(pilot, "t", "the service choice", "down", "enter")
         await shows(pilot, "log", "A003 dialihkan ke layanan D")
 
-        await pilot.press("p")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the reason choice")
-        await pilot.press("3")
+        await choose(pilot, "p", "the reason choice", "3")
         await shows(pilot, "status", "JEDA: Rapat")
         assert site.api.counter(1)["reason"] == "Rapat"
         await pilot.press("p")
@@ -128,9 +138,7 @@ async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
         await shows(pilot, "ticket", "A001")
         await pilot.press("s")
         await shows(pilot, "log", "A001 dilewati")
-        await pilot.press("k")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the skipped choice")
-        await pilot.press("1")
+        await choose(pilot, "k", "the skipped choice", "1")
         await shows(pilot, "log", "A001 dikembalikan ke antrian")
         await shows(pilot, "waiting", "Perpanjangan STNK: 2 orang")
         assert app.view.skipped == []
@@ -153,9 +161,7 @@ async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
     async with running(site) as (app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
-        await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
-        await pilot.press("escape")
+        await choose(pilot, "d", "the outcome choice", "escape")
         await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the choice closed")
         assert app.pending is None
     assert site.api.counter(1)["status"] == "serving"
@@ -174,10 +180,8 @@ async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
         await shows(pilot, "ticket", "B001")
         await pilot.press("minus")
         await shows(pilot, "log", "Memanggil ulang B001 (ke-2)")
-        await pilot.press("slash")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceScreen), "the outcome choice")
-        await pilot.press("plus")  # a keypad key that means nothing in the choice is ignored
-        await pilot.press("1")
+        # a keypad key that means nothing in the choice is ignored, then 1 picks
+        await choose(pilot, "slash", "the outcome choice", "plus", "1")
         await shows(pilot, "log", "B001 selesai — tuntas")
         await pilot.press("plus")
         await shows(pilot, "ticket", "B002")
@@ -215,10 +219,7 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
     site.api.ticket("A")
     site.api.ticket("A")
     async with running(site) as (app, pilot):
-        site.server.kill()
-        await shows(pilot, "link", "KONEKSI TERPUTUS")
-        await pilot.press("enter")
-        await shows(pilot, "pending", "TERTUNDA: Panggil")
+        await press_while_down(site, pilot)
         await pilot.press("enter", "r")  # more presses meanwhile are refused, not queued
         await shows(pilot, "log", "Panggil sedang dikirim; tekanan kedua diabaikan.")
         await shows(pilot, "log", "Tunggu: Panggil belum terkirim")
@@ -257,10 +258,7 @@ async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any)
     site.api.ticket("A")
     site.api.ticket("A")
     async with running(site) as (app, pilot):
-        site.server.kill()
-        await shows(pilot, "link", "KONEKSI TERPUTUS")
-        await pilot.press("enter")
-        await shows(pilot, "pending", "TERTUNDA: Panggil")
+        await press_while_down(site, pilot)
         await pilot.press("escape")
         await shows(pilot, "log", "Panggil dibatalkan")
         assert app.text("pending") == ""
@@ -275,10 +273,7 @@ async def test_a_pending_press_can_be_cancelled(site: Site, server_factory: Any)
 async def test_quit_with_a_pending_press_asks_twice(site: Site) -> None:
     """Q with a press pending warns first; Q again quits."""
     async with running(site) as (app, pilot):
-        site.server.kill()
-        await shows(pilot, "link", "KONEKSI TERPUTUS")
-        await pilot.press("enter")
-        await shows(pilot, "pending", "TERTUNDA")
+        await press_while_down(site, pilot)
         await pilot.press("q")
         await shows(pilot, "log", "Tekan Q sekali lagi")
         assert app.is_running

@@ -18,6 +18,7 @@ from site_api import SiteApi
 from counter_client import (
     Client,
     Conflict,
+    CounterError,
     Forbidden,
     NotAntrian,
     NotFound,
@@ -172,22 +173,21 @@ async def test_timeout_after_the_server_applied_the_call_then_retry_calls_one_vi
     assert [r["ticket"] for r in state["recent"]] == ["A001"]
 
 
-async def test_wrong_token_is_unauthorized_with_the_servers_message(site: Site) -> None:
-    """401 becomes Unauthorized carrying the server's code and Indonesian message."""
-    async with Client(site.server.url, 1, "bukan-token") as client:
-        with pytest.raises(Unauthorized) as caught:
-            await client.call_next()
-    assert caught.value.code == "unauthorized" and caught.value.status == 401
-    assert caught.value.message == "Token loket tidak ada atau salah."
-
-
-async def test_another_counters_token_is_forbidden(site: Site) -> None:
-    """403 becomes Forbidden: the token is counter 2's, the path counter 1's."""
-    async with Client(site.server.url, 1, site.api.token(2)) as client:
-        with pytest.raises(Forbidden) as caught:
-            await client.recall()
-    assert caught.value.code == "forbidden"
-    assert caught.value.message == "Token ini milik loket lain."
+@pytest.mark.parametrize(("counter", "token_of", "action", "error", "status", "code", "message"), [
+    (1, None, "call_next", Unauthorized, 401, "unauthorized", "Token loket tidak ada atau salah."),
+    (1, 2, "recall", Forbidden, 403, "forbidden", "Token ini milik loket lain."),
+    (99, 1, "waiting", NotFound, 404, "unknown_counter", "Loket tidak dikenal. (99)"),
+], ids=["wrong-token", "another-counters-token", "unknown-counter"])
+async def test_refusals_are_typed_errors_with_the_servers_code_and_message(
+        site: Site, counter: int, token_of: int | None, action: str,
+        error: type[CounterError], status: int, code: str, message: str) -> None:
+    """401 is Unauthorized, 403 (counter 2's token on counter 1's path) Forbidden, a counter the
+    site does not have NotFound: each with the server's code and Indonesian message."""
+    token = "bukan-token" if token_of is None else site.api.token(token_of)
+    async with Client(site.server.url, counter, token) as client:
+        with pytest.raises(error) as caught:
+            await getattr(client, action)()
+    assert (caught.value.status, caught.value.code, caught.value.message) == (status, code, message)
 
 
 async def test_action_in_the_wrong_state_is_a_conflict(site: Site) -> None:
@@ -201,14 +201,6 @@ async def test_action_in_the_wrong_state_is_a_conflict(site: Site) -> None:
         with pytest.raises(Conflict) as paused:
             await client.call_next()
     assert paused.value.code == "counter_paused"
-
-
-async def test_unknown_counter_is_not_found(site: Site) -> None:
-    """A counter the site does not have is NotFound unknown_counter."""
-    async with Client(site.server.url, 99, site.api.token(1)) as client:
-        with pytest.raises(NotFound) as caught:
-            await client.waiting()
-    assert caught.value.code == "unknown_counter"
 
 
 async def test_a_server_that_is_down_is_unavailable_after_the_retries() -> None:
