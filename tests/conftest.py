@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import itertools
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,16 @@ def wait_until(check: Any, timeout: float = 15.0, what: str = "condition") -> No
                 return
         time.sleep(0.05)
     raise TimeoutError(f"timed out waiting for {what}")
+
+
+async def eventually(check: Callable[[], bool], what: str = "condition",
+                     timeout: float = 30.0) -> None:
+    """Wait, without blocking the event loop, until `check()` is true."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
 
 
 class RedisServer:

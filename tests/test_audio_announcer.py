@@ -11,15 +11,14 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ServerProcess
+from conftest import ServerProcess, eventually
 
 from audio.announcer import Announcer
 from audio.player import Player
@@ -80,14 +79,6 @@ class Speaker:
     def started(self) -> list[str]:
         marker = self.folder / "started"
         return marker.read_text().splitlines() if marker.exists() else []
-
-
-async def eventually(check: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture
@@ -196,7 +187,7 @@ async def test_stale_calls_are_dropped_with_a_log_line(
     assert [p["wav"] for p in speaker.played()] == [
         wav_of(renderer, "A001", 1), wav_of(renderer, "A004", 4)
     ]
-    assert "dropped stale call A002 loket 2" in caplog.text
+    assert "dropped stale call A002 at counter 2" in caplog.text
     assert "more than 60 s ago" in caplog.text
 
 

@@ -15,9 +15,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from conftest import RedisServer, ServerProcess, wait_until, write_site
+from conftest import RedisServer, ServerProcess, eventually, wait_until, write_site
 
 from display_server.tokens import counter_token, kiosk_token, load_secret
+from protocol.follower import Follower
 
 
 async def retrying(client: httpx.AsyncClient, path: str, body: dict[str, Any],
@@ -112,26 +113,43 @@ def test_supervised_redis_keeps_state_across_restarts(tmp_path: Path) -> None:
         shutil.rmtree(data, ignore_errors=True)
 
 
-def test_redis_down_is_503_and_the_server_recovers(tmp_path: Path) -> None:
+async def test_redis_down_is_503_and_the_server_recovers(tmp_path: Path) -> None:
     """With Redis gone, the API answers 503 with the error body and keeps running; when Redis
-    is back, it works again by itself, and screens get the events made after."""
+    is back, it works again by itself, and screens get the events made after: one open all
+    along, and one that started while Redis was down."""
     own = RedisServer(tmp_path / "redis", appendonly=True).start()
     config = write_site(tmp_path / "site.toml", "down-" + uuid.uuid4().hex[:6])
     server = ServerProcess(config, own.url, tmp_path).start()
+    seen: dict[str, list[dict[str, Any]]] = {"open": [], "opened_during": []}
+    links: list[bool] = []
+    screens = {name: Follower(server.url, messages.append, links.append, max_backoff=0.5)
+               for name, messages in seen.items()}
+    tasks = [asyncio.create_task(screens["open"].run())]
     try:
         assert httpx.post(server.url + "/api/tickets", json={"service": "A"}).status_code == 201
+        await eventually(lambda: screens["open"].since is not None, "the open screen's snapshot")
         own.stop()
         health = httpx.get(server.url + "/api/health")
         assert health.status_code == 503
         assert health.json()["error"]["code"] == "redis_unavailable"
         r = httpx.post(server.url + "/api/tickets", json={"service": "A"})
         assert r.status_code == 503 and r.json()["error"]["code"] == "redis_unavailable"
+        links.clear()
+        tasks.append(asyncio.create_task(screens["opened_during"].run()))
+        await eventually(lambda: False in links, "the new screen refused")
+        assert seen["opened_during"] == []
         own.start()
-        wait_until(lambda: httpx.get(server.url + "/api/health").status_code == 200,
-                   what="recovery")
+        await asyncio.to_thread(
+            wait_until, lambda: httpx.get(server.url + "/api/health").status_code == 200,
+            what="recovery")
         r = httpx.post(server.url + "/api/tickets", json={"service": "A"})
         assert r.status_code == 201 and r.json()["code"] == "A002"
+        await eventually(lambda: all(any(m.get("ticket") == "A002" for m in messages)
+                                     for messages in seen.values()), "A002 on both screens")
     finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         server.stop()
         own.stop()
 

@@ -128,14 +128,22 @@ def test_reconnects_after_kill_and_shows_calls_made_meanwhile(live: Live, make_p
 
 def test_silent_link_is_detected_by_the_watchdog(live: Live, make_page: Any) -> None:
     """A server that stops answering (SIGSTOP: the TCP link stays up) is noticed without any
-    close: the banner shows, and once the server runs again the page recovers by itself."""
+    close, by the page's own watchdog (its default, on the page's clock): the banner shows, and
+    once the server runs again the page recovers by itself."""
     live.api.ticket("A")
     page = make_page()
-    open_display(page, live, MUTED + "&watchdog=2500")
-    page.wait_for_timeout(500)
+    page.clock.install()
+    open_display(page, live)
+    page.wait_for_function("window.antrianDisplay.link.online")
+    watchdog_ms, banner_ms = page.evaluate(
+        "[window.antrianDisplay.link.watchdogMs, window.antrianDisplay.link.bannerAfterMs]")
     os.kill(live.process.pid, signal.SIGSTOP)
     try:
-        page.wait_for_selector("#offline", state="visible", timeout=9000)
+        page.clock.fast_forward(watchdog_ms - 1000)
+        assert page.is_hidden("#offline")
+        page.clock.fast_forward(2000)  # the watchdog fires: the link is down
+        page.clock.fast_forward(banner_ms)
+        page.wait_for_selector("#offline", state="visible", timeout=2000)
     finally:
         os.kill(live.process.pid, signal.SIGCONT)
     page.wait_for_selector("#offline", state="hidden", timeout=10000)
@@ -149,16 +157,14 @@ def test_played_announcements_are_reported(live: Live, make_page: Any) -> None:
     live.api.register_screen("lobi-1")
     live.api.ticket("A")
     page = make_page()
-    wavs: list[tuple[str, int, str]] = []
-    page.on("response", lambda r: wavs.append((r.url, r.status, r.headers.get("content-type", "")))
-            if "/audio/calls/" in r.url else None)
     open_display(page, live, "/display?hold=400&screen=lobi-1")
     assert page.is_hidden("#sound-overlay")
-    called = live.api.call(1)
+    with page.expect_response("**/audio/calls/*") as wav:
+        called = live.api.call(1)
+    assert (wav.value.url, wav.value.status, wav.value.headers["content-type"]) == (
+        f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")
     until(lambda: live.api.state()["played"].get("lobi-1", {}).get("event_id")
           == called["event_id"], timeout=20, what="the played acknowledgement")
-    page.wait_for_timeout(100)  # let Playwright deliver the response events
-    assert wavs == [(f"{live.url}/audio/calls/{called['event_id']}.wav", 200, "audio/wav")]
     live.api.act(1, "done", {"outcome": "completed"})
     admin_sign_in(page, live)
     assert "lobi-1" in text(page, "#screens")

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from conftest import wait_until
 from playwright.sync_api import Page, WebSocketRoute
-from test_pages_support import Live, browser, live, make_page, text, until, wait_text  # noqa: F401
+from test_pages_support import Live, browser, live, make_page, text, wait_text  # noqa: F401
 
 DISPLAY = "/display?mute=1&hold=400&retry_max=1000&screen=uji"
 
@@ -87,5 +88,5 @@ def test_a_heartbeat_naming_an_unseen_event_resyncs(live: Live, make_page: Any) 
     page = make_page()
     urls = scripted(page, live, script)
     wait_text(page, '.tile[data-counter="4"] .tile-code', "A001")
-    until(lambda: len(urls) == 2, what="the resync")
+    wait_until(lambda: len(urls) == 2, what="the resync")
     assert "since=1000-0" in urls[1]

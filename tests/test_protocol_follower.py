@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from conftest import eventually
 from websockets.asyncio.server import ServerConnection, serve
 
 from protocol.event_ids import event_key
@@ -122,12 +123,6 @@ async def send(ws: ServerConnection, *messages: dict[str, Any]) -> None:
         await ws.send(json.dumps(message))
 
 
-async def until(check: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not check():
-            await asyncio.sleep(0.01)
-
-
 @asynccontextmanager
 async def following(follower: Follower) -> AsyncIterator[None]:
     task = asyncio.create_task(follower.run())
@@ -154,7 +149,7 @@ async def test_a_gap_reconnects_with_since_and_gets_each_event_once() -> None:
     async with scripted(script) as (url, paths, _):
         follower = Follower(url, seen.append)
         async with following(follower):
-            await until(lambda: follower.since == "4-0")
+            await eventually(lambda: follower.since == "4-0")
     assert paths == ["/ws/display", "/ws/display?since=2-0"]
     assert [m.get("event_id") for m in seen if m["type"] != "heartbeat"] == [
         "1-0", "2-0", "3-0", "4-0"]
@@ -177,8 +172,8 @@ async def test_a_silent_link_is_dead_and_what_is_sent_goes_on_the_next() -> None
     async with scripted(script) as (url, paths, received):
         follower = Follower(url, lambda message: None, links.append, heartbeat_timeout=0.3)
         async with following(follower):
-            await until(lambda: len(links) >= 2)
+            await eventually(lambda: len(links) >= 2)
             follower.send({"type": "played", "event_id": "7-0"})
-            await until(lambda: received == [{"type": "played", "event_id": "7-0"}])
+            await eventually(lambda: received == [{"type": "played", "event_id": "7-0"}])
             assert links == [True, False, True]
     assert paths == ["/ws/display", "/ws/display?since=7-0"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-from conftest import ServerProcess
+from conftest import ServerProcess, eventually
+
+from protocol.follower import Follower
 
 
 async def receive(ws: Any, skip_heartbeats: bool = True) -> dict[str, Any]:
@@ -151,10 +155,24 @@ async def test_oversized_message_closes_the_connection(server: Any) -> None:
 
 
 async def test_server_heartbeat_lets_pages_see_the_link_is_alive(server_factory: Any) -> None:
-    """With nothing happening, the server still sends heartbeats (here every 0.2 s)."""
+    """With nothing happening, heartbeats (here every 0.2 s) keep the link of a follower that
+    calls 1 s of silence a dead link up; a stopped server (SIGSTOP: the TCP link stays open)
+    sends none, so the follower says the link is down, and up again once the server runs."""
     server = server_factory(extra_env={"ANTRIAN_HEARTBEAT_SECONDS": "0.2"})
-    async with websockets.connect(server.ws_url + "/ws/display") as ws:
-        snapshot = await receive(ws)
-        beats = [await receive(ws, skip_heartbeats=False) for _ in range(2)]
-        assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
-        assert all(b["event_id"] == snapshot["event_id"] for b in beats if "event_id" in b)
+    links: list[bool] = []
+    beats: list[dict[str, Any]] = []
+    follower = Follower(server.url, lambda m: beats.append(m) if m["type"] == "heartbeat" else None,
+                        links.append, heartbeat_timeout=1.0, max_backoff=0.2)
+    task = asyncio.create_task(follower.run())
+    try:
+        await eventually(lambda: len(beats) >= 10, "two seconds of heartbeats")
+        assert links == [True]
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            await eventually(lambda: links == [True, False], "the link declared dead")
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+        await eventually(lambda: links == [True, False, True], "the link back")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
