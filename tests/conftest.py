@@ -28,6 +28,8 @@ from display_server.config import SiteConfig, load_config, parse_config
 from display_server.tokens import counter_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
+# the page tests' fixtures (browser, live, make_page), without each file importing them
+pytest_plugins = ["test_pages_support"]
 
 
 def free_port() -> int:

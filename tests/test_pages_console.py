@@ -1,18 +1,15 @@
 """The officer console in headless Chromium: sign-in with the counter token into an HttpOnly
 SameSite=Strict cookie, CSRF, buttons and shortcuts driving the queue, double clicks."""
-# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
+
 
 from __future__ import annotations
 
 from typing import Any
 
 from playwright.sync_api import Page, Route
-from test_pages_support import (  # noqa: F401
+from test_pages_support import (
     Live,
     admin_sign_in,
-    browser,
-    live,
-    make_page,
     screenshot,
     text,
     wait_text,

@@ -1,6 +1,6 @@
 """The lobby TV page in headless Chromium against a real server and Redis: calls, bursts,
 reconnection after kill -9, sound acknowledgements and autoplay blocking."""
-# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
+
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from itertools import pairwise
 from typing import Any
 
 from playwright.sync_api import Browser, Page
-from test_pages_support import (  # noqa: F401
+from test_pages_support import (
     Live,
     admin_sign_in,
-    browser,
     close_service_today,
     launch,
-    live,
-    make_page,
     screenshot,
     text,
     until,

@@ -1,6 +1,6 @@
 """The ticket kiosk and the visitor's status page in headless Chromium: issue, refuse a closed
 service, the QR code, the per-client rate limit, and escaping of names."""
-# ruff: noqa: F811  (pytest fixtures imported from test_pages_support are parameters here)
+
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Route
-from test_pages_support import (  # noqa: F401
+from test_pages_support import (
     Live,
     admin_sign_in,
-    browser,
     close_service_today,
-    live,
-    make_page,
     screenshot,
     text,
     until,
