@@ -1,0 +1,1 @@
+"""The durable archive: every event of the stream and every visit in SQL (SQLite or PostgreSQL)."""

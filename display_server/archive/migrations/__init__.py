@@ -1,0 +1,1 @@
+"""Alembic's migration environment of the archive (configured in code: no alembic.ini)."""

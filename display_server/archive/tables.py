@@ -1,0 +1,92 @@
+"""The archive's tables (SQLAlchemy Core): events, visits, legs and the archiver's position.
+
+Times are epoch milliseconds (`*_ms`); `day` is the site-local day `YYYY-MM-DD` of the ticket
+(or of the event, for events without a ticket). The migrations in `migrations/versions` create
+exactly these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+events = Table(
+    "events", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("event_id", String(48), primary_key=True),   # "<ms>-<seq>"
+    Column("ms", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("at", String(40), nullable=False),            # ISO local time with offset
+    Column("day", String(10), nullable=False),
+    Column("ticket", String(32)),
+    Column("service", String(32)),
+    Column("counter", Integer),
+    Column("data", Text, nullable=False),                # the whole event as JSON
+    Index("ix_events_site_day", "site", "day"),
+    Index("ix_events_site_ms", "site", "ms"),
+)
+
+visits = Table(
+    "visits", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("service", String(32), nullable=False),       # where it was issued (origin)
+    Column("tenant", String(64), nullable=False),
+    Column("priority", String(32), nullable=False, default=""),
+    Column("issued_ms", BigInteger, nullable=False),
+    Column("first_call_ms", BigInteger),
+    Column("first_counter", Integer),
+    Column("recalls", Integer, nullable=False, default=0),
+    Column("transfers", Integer, nullable=False, default=0),
+    Column("final_service", String(32), nullable=False),
+    Column("final_counter", Integer),
+    Column("outcome", String(16)),  # completed | not_completed | no_show | closed | None (open)
+    Column("finished_ms", BigInteger),
+    Column("officer", String(128)),
+    Index("ix_visits_site_day", "site", "day"),
+    Index("ix_visits_site_service_day", "site", "service", "day"),
+    Index("ix_visits_site_tenant_day", "site", "tenant", "day"),
+)
+
+legs = Table(
+    "legs", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("leg", Integer, primary_key=True),            # 0 where issued, +1 per transfer
+    Column("service", String(32), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("enqueued_ms", BigInteger, nullable=False),
+    Column("first_call_ms", BigInteger),
+    Column("counter", Integer),                          # the first counter that called it here
+    Column("called_ms_at_counter", BigInteger),          # its first call by that counter
+    Column("outcome", String(16)),  # transferred | completed | not_completed | no_show | closed
+    Column("finished_ms", BigInteger),
+    Index("ix_legs_site_day", "site", "day"),
+    Index("ix_legs_site_service_day", "site", "service", "day"),
+    Index("ix_legs_site_tenant_day", "site", "tenant", "day"),
+    Index("ix_legs_site_counter_day", "site", "counter", "day"),
+)
+
+archiver_state = Table(
+    "archiver_state", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("last_event_id", String(48), nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("closed_day", String(10)),   # the last local day whose open tickets were closed
+    Column("trimmed", Boolean, nullable=False, default=False),  # events lost before archiving
+    Column("alarm", Text),              # what was lost, for the log, /api/health and /admin
+)

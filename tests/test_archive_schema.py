@@ -1,0 +1,52 @@
+"""The archive's schema: Alembic builds it from empty on SQLite and PostgreSQL, it is exactly
+tables.py, and the first revision goes down and up again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from display_server.archive import db
+from display_server.archive.tables import metadata
+
+TABLES = {"events", "visits", "legs", "archiver_state"}
+
+
+def differences(engine: sa.Engine) -> list[object]:
+    with engine.connect() as connection:
+        return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+def test_upgrade_from_empty_builds_the_tables_of_tables_py(database_url: str) -> None:
+    db.upgrade(database_url)
+    db.upgrade(database_url)  # a second start finds it at head and changes nothing
+    engine = db.engine(database_url)
+    try:
+        assert set(sa.inspect(engine).get_table_names()) >= TABLES
+        assert differences(engine) == []
+        with engine.connect() as connection:
+            assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) \
+                == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_first_revision_downgrades_to_empty_and_upgrades_again(database_url: str) -> None:
+    engine = db.engine(database_url)
+    try:
+        db.migrate(engine)
+        db.migrate(engine, "base", down=True)
+        assert TABLES & set(sa.inspect(engine).get_table_names()) == set()
+        db.migrate(engine)
+        assert differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_database_url_defaults_to_sqlite_in_the_data_dir_and_takes_psycopg(tmp_path: Path) -> None:
+    assert db.database_url(tmp_path, {}) == f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    assert db.database_url(tmp_path, {"ANTRIAN_DATABASE_URL": "postgresql://u:p@h:5/x"}) \
+        == "postgresql+psycopg://u:p@h:5/x"
