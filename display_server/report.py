@@ -1,26 +1,43 @@
-"""`antrian report`: visitors, served, no-shows and times per service and counter, from the
-daily aggregates the action scripts keep."""
+"""`antrian report`: the visit report read from the archive (display_server.reporting), its
+options checked with an Indonesian message and exit 2 for each bad one, and `--recap`, the
+yearly recap per tenant as a PDF (printed by the page layer, handed in by antrian.cli)."""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-import redis
+from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
+from display_server.archive.db import DatabaseError, database_url, engine
 from display_server.clock import local_now, system_clock
-from display_server.config import load_config
-from display_server.keys import SiteKeys
+from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
-from display_server.redis_local import default_url
-from texts import N_, number, t
+from display_server.reporting.figures import GROUPINGS
+from display_server.reporting.formats import write_csv, write_json, write_table, write_xlsx
+from display_server.reporting.visit import Progress, visit_report
+from texts import N_, t
 
+# today's live figures from Redis's daily aggregates (the /admin page and its downloads)
 COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
+HEADINGS = {
+    "key": N_("report.key"), "issued": N_("report.issued"), "called": N_("report.called"),
+    "served": N_("report.served"), "completed": N_("report.completed"),
+    "not_completed": N_("report.not_completed"), "no_show": N_("report.no_show"),
+    "transferred": N_("report.transferred"), "avg_wait_min": N_("report.avg_wait_min"),
+    "avg_service_min": N_("report.avg_service_min"),
+}
+FORMATS = ("table", "csv", "json", "xlsx")
+MAX_DAYS = 3653  # ten years
+# (site, year, the year's report by tenant, the PDF's path): the recap printed to PDF
+RecapPdf = Callable[[SiteConfig, int, dict[str, Any], Path], None]
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -30,7 +47,8 @@ def days(first: date, last: date) -> Iterator[date]:
 
 
 def summarize(stats: dict[str, int], keys: list[str]) -> list[dict[str, Any]]:
-    """Rows of counts and average minutes for each key (a service code or 'c<counter>')."""
+    """Rows of counts and average minutes for each key (a service code or 'c<counter>') from a
+    day's aggregates in Redis."""
     rows = []
     for key in keys:
         row: dict[str, Any] = {"key": key}
@@ -45,70 +63,129 @@ def summarize(stats: dict[str, int], keys: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def merge(totals: dict[str, int], day_stats: dict[str, int]) -> None:
-    for k, v in day_stats.items():
-        totals[k] = totals.get(k, 0) + v
+class ReportError(Exception):
+    """A bad option or an archive that cannot be read: the Indonesian message says which."""
 
 
-def _report(args: argparse.Namespace) -> int:
+def _day(option: str, raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ReportError(t("report.error.bad_date", option=option, value=raw)) from None
+
+
+def days_asked(raw_from: str | None, raw_to: str | None, today: date) -> tuple[date, date]:
+    """--from (default today) and --to (default --from), checked: in order, at most ten
+    years."""
+    first = _day("--from", raw_from) if raw_from else today
+    last = _day("--to", raw_to) if raw_to else first
+    if last < first:
+        raise ReportError(t("report.error.inverted", first=first.isoformat(),
+                            last=last.isoformat()))
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ReportError(t("report.error.too_long", days=(last - first).days + 1))
+    return first, last
+
+
+def groupings_asked(raw: str, output: str) -> list[str]:
+    """--by: one grouping, or several separated by commas for XLSX (a sheet each)."""
+    asked = [g.strip() for g in raw.split(",") if g.strip()]
+    for grouping in asked or [raw]:
+        if grouping not in GROUPINGS:
+            raise ReportError(t("report.error.bad_grouping", value=grouping,
+                                choices=", ".join(GROUPINGS)))
+    if len(asked) > 1 and output != "xlsx":
+        raise ReportError(t("report.error.one_grouping", format=output))
+    return asked
+
+
+@contextmanager
+def archive(url: str) -> Iterator[Connection]:
+    """A connection to the archive, or ReportError naming it (never a traceback)."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite" and not Path(parsed.database or "").is_file():
+        raise ReportError(t("report.error.no_archive", url=shown))
+    db = engine(url)
+    try:
+        with db.connect() as connection:
+            yield connection
+    except SQLAlchemyError as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ReportError(t("report.error.database", url=shown, error=detail)) from None
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A progress bar on the terminal's stderr when rich is there and stderr is a terminal."""
+    try:
+        from rich.progress import Progress as Bar
+    except ImportError:  # rich comes with the counter extra
+        yield None
+        return
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Bar(transient=True) as bar:
+        task = bar.add_task(t("report.progress"), total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+def _report(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
+    try:
+        return _run(args, recap_pdf)
+    except (ReportError, DatabaseError) as exc:
+        print(f"antrian: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
     site = load_config(args.config)
     today = local_now(system_clock, site.tz).date()
-    first = args.start or today
-    last = args.end or first
-    url = default_url(args.redis_url, data_dir(args.data_dir))
-    client = redis.Redis.from_url(url, decode_responses=True)
-    totals: dict[str, int] = {}
-    site_keys = SiteKeys(site.id)
-    for day in days(first, last):
-        day_stats: dict[str, str] = client.hgetall(site_keys("stats", day.isoformat()))  # type: ignore[assignment]
-        merge(totals, {k: int(v) for k, v in day_stats.items()})
-    keys = [s.code for s in site.services] if args.by == "service" else \
-        [f"c{c.number}" for c in site.counters]
-    rows = summarize(totals, keys)
-    emit: Callable[[list[dict[str, Any]]], None] = {"json": _json, "csv": _csv}.get(
-        args.format, _table)
-    emit(rows)
+    if args.format not in FORMATS:
+        raise ReportError(t("report.error.bad_format", value=args.format,
+                            choices=", ".join(FORMATS)))
+    if args.recap:
+        year = args.year or today.year
+        if recap_pdf is None or not args.out or not 2000 <= year <= 2100:
+            raise ReportError(t("report.error.recap_needs", year=year))
+        first, last, groupings = date(year, 1, 1), date(year, 12, 31), ["tenant"]
+    else:
+        first, last = days_asked(args.start, args.end, today)
+        groupings = groupings_asked(args.by, args.format)
+    if (args.format == "xlsx" or args.recap) and not args.out:
+        raise ReportError(t("report.error.needs_out", format=args.format))
+    url = database_url(data_dir(args.data_dir))
+    with archive(url) as connection, _progress() as progress:
+        reports = [visit_report(connection, site, first, last, by, progress) for by in groupings]
+    if args.recap:
+        assert recap_pdf is not None
+        recap_pdf(site, first.year, reports[0], Path(args.out))
+    elif args.format == "xlsx":
+        write_xlsx(reports, Path(args.out))
+    else:
+        write = {"json": write_json, "csv": write_csv, "table": write_table}[args.format]
+        if args.out:
+            with open(args.out, "w", encoding="utf-8", newline="") as out:
+                write(reports[0], out)
+        else:
+            write(reports[0], sys.stdout)
     return 0
 
 
-def _json(rows: list[dict[str, Any]]) -> None:
-    print(json.dumps(rows, indent=2))
-
-
-def _csv(rows: list[dict[str, Any]]) -> None:
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["key"])
-    writer.writeheader()
-    writer.writerows(rows)
-
-
-# catalogue keys of the table's column headings (CSV and JSON keep the field names)
-HEADINGS = {
-    "key": N_("report.key"), "issued": N_("report.issued"), "called": N_("report.called"),
-    "served": N_("report.served"), "completed": N_("report.completed"),
-    "not_completed": N_("report.not_completed"), "no_show": N_("report.no_show"),
-    "transferred": N_("report.transferred"), "avg_wait_min": N_("report.avg_wait_min"),
-    "avg_service_min": N_("report.avg_service_min"),
-}
-
-
-def _table(rows: list[dict[str, Any]]) -> None:
-    """Rows for people: Indonesian headings, decimal commas, '-' where nothing was measured."""
-    columns = list(rows[0]) if rows else ["key"]
-    print("  ".join(f"{t(HEADINGS[c]):>14}" for c in columns))
-    for row in rows:
-        cells = ("-" if v is None else number(v) if isinstance(v, float) else str(v)
-                 for v in (row[c] for c in columns))
-        print("  ".join(f"{cell:>14}" for cell in cells))
-
-
-def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("report", help="print visitors, served and no-shows per service/counter")
+def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
+             recap_pdf: RecapPdf | None = None) -> None:
+    p = sub.add_parser("report", help="the visit report from the archive (ANTRIAN_DATABASE_URL)")
     common(p)
-    p.add_argument("--from", dest="start", type=date.fromisoformat,
-                   help="first day (YYYY-MM-DD, default today)")
-    p.add_argument("--to", dest="end", type=date.fromisoformat,
-                   help="last day (default: the first day)")
-    p.add_argument("--by", choices=("service", "counter"), default="service")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    p.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL)")
-    p.set_defaults(func=_report)
+    p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (default today)")
+    p.add_argument("--to", dest="end", help="last local day (default: the first day)")
+    p.add_argument("--by", default="service",
+                   help=f"{' | '.join(GROUPINGS)}; for xlsx several, comma-separated")
+    p.add_argument("--format", default="table", help=" | ".join(FORMATS))
+    p.add_argument("--out", help="write to this file (required for xlsx and --recap)")
+    p.add_argument("--recap", action="store_true",
+                   help="the yearly recap per tenant as a PDF (with --year and --out)")
+    p.add_argument("--year", type=int, help="the recap's year (default this year)")
+    p.set_defaults(func=lambda args: _report(args, recap_pdf))

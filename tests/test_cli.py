@@ -59,11 +59,3 @@ def test_serve_without_redis_server_refuses_clearly(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "redis-server" in out.stderr and "apt-get install redis-server" in out.stderr
     assert "Traceback" not in out.stderr
-
-
-def test_report_with_redis_unreachable_says_so(tmp_path: Path) -> None:
-    """A report against a Redis that is not there is one clear line and exit 1."""
-    config = write_site(tmp_path / "site.toml", "cli-site")
-    out = antrian("report", "--config", str(config), "--redis-url", "redis://127.0.0.1:1/0")
-    assert out.returncode == 1
-    assert "Redis tidak dapat dihubungi" in out.stderr and "Traceback" not in out.stderr

@@ -1,73 +1,210 @@
-"""`antrian report`: the daily aggregates the action scripts keep, per service and counter."""
+"""`antrian report`: the visit report read from the archive (SQLite and PostgreSQL), per
+service, tenant, counter, day and month, as JSON, CSV, a table and XLSX; bad options refused."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import Api, FakeClock, write_site
-from starlette.testclient import TestClient
+from conftest import write_site
+from openpyxl import load_workbook
+from sqlalchemy import create_engine, insert
 
 from antrian.cli import main
-from display_server.app import create_app
-from display_server.config import load_config
+from display_server.archive.db import upgrade
+from display_server.archive.tables import legs, visits
+
+SITE = "rpt"
+DAY = "2026-11-25"
+T0 = int(datetime(2026, 11, 25, 3, 0, tzinfo=UTC).timestamp() * 1000)  # 10:00 WIB
 
 
-def test_report_counts_a_day_per_service_and_counter(
-    tmp_path: Path, redis_url: str, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+def s(seconds: float) -> int:
+    """Epoch ms, `seconds` after 10:00 WIB on the report's day."""
+    return T0 + int(seconds * 1000)
+
+
+def leg(code: str, n: int, service: str, tenant: str, enqueued: float, call: float | None,
+        counter: int | None, outcome: str | None, end: float | None,
+        day: str = DAY, site: str = SITE) -> dict[str, Any]:
+    return {"site": site, "day": day, "code": code, "leg": n, "service": service,
+            "tenant": tenant, "enqueued_ms": s(enqueued),
+            "first_call_ms": None if call is None else s(call), "counter": counter,
+            "called_ms_at_counter": None if call is None else s(call), "outcome": outcome,
+            "finished_ms": None if end is None else s(end)}
+
+
+def visit(first: dict[str, Any], last: dict[str, Any], recalls: int = 0) -> dict[str, Any]:
+    return {"site": first["site"], "day": first["day"], "code": first["code"],
+            "service": first["service"], "tenant": first["tenant"], "priority": "",
+            "issued_ms": first["enqueued_ms"], "first_call_ms": first["first_call_ms"],
+            "first_counter": first["counter"], "recalls": recalls,
+            "transfers": last["leg"], "final_service": last["service"],
+            "final_counter": last["counter"], "outcome": last["outcome"],
+            "finished_ms": last["finished_ms"], "officer": None}
+
+
+def scripted() -> list[list[dict[str, Any]]]:
+    """The day's tickets, each as its legs (seconds after 10:00)."""
+    return [
+        # recalled once, completed at counter 1: wait 60 s, service 300 s
+        [leg("A001", 0, "A", "samsat", 0, 60, 1, "completed", 360)],
+        # not completed at counter 1: wait 120, service 100
+        [leg("A002", 0, "A", "samsat", 10, 130, 1, "not_completed", 230)],
+        # skipped at counter 2 and never put back: wait 230
+        [leg("A003", 0, "A", "samsat", 20, 250, 2, "no_show", 260)],
+        # called at 1 (wait 270), transferred to B, done at counter 3 (service 300)
+        [leg("A004", 0, "A", "samsat", 30, 300, 1, "transferred", 330),
+         leg("A004", 1, "B", "capil", 330, 630, 3, "completed", 930)],
+        # skipped at 2, put back, called again by 2 and completed: wait 360, service 360
+        [{**leg("A005", 0, "A", "samsat", 40, 400, 2, "completed", 760)}],
+        # never called: closed at midnight (issued, not served)
+        [leg("B001", 0, "B", "capil", 50, None, None, "closed", 50_000)],
+        # wait 30.9 s (counted as 30), service 60
+        [leg("B002", 0, "B", "capil", 60, 90.9, 3, "completed", 150.9)],
+        # the next day, and another site's ticket on the same day: outside the day's report
+        [leg("A001", 0, "A", "samsat", 86_400, 86_445, 1, "completed", 86_500,
+             day="2026-11-26")],
+        [leg("A001", 0, "A", "samsat", 0, 5, 1, "completed", 9, site="other")],
+    ]
+
+
+@pytest.fixture
+def archive(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The archive holding the scripted tickets; the site's config file."""
+    upgrade(database_url)
+    db = create_engine(database_url)
+    with db.begin() as connection:
+        tickets = scripted()
+        connection.execute(insert(legs), [one for ticket in tickets for one in ticket])
+        connection.execute(insert(visits), [visit(ticket[0], ticket[-1], recalls=int(
+            ticket[0]["code"] == "A001")) for ticket in tickets])
+    db.dispose()
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", database_url)
+    return write_site(tmp_path / "site.toml", SITE)
+
+
+def report(config: Path, capsys: pytest.CaptureFixture[str], *options: str) -> dict[str, Any]:
+    assert main(["report", "--config", str(config), "--format", "json", *options]) == 0
+    result: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return result
+
+
+FIGURES = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred",
+           "wait_p50_s", "wait_p90_s", "wait_max_s", "service_p50_s", "service_p90_s")
+
+
+def figures(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row[name] for name in FIGURES)
+
+
+def test_a_day_by_service_counts_each_event_where_it_happened(
+    archive: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issued, called, served (completed / not), no-shows, transfers and average minutes."""
-    config = write_site(tmp_path / "site.toml", "report-" + tmp_path.name[-8:].lower()
-                        .replace("_", "-"))
-    site = load_config(str(config))
-    with TestClient(create_app(site, redis_url, tmp_path, clock=clock)) as client:
-        api = Api(client, site, tmp_path)
-        for _ in range(4):
-            api.issue("A")
-        api.issue("B")
-        clock.advance(minutes=10)
-        api.act(1, "call-next")  # A001 waited 10 min
-        clock.advance(minutes=6)
-        api.act(1, "done", {"outcome": "completed"})  # served 6 min
-        api.act(1, "call-next")  # A002
-        api.act(1, "done", {"outcome": "not_completed"})
-        api.act(1, "call-next")  # A003
-        api.act(1, "skip")
-        api.act(1, "call-next")  # A004
-        api.act(1, "transfer", {"service": "B"})
-    args = ["report", "--config", str(config), "--redis-url", redis_url, "--from", "2026-11-25",
-            "--format", "json"]
-    assert main(args) == 0
-    rows = {row["key"]: row for row in json.loads(capsys.readouterr().out)}
-    a = rows["A"]
-    assert (a["issued"], a["called"], a["served"], a["completed"], a["not_completed"],
-            a["no_show"], a["transferred"]) == (4, 4, 2, 1, 1, 1, 1)
-    assert rows["B"]["issued"] == 1 and rows["C"]["issued"] == 0
-    assert a["avg_service_min"] == 3.0  # (6 + 0) / 2
-    assert a["avg_wait_min"] == 14.5  # (10 + 16 + 16 + 16) / 4
-    assert main([*args, "--by", "counter"]) == 0
-    counters = {row["key"]: row for row in json.loads(capsys.readouterr().out)}
-    assert counters["c1"]["served"] == 2 and counters["c1"]["no_show"] == 1
-    assert counters["c2"]["called"] == 0
+    """Issued where taken, the transfer in the service it left, the later call and outcome in
+    the service that did them; nearest-rank percentiles of whole seconds."""
+    got = report(archive, capsys, "--from", DAY, "--by", "service")
+    assert list(got) == ["from", "to", "by", "rows", "total"]
+    assert (got["from"], got["to"], got["by"]) == (DAY, DAY, "service")
+    rows = {row["key"]: row for row in got["rows"]}
+    assert list(rows) == ["A", "B", "C", "D"]
+    assert list(rows["A"]) == ["key", "name", *FIGURES]
+    assert rows["A"]["name"] == "Perpanjangan STNK"
+    # waits 60 120 230 270 360; services 100 300 360
+    assert figures(rows["A"]) == (5, 5, 3, 2, 1, 1, 1, 230, 360, 360, 300, 360)
+    # B001 closed (issued only), B002 wait 30; A004's second leg: called, served 300 s here
+    assert figures(rows["B"]) == (2, 2, 2, 2, 0, 0, 0, 30, 30, 30, 60, 300)
+    assert figures(rows["C"]) == (0, 0, 0, 0, 0, 0, 0, None, None, None, None, None)
+    # waits 30 60 120 230 270 360; services 60 100 300 300 360
+    assert got["total"]["key"] == "total"
+    assert figures(got["total"]) == (7, 7, 5, 4, 1, 1, 1, 120, 360, 360, 300, 360)
 
 
-def test_report_of_an_empty_range_prints_zeros_as_csv(
-    tmp_path: Path, redis_url: str, capsys: pytest.CaptureFixture[str]
+def test_by_tenant_counter_day_and_month(archive: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A tenant sums its services; a counter counts what it called and finished (it issues
+    nothing); day and month rows cover the whole range, empty ones too."""
+    tenants = {r["key"]: r for r in report(archive, capsys, "--from", DAY, "--by",
+                                           "tenant")["rows"]}
+    assert figures(tenants["samsat"]) == (5, 5, 3, 2, 1, 1, 1, 230, 360, 360, 300, 360)
+    assert tenants["capil"]["name"] == "Disdukcapil" and tenants["capil"]["served"] == 2
+    counters = {r["key"]: r for r in report(archive, capsys, "--from", DAY, "--by",
+                                            "counter")["rows"]}
+    assert figures(counters["1"]) == (0, 3, 2, 1, 1, 0, 1, 120, 270, 270, 100, 300)
+    assert figures(counters["2"]) == (0, 2, 1, 1, 0, 1, 0, 230, 360, 360, 360, 360)
+    assert figures(counters["3"]) == (0, 2, 2, 2, 0, 0, 0, 30, 30, 30, 60, 300)
+    assert counters["4"]["called"] == 0 and counters["4"]["wait_p50_s"] is None
+    days = report(archive, capsys, "--from", "2026-11-24", "--to", "2026-11-26", "--by", "day")
+    assert [(r["key"], r["issued"]) for r in days["rows"]] == [
+        ("2026-11-24", 0), (DAY, 7), ("2026-11-26", 1)]
+    assert days["rows"][1]["name"] == "Rabu, 25 November 2026"
+    assert days["total"]["issued"] == 8 and days["total"]["wait_max_s"] == 360
+    months = report(archive, capsys, "--from", "2026-10-31", "--to", "2026-12-01", "--by",
+                    "month")
+    assert [(r["key"], r["name"], r["issued"]) for r in months["rows"]] == [
+        ("2026-10", "Oktober 2026", 0), ("2026-11", "November 2026", 8),
+        ("2026-12", "Desember 2026", 0)]
+
+
+def test_csv_table_and_xlsx_have_indonesian_headings(
+    archive: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """A day with no visitors still lists every service, with zero counts."""
-    config = write_site(tmp_path / "site.toml", "report-empty")
-    assert main(["report", "--config", str(config), "--redis-url", redis_url,
-                 "--from", "2020-01-01", "--to", "2020-01-03", "--format", "csv"]) == 0
+    """CSV: Indonesian headings, rows then the total, empty where nothing was measured; the
+    table the same for people; XLSX: a sheet per grouping with the same figures."""
+    base = ["report", "--config", str(archive), "--from", DAY]
+    assert main([*base, "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("key,issued,called,served")
-    assert [line.split(",")[0] for line in lines[1:]] == ["A", "B", "C", "D"]
-    assert all(line.split(",")[1] == "0" for line in lines[1:])
+    assert lines[0].startswith("Kode,Nama,Diambil,Dipanggil,Selesai,Tuntas,Belum tuntas,")
+    assert lines[1].startswith("A,Perpanjangan STNK,5,5,3,2,1,1,1,230,360,360,300,360")
+    assert lines[3] == "C,Balik Nama,0,0,0,0,0,0,0,,,,,"
+    assert lines[-1].startswith("total,Jumlah,7,7,5,")
+    assert main([*base]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:3] == ["Kode", "Nama", "Diambil"]
+    assert table[3].split()[0] == "C" and table[3].split()[-1] == "-"
+    out = tmp_path / "laporan.xlsx"
+    assert main([*base, "--format", "xlsx", "--by", "tenant,service,counter",
+                 "--out", str(out)]) == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["Tenan", "Layanan", "Loket"]
+    sheet = book["Layanan"]
+    assert [c.value for c in sheet[1]][:3] == ["Kode", "Nama", "Diambil"]
+    assert [c.value for c in sheet[2]] == ["A", "Perpanjangan STNK", 5, 5, 3, 2, 1, 1, 1, 230,
+                                           360, 360, 300, 360]
+    assert sheet.cell(row=2, column=3).number_format == "#,##0"
+    assert [c.value for c in book["Tenan"][book["Tenan"].max_row]][:3] == ["total", "Jumlah", 7]
 
 
-def test_report_refuses_a_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A date that is not YYYY-MM-DD is a usage error, not a traceback."""
-    with pytest.raises(SystemExit) as info:
-        main(["report", "--from", "2026-13-45"])
-    assert info.value.code == 2
-    assert "invalid" in capsys.readouterr().err
+@pytest.mark.parametrize(("options", "says"), [
+    (["--from", "2026-11-26", "--to", "2026-11-25"], "terbalik"),
+    (["--from", "2010-01-01", "--to", "2026-01-01"], "terlalu panjang"),
+    (["--by", "week"], "week"),
+    (["--from", "2026-13-45"], "2026-13-45"),
+    (["--format", "pdf"], "pdf"),
+    (["--format", "xlsx"], "--out"),
+    (["--format", "json", "--by", "day,month"], "xlsx"),
+])
+def test_bad_options_are_named_in_indonesian(
+    options: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each bad option: one line naming it, exit 2, no traceback."""
+    config = write_site(tmp_path / "site.toml", SITE)
+    assert main(["report", "--config", str(config), *options]) == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("url", ["postgresql://antrian@127.0.0.1:1/arsip",
+                                 "sqlite:////nonexistent/archive.sqlite3"])
+def test_an_archive_that_cannot_be_read_is_named(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", url)
+    config = write_site(tmp_path / "site.toml", SITE)
+    assert main(["report", "--config", str(config), "--from", DAY]) == 2
+    err = capsys.readouterr().err
+    assert "Arsip" in err and url.split("@")[-1].split("/")[0] in err and "Traceback" not in err

@@ -30,6 +30,11 @@ def day_name(weekday: int, locale: str = LOCALE) -> str:
     return str(get_day_names("wide", locale=locale)[weekday])
 
 
+def month_year(day: date, locale: str = LOCALE) -> str:
+    """'November 2026': the month of `day` and its year."""
+    return format_date(day, "LLLL y", locale=locale)
+
+
 def script_calendar(locale: str = LOCALE) -> dict[str, list[str]]:
     """Day names from Sunday (as JavaScript's Date.getDay()) and month names, for the pages."""
     days = [day_name((weekday + 6) % 7, locale) for weekday in range(7)]

@@ -1,0 +1,73 @@
+"""The visit report of SPEC.md: `{"from", "to", "by", "rows", "total"}` for local days
+first..last, one ROW per tenant, service, counter, day or month, named from the site config.
+
+Long ranges are read a month at a time (tallies are histograms, so they add up exactly), which
+is what the progress callback counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+from display_server.config import SiteConfig
+from display_server.reporting.figures import Tally, row, total
+from display_server.reporting.query import tallies
+from texts import long_date, t
+from texts.formats import month_year
+
+Progress = Callable[[int, int], None]  # (chunks done, chunks in all)
+
+
+def chunks(first: date, last: date) -> Iterator[tuple[date, date]]:
+    """first..last cut at month ends: (2026-01-15, 2026-03-02) → Jan 15-31, Feb, Mar 1-2."""
+    while first <= last:
+        next_month = (first.replace(day=1) + timedelta(days=32)).replace(day=1)
+        end = min(last, next_month - timedelta(days=1))
+        yield first, end
+        first = end + timedelta(days=1)
+
+
+def _days(first: date, last: date) -> Iterator[date]:
+    while first <= last:
+        yield first
+        first += timedelta(days=1)
+
+
+def _named_keys(site: SiteConfig, by: str, first: date, last: date) -> dict[str, str]:
+    """Every key the report lists even without a visit, in order, with its name."""
+    if by == "service":
+        return {s.code: s.name for s in site.services}
+    if by == "tenant":
+        return {tenant.id: tenant.name for tenant in site.tenants}
+    if by == "counter":
+        return {str(c.number): c.name for c in site.counters}
+    if by == "day":
+        return {d.isoformat(): long_date(d) for d in _days(first, last)}
+    return {d.isoformat()[:7]: month_year(d) for d in _days(first, last)
+            if d.day == 1 or d == first}
+
+
+def visit_report(connection: Connection, site: SiteConfig, first: date, last: date, by: str,
+                 progress: Progress | None = None) -> dict[str, Any]:
+    """The report's JSON. A counter issues nothing: counter rows have issued 0 (the total counts
+    every ticket). Legs no counter called belong to no counter row, only to the total."""
+    groups: dict[str | None, Tally] = {}
+    parts = list(chunks(first, last))
+    for done, (start, end) in enumerate(parts, 1):
+        for key, tally in tallies(connection, site.id, start, end, by).items():
+            groups.setdefault(key, Tally()).add(tally)
+        if progress is not None:
+            progress(done, len(parts))
+    names = _named_keys(site, by, first, last)
+    extra = sorted(k for k in groups if k is not None and k not in names)
+    rows = []
+    for key in [*names, *extra]:
+        figures = row(key, names.get(key, key), groups.get(key, Tally()))
+        if by == "counter":
+            figures["issued"] = 0
+        rows.append(figures)
+    return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows,
+            "total": row("total", t("report.total"), total(groups.values()))}
