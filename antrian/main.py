@@ -8,7 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from audio.route import CallAudio
-from display_screens import pages
+from display_screens import dashboard, pages
 from display_server.app import create_app
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig, load_config
@@ -22,7 +22,8 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
     """The whole app of one site: API, WebSocket, pages and call audio."""
     audio = CallAudio()
     return create_app(site, redis_url, directory, clock=clock, settings=settings,
-                      extra_routes=[*pages.routes, *audio.routes], on_close=[audio.close])
+                      extra_routes=[*pages.routes, *dashboard.routes, *audio.routes],
+                      on_close=[audio.close])
 
 
 def create_from_env() -> Starlette:

@@ -1,5 +1,6 @@
-"""The pages people look at: lobby TV, kiosk, officer console, ticket status and admin, plus
-their static files. `routes` is what the app assembly mounts (antrian.main)."""
+"""The pages people look at: lobby TV, kiosk, officer console and ticket status (the office's
+/admin is display_screens.dashboard), plus their static files. `routes` is what the app
+assembly mounts (antrian.main)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,7 @@ from display_server import api
 from display_server.bodies import DIGITS
 from display_server.clock import local_now
 from display_server.errors import ApiError
-from display_server.report import summarize
-from display_server.screens import known_screens
-from display_server.state import services_view, snapshot_view
-from protocol.event_ids import event_key
+from display_server.state import services_view
 from texts import long_date, number, pause_reasons, t
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +36,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-SILENT_AFTER_MS = 60_000
 
 
 @cache
@@ -188,43 +185,6 @@ async def ticket_page(request: Request) -> Response:
     return render(request, "status.html", {"ticket": ticket, "config": {"ticket": ticket}})
 
 
-async def admin(request: Request) -> Response:
-    """GET /admin: today's counts per service and which screens played their sound (for the
-    office, signed in with `antrian token --admin`)."""
-    signed_in = await console_auth.session(request, console_auth.ADMIN)
-    if signed_in is None:
-        return sign_in_page(request, {
-            "title": t("admin.title"), "heading": t("admin.office"),
-            "action": "/admin/login", "intro": t("admin.login_intro"),
-            "label": t("admin.token"), "bad_token": t("admin.bad_token")})
-    c = api.ctx(request)
-    day = c.store.today()
-    snap = snapshot_view(c.site, c.clock, await c.store.snapshot())
-    counts = summarize(await c.store.stats(day), [s["code"] for s in snap["services"]])
-    rows = [{"code": s["code"], "name": s["name"], "tenant": s["tenant_name"],
-             "waiting": s["waiting"], **row} for s, row in zip(snap["services"], counts,
-                                                               strict=True)]
-    totals = {k: sum(r[k] for r in rows) for k in (*ADMIN_COLUMNS, "waiting")}
-    latest = snap["recent"][0] if snap["recent"] else None
-    screens = [{**known, "status": _sound_status(known["played"], latest)}
-               for known in await known_screens(c)]
-    return render(request, "admin.html", {"rows": rows, "totals": totals, "screens": screens,
-                                          "day": day, "latest": latest, "csrf": signed_in.csrf})
-
-
-def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
-    """A screen's sound today: "none" when it played nothing, "behind" when its last play is a
-    minute older than the last call (event ids start with their time in ms), else "ok"."""
-    if ack is None:
-        return "none"
-    if latest is not None and (event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0]
-                               > SILENT_AFTER_MS):
-        return "behind"
-    return "ok"
-
-
-ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
-
 routes: list[BaseRoute] = [
     Route("/display", display),
     Route("/display/version", version_json),
@@ -240,7 +200,6 @@ routes: list[BaseRoute] = [
     Route("/t/{day}/{code}/{key}", ticket_page),
     Route("/t/{day}/{code}/{key}/status", kiosk.status),
     Route("/t/{day}/{code}/{key}/qr.svg", kiosk.qr),
-    Route("/admin", admin),
     Route("/admin/login", console_auth.admin_login, methods=["POST"]),
     Route("/admin/logout", console_auth.admin_logout, methods=["POST"]),
     Route("/admin/logout-all", console_auth.admin_logout_all, methods=["POST"]),

@@ -1,0 +1,131 @@
+"""The office dashboard (/admin, behind the office session): today's top-line figures and live
+counter status (also as the fragment /admin/langsung that the page reloads on every event), one
+row per tenant opening into its services, the screens' sound, charts of a date range and the
+report downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from display_screens import charts, console_auth, downloads
+from display_screens.pages import error_page, render, sign_in_page
+from display_server import api
+from display_server.errors import ApiError
+from display_server.report import summarize
+from display_server.screens import known_screens
+from display_server.state import snapshot_view
+from display_server.visits import today_figures, visits_between
+from protocol.event_ids import event_key
+from texts import t
+
+ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
+SILENT_AFTER_MS = 60_000
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _signed_in(handler: Handler) -> Handler:
+    """Only for the office's session (else its sign-in form, or a 401 page for a download);
+    a bad parameter is the Indonesian error page."""
+    async def endpoint(request: Request) -> Response:
+        if await console_auth.session(request, console_auth.ADMIN) is None:
+            if request.url.path == "/admin":
+                return sign_in_page(request, {
+                    "title": t("admin.title"), "heading": t("admin.office"),
+                    "action": "/admin/login", "intro": t("admin.login_intro"),
+                    "label": t("admin.token"), "bad_token": t("admin.bad_token")})
+            return error_page(request, ApiError("unauthorized", t("error.detail.office_token")))
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return error_page(request, exc)
+    return endpoint
+
+
+async def _live(request: Request) -> dict[str, Any]:
+    """Today's figures, the services' counts grouped by tenant, and each counter's status."""
+    c = api.ctx(request)
+    snap = snapshot_view(c.site, c.clock, await c.store.snapshot())
+    counts = summarize(await c.store.stats(snap["day"]), [s["code"] for s in snap["services"]])
+    rows = [{"code": s["code"], "name": s["name"], "tenant": s["tenant"],
+             "waiting": s["waiting"], **row}
+            for s, row in zip(snap["services"], counts, strict=True)]
+    tenants = []
+    for tenant in c.site.tenants:
+        services = [r for r in rows if r["tenant"] == tenant.id]
+        if services:
+            tenants.append({"id": tenant.id, "name": tenant.name, "services": services,
+                            **{k: sum(r[k] for r in services) for k in (*ADMIN_COLUMNS,
+                                                                         "waiting")}})
+    now_ms = int(c.clock().timestamp() * 1000)
+    counters = [{**entry, "minutes": max(0, (now_ms - entry["since"]) // 60000)
+                 if entry.get("since") else None} for entry in snap["counters"]]
+    figures = await today_figures(c.store, sum(s["waiting"] for s in snap["services"]))
+    return {"figures": figures, "tenants": tenants, "counters": counters,
+            "latest": snap["recent"][0] if snap["recent"] else None}
+
+
+async def admin(request: Request) -> Response:
+    """GET /admin[?dari=&sampai=]: the dashboard; the charts cover the range (default the 30
+    days up to today)."""
+    c = api.ctx(request)
+    signed_in = await console_auth.session(request, console_auth.ADMIN)
+    assert signed_in is not None
+    span = downloads.parse_range(request.query_params, date.fromisoformat(c.store.today()))
+    live = await _live(request)
+    screens = [{**known, "status": _sound_status(known["played"], live["latest"])}
+               for known in await known_screens(c)]
+    return render(request, "admin.html", {
+        **live, "screens": screens, "csrf": signed_in.csrf, "span": span,
+        "groupings": {k: t(v) for k, v in downloads.GROUPINGS.items()},
+        "charts": await _charts(request, span)})
+
+
+async def live_part(request: Request) -> Response:
+    """GET /admin/langsung: the figures and counters, as the page shows them (its script swaps
+    them in on every event)."""
+    return render(request, "admin_live.html", await _live(request))
+
+
+async def _charts(request: Request, span: downloads.DateRange) -> dict[str, Any]:
+    c = api.ctx(request)
+    daily = await downloads.daily_stats(c.store, span)
+    per_day = [(f"{day.day}", day.isoformat(),
+                sum(v for k, v in stats.items() if k.startswith("issued:")))
+               for day, stats in daily]
+    visits = await visits_between(c.store, span.first, span.last)
+    heat = [[0] * 24 for _ in range(7)]
+    for visit in visits:
+        moment = datetime.fromtimestamp(visit.issued_ms / 1000, c.site.tz)
+        heat[moment.weekday()][moment.hour] += 1
+    waits = [v.wait_s for v in visits if v.wait_s is not None]
+    return {
+        "per_day": charts.bars(per_day, t("admin.chart.per_day")),
+        "waits": charts.wait_histogram(waits, t("admin.chart.waits")),
+        "heat": charts.heat_map(heat, t("admin.chart.heat")),
+        "measured": len(visits),
+    }
+
+
+def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
+    """A screen's sound today: "none" when it played nothing, "behind" when its last play is a
+    minute older than the last call (event ids start with their time in ms), else "ok"."""
+    if ack is None:
+        return "none"
+    if latest is not None and (event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0]
+                               > SILENT_AFTER_MS):
+        return "behind"
+    return "ok"
+
+
+routes: list[BaseRoute] = [
+    Route("/admin", _signed_in(admin)),
+    Route("/admin/langsung", _signed_in(live_part)),
+    Route("/admin/laporan.csv", _signed_in(downloads.report_csv)),
+    Route("/admin/laporan.xlsx", _signed_in(downloads.report_xlsx)),
+]
