@@ -165,12 +165,12 @@ def test_env_var_selects_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 BAD_CONFIGS = [
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "imigrasi"'),
-        ["services[0].tenant", "unknown tenant 'imigrasi'"],
+        ["services[0].tenant", "instansi 'imigrasi' tidak dikenal"],
         id="unknown-tenant",
     ),
     pytest.param(
         MINIMAL + BASE_SERVICES,
-        ["services[1].code", "duplicate service code 'A'"],
+        ["services[1].code", "kode layanan 'A' tercantum dua kali"],
         id="duplicate-service-code",
     ),
     pytest.param(
@@ -185,27 +185,27 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL.replace('services = ["A"]', 'services = ["A", "Z"]'),
-        ["counters[0].services", "unknown service 'Z'"],
+        ["counters[0].services", "layanan 'Z' tidak dikenal"],
         id="counter-unknown-service",
     ),
     pytest.param(
         MINIMAL + BASE_COUNTERS,
-        ["counters[1].number", "duplicate counter 1"],
+        ["counters[1].number", "loket 1 tercantum dua kali"],
         id="duplicate-counter",
     ),
     pytest.param(
         MINIMAL.replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jakarta"\ncolour = "red"'),
-        ["site.colour", "unknown key"],
+        ["site.colour", "kunci tidak dikenal"],
         id="unknown-site-key",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nprefix = "A"'),
-        ["services[0].prefix", "unknown key"],
+        ["services[0].prefix", "kunci tidak dikenal"],
         id="unknown-service-key",
     ),
     pytest.param(
         MINIMAL + "\n[extra]\nx = 1\n",
-        ["extra", "unknown key"],
+        ["extra", "kunci tidak dikenal"],
         id="unknown-top-level-table",
     ),
     pytest.param(
@@ -237,7 +237,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nquota = 0'),
-        ["services[0].quota", "between 1 and 9999"],
+        ["services[0].quota", "antara 1 dan 9999"],
         id="quota-zero",
     ),
     pytest.param(
@@ -247,34 +247,34 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL + BASE_TENANTS,
-        ["tenants[1].id", "duplicate tenant 'samsat'"],
+        ["tenants[1].id", "instansi 'samsat' tercantum dua kali"],
         id="duplicate-tenant",
     ),
     pytest.param(
         MINIMAL + '\n[[screens]]\nid = "lobi"\nname = "Lobi"\nservices = ["Q"]\n',
-        ["screens[0].services", "unknown service 'Q'"],
+        ["screens[0].services", "layanan 'Q' tidak dikenal"],
         id="screen-unknown-service",
     ),
     pytest.param(
         MINIMAL.replace("number = 1", 'number = "1"'),
-        ["counters[0].number", "expected int"],
+        ["counters[0].number", "bertipe int"],
         id="counter-number-not-int",
     ),
     pytest.param(
         BASE_TENANTS + BASE_SERVICES,
-        ["site", "is required"],
+        ["site", "wajib diisi"],
         id="missing-site",
     ),
-    pytest.param(MINIMAL + '[kiosk]\nrate = "12 per menit"\n', ["kiosk.rate", "COUNT/SECONDS"],
+    pytest.param(MINIMAL + '[kiosk]\nrate = "12 per menit"\n', ["kiosk.rate", "JUMLAH/DETIK"],
                  id="kiosk-rate"),
     pytest.param(MINIMAL + '[kiosk]\nrate = "0/60"\n', ["kiosk.rate"], id="kiosk-rate-zero"),
     pytest.param(MINIMAL + '[kiosk]\nprinter = "lp0"\n', ["kiosk.printer", "/dev/usb/lp0"],
                  id="kiosk-printer"),
     pytest.param(MINIMAL + '[kiosk]\npublic_url = "ftp://x"\n', ["kiosk.public_url"],
                  id="kiosk-public-url"),
-    pytest.param(MINIMAL + "[kiosk]\nrate = 12\n", ["kiosk.rate", "expected str"],
+    pytest.param(MINIMAL + "[kiosk]\nrate = 12\n", ["kiosk.rate", "bertipe str"],
                  id="kiosk-rate-not-text"),
-    pytest.param(MINIMAL + '[kiosk]\nspeed = "fast"\n', ["kiosk.speed", "unknown key"],
+    pytest.param(MINIMAL + '[kiosk]\nspeed = "fast"\n', ["kiosk.speed", "kunci tidak dikenal"],
                  id="kiosk-unknown-key"),
 ]
 
@@ -315,14 +315,14 @@ def test_invalid_toml_reports_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: invalid TOML")
+    assert message.startswith(f"{path}: TOML tidak sah")
     assert "line 3" in message
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     """A path that cannot be read is a ConfigError naming it."""
     path = str(tmp_path / "tidak-ada.toml")
-    with pytest.raises(ConfigError, match="cannot read config"):
+    with pytest.raises(ConfigError, match="konfigurasi tidak dapat dibaca"):
         load_config(path)
 
 
