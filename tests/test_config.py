@@ -215,24 +215,24 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nhours = "15:00-08:00"'),
-        ["services[0].hours", "'15:00-08:00'", "ends before it starts"],
+        ["services[0].hours", "'15:00-08:00'", "berakhir sebelum dimulai"],
         id="hours-range-backwards",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nhours = "jam 8 sampai 15"'),
-        ["services[0].hours", "'jam 8 sampai 15'", "expected a range"],
+        ["services[0].hours", "'jam 8 sampai 15'", "harus rentang"],
         id="hours-not-a-range",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\ndays = ["senin", "sabtuu"]'),
-        ["services[0]", "unknown day 'sabtuu'"],
+        ["services[0]", "hari 'sabtuu' tidak dikenal"],
         id="bad-day-name",
     ),
     pytest.param(
         MINIMAL.replace(
             'tenant = "samsat"', 'tenant = "samsat"\nhours = { jumaat = "08:00-11:30" }'
         ),
-        ["services[0].hours", "unknown day 'jumaat'"],
+        ["services[0].hours", "hari 'jumaat' tidak dikenal"],
         id="bad-day-in-hours-table",
     ),
     pytest.param(
@@ -394,17 +394,17 @@ def test_parse_hours_days_and_numbers() -> None:
 @pytest.mark.parametrize(
     ("days", "hours", "needle"),
     [
-        (None, "15:00-08:00", "ends before it starts"),
-        (None, "08:00-08:00", "ends before it starts"),
-        (None, "jam 8", "expected a range"),
+        (None, "15:00-08:00", "berakhir sebelum dimulai"),
+        (None, "08:00-08:00", "berakhir sebelum dimulai"),
+        (None, "jam 8", "harus rentang"),
         # Indonesian notation is refused, never read as something else
-        (None, "08.00-11.30", "expected a range like '08:00-15:00', got '08.00-11.30'"),
-        (None, "08.00-11:30", "expected a range like '08:00-15:00', got '08.00-11:30'"),
-        (None, [], "expected a range or a list"),
-        (["sabtuu"], None, "unknown day 'sabtuu'"),
-        ([0], None, "unknown day 0"),
-        ([], None, "days must be a non-empty list"),
-        ("senin", None, "days must be a non-empty list"),
+        (None, "08.00-11.30", "harus rentang seperti '08:00-15:00', bukan '08.00-11.30'"),
+        (None, "08.00-11:30", "harus rentang seperti '08:00-15:00', bukan '08.00-11:30'"),
+        (None, [], "harus rentang atau daftar rentang"),
+        (["sabtuu"], None, "hari 'sabtuu' tidak dikenal"),
+        ([0], None, "hari 0 tidak dikenal"),
+        ([], None, "days harus daftar yang tidak kosong"),
+        ("senin", None, "days harus daftar yang tidak kosong"),
     ],
 )
 def test_parse_hours_rejects(days: object, hours: object, needle: str) -> None:
