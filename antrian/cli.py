@@ -25,6 +25,7 @@ log = logging.getLogger("antrian")
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from display_server.archive import commands as archive_commands
     from display_server.guard import GuardedH11, GuardedWebSocket
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
@@ -32,6 +33,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(kiosk=site.kiosk)
     raise_open_files_limit()
     directory = data_dir(args.data_dir)
+    if archive_commands.migrate(directory) is None:  # once, before the workers start
+        return 1
     local: LocalRedis | None = None
     url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
     if not url:
@@ -126,13 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     from antrian import demo
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
-    from display_screens import recap
     from display_server import report
+    from display_server.archive import commands as archive_commands
 
-    report.register(sub, common, recap_pdf=recap.write_pdf)
+    report.register(sub, common)
     demo.register(sub, common)
     audio_commands.register(sub, common)
     counter_commands.register(sub, common)
+    archive_commands.register(sub, common)
     return parser
 
 

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from audio.route import CallAudio
 from display_screens import dashboard, pages
 from display_server.app import create_app
+from display_server.archive.db import database_url
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
@@ -18,18 +19,23 @@ from display_server.settings import Settings
 
 
 def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
-              clock: Clock = system_clock, settings: Settings | None = None) -> Starlette:
-    """The whole app of one site: API, WebSocket, pages and call audio."""
+              clock: Clock = system_clock, settings: Settings | None = None,
+              database_url: str | None = None) -> Starlette:
+    """The whole app of one site: API, WebSocket, pages and call audio; with `database_url`
+    (migrated), the archiver too."""
     audio = CallAudio()
     return create_app(site, redis_url, directory, clock=clock, settings=settings,
+                      database_url=database_url,
                       extra_routes=[*pages.routes, *dashboard.routes, *audio.routes],
                       on_close=[audio.close])
 
 
 def create_from_env() -> Starlette:
-    """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL, ANTRIAN_DATA_DIR and the settings
-    of `Settings.from_env` over the site's `[kiosk]`."""
+    """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL, ANTRIAN_DATA_DIR,
+    ANTRIAN_DATABASE_URL (the archive, which `antrian serve` migrated) and the settings of
+    `Settings.from_env` over the site's `[kiosk]`."""
     site = load_config(None)
     directory = data_dir(None)
     return build_app(site, default_url(None, directory), directory,
-                     settings=Settings.from_env(kiosk=site.kiosk))
+                     settings=Settings.from_env(kiosk=site.kiosk),
+                     database_url=database_url(directory))

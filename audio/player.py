@@ -8,8 +8,6 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from texts import t
-
 log = logging.getLogger(__name__)
 
 DEFAULT_COMMAND = "aplay -q"
@@ -26,7 +24,7 @@ class Player:
     def __init__(self, command: str = DEFAULT_COMMAND) -> None:
         self.argv = shlex.split(command)
         if not self.argv:
-            raise ValueError(t("audio.player_empty", example=DEFAULT_COMMAND))
+            raise ValueError("bad player command '': expected a program, e.g. 'aplay -q'")
         self.command = command
 
     async def play(self, path: Path, timeout: float) -> bool:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from display_server import counters, ratelimit
+from display_server.archive.archiver import Archiver
 from display_server.bodies import REQUEST_ID_FIELD, Field, body, read_json
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
@@ -44,6 +45,7 @@ class Context:
     settings: Settings
     fanout: Fanout
     data_dir: Path
+    archiver: Archiver | None = None  # None: this app runs without an archive
 
 
 def ctx(request: Request) -> Context:
@@ -92,7 +94,10 @@ async def health(request: Request) -> JSONResponse:
     problem = fanout.problem()
     if problem is not None:
         return _unhealthy(ApiError("fanout_stopped", problem), details)
-    return JSONResponse({"status": "ok", "redis": "ok", "fanout": details})
+    answer = {"status": "ok", "redis": "ok", "fanout": details}
+    if c.archiver is not None:
+        answer["archive"] = await c.archiver.report()
+    return JSONResponse(answer)
 
 
 def _unhealthy(error: ApiError, fanout: dict[str, Any]) -> JSONResponse:

@@ -20,6 +20,8 @@ from starlette.routing import BaseRoute
 
 from display_server import api, screens, ws
 from display_server.api import Context
+from display_server.archive import db
+from display_server.archive.archiver import Archiver
 from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
@@ -64,10 +66,11 @@ async def _crash(request: Request, exc: Exception) -> Response:
 def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                clock: Clock = system_clock, extra_routes: Sequence[BaseRoute] = (),
                on_close: Sequence[Callable[[], None]] = (),
-               settings: Settings | None = None) -> Starlette:
+               settings: Settings | None = None, database_url: str | None = None) -> Starlette:
     """Build the app for one site, with `extra_routes` of the packages above the core and
     `on_close` called when it stops. Redis is connected lazily: the app starts (and answers 503)
-    while Redis is down, and recovers by itself when it is back."""
+    while Redis is down, and recovers by itself when it is back. With `database_url` (migrated
+    already), the process also runs the archiver of the events stream."""
     secret = load_secret(data_dir, site.secret)
     tokens = TokenBook(secret, site.id, [c.number for c in site.counters])
     settings = settings or Settings()
@@ -82,8 +85,16 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         store = Store(redis, site, clock, settings.stream_maxlen)
         fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
                         heartbeat_s=settings.heartbeat_s)
-        app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir)
+        archive = None if database_url is None else db.engine(database_url)
+        # the archiver blocks on XREADGROUP too: its own client
+        reader = connect(redis_url, pool_size=2, pool_timeout=settings.redis_pool_timeout_s,
+                         retries=-1)
+        archiver = None if archive is None else Archiver(reader, site, archive, clock)
+        app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir,
+                                archiver)
         tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat())]
+        if archiver is not None:
+            tasks.append(asyncio.create_task(archiver.run()))
         try:
             yield
         finally:
@@ -94,6 +105,9 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                 close()
             await redis.aclose()
             await follower.aclose()
+            await reader.aclose()
+            if archive is not None:
+                archive.dispose()
 
     return Starlette(
         routes=[*api.routes, *screens.routes, *ws.routes, *extra_routes],

@@ -12,7 +12,7 @@ DAY_SECONDS = 86_400
 KeyName = Literal[
     "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
     "counter", "stats", "request", "played", "screens", "ratelimit", "session",
-    "session_generation",
+    "session_generation", "archiver",
 ]
 
 # The variable parts of the patterns: what each stands for.
@@ -96,6 +96,8 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "a console or /admin sign-in: `<scope>:<generation>`"),
     Key("session_generation", "session:generation", "string", None,
         "moved on by *Akhiri semua sesi*: every session made before it ends"),
+    Key("archiver", "archiver", "string", "the lease, 5 s, renewed each round",
+        "the consumer name of the one process that archives the events stream now (its lease)"),
 )}
 
 
