@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from protocol.event_ids import is_event_id
+from texts import t
 
 ANNOUNCED = frozenset({"call", "recall"})
 _SCREEN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -71,7 +72,7 @@ def screen_name(hostname: str | None = None) -> str:
 def check_screen(name: str) -> str:
     """Return ``name`` if the server accepts it as a screen name, else raise ValueError."""
     if not _SCREEN.fullmatch(name):
-        raise ValueError(f"bad screen name {name!r}: expected 1-64 of A-Z a-z 0-9 . _ : -")
+        raise ValueError(t("audio.bad_screen", name=name))
     return name
 
 

@@ -8,6 +8,7 @@ import threading
 from audio import wavs
 from audio.speech import Speech, SpeechError
 from audio.voicepack import Piece, VoicePack
+from texts import t
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class PackSpeech:
                 parts.append(wavs.silence(pause))
             parts.append(self._piece(piece))
         if not parts:
-            raise SpeechError(f"nothing to say in {text!r}")
+            raise SpeechError(t("speech.nothing_to_say", text=text))
         return wavs.join(parts)
 
     def close(self) -> None:

@@ -39,7 +39,7 @@ def ticket_words(code: str, style: NumberStyle = "words") -> str:
     elif style == "digits":
         number = [digit_word(digit) for digit in digits]
     else:
-        raise ValueError(f"bad number style {style!r}: expected one of {NUMBER_STYLES}")
+        raise ValueError(t("audio.number_style", style=style, choices=", ".join(NUMBER_STYLES)))
     return " ".join(letters + number)
 
 

@@ -8,6 +8,8 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from texts import t
+
 log = logging.getLogger(__name__)
 
 DEFAULT_COMMAND = "aplay -q"
@@ -24,7 +26,7 @@ class Player:
     def __init__(self, command: str = DEFAULT_COMMAND) -> None:
         self.argv = shlex.split(command)
         if not self.argv:
-            raise ValueError("bad player command '': expected a program, e.g. 'aplay -q'")
+            raise ValueError(t("audio.player_empty", example=DEFAULT_COMMAND))
         self.command = command
 
     async def play(self, path: Path, timeout: float) -> bool:

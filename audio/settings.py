@@ -11,6 +11,7 @@ from audio.phrases import announcement_text, spoken_vocabulary, ticket_prefix
 from display_server.announcement import Announcement, check_template
 from display_server.config import SiteConfig
 from display_server.paths import data_dir
+from texts import t
 
 CACHE_SUBDIR = "audio-cache"
 
@@ -37,10 +38,14 @@ class AnnouncementSettings(Announcement):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.pack_dir is not None and not isinstance(self.pack_dir, Path):
-            raise ValueError(f"pack_dir: expected a folder path, got {self.pack_dir!r}")
+            expected = t("config.folder_path")
+            raise ValueError("pack_dir: " + t("config.value_not", expected=expected,
+                                              value=self.pack_dir))
         size = self.cache_max_bytes
         if isinstance(size, bool) or not isinstance(size, int) or not 1 << 20 <= size <= 1 << 40:
-            raise ValueError(f"cache_max_bytes: expected 1 MiB to 1 TiB, got {size!r}")
+            expected = t("audio.cache_size")
+            raise ValueError("cache_max_bytes: " + t("config.value_not", expected=expected,
+                                                     value=size))
         for code, template in self.service_templates.items():
             try:
                 check_template(template)

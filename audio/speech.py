@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from audio import wavs
+from texts import t
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class PyttsxSpeech:
 
     def __init__(self, voice: str, rate: int) -> None:
         if not PyttsxSpeech._open.acquire(blocking=False):
-            raise SpeechError("pyttsx3 speech is already open in this process")
+            raise SpeechError(t("speech.already_open"))
         self.name = f"pyttsx3:{voice}:{rate}"
         self._jobs: queue.SimpleQueue[tuple[str, Future[wavs.Clip]] | None] = queue.SimpleQueue()
         self._closed = False
@@ -68,18 +69,19 @@ class PyttsxSpeech:
             ready.result(TIMEOUT_SECONDS)
         except Exception as error:
             self.close()
-            raise SpeechError(f"pyttsx3 speech unavailable: {error}") from error
+            raise SpeechError(t("speech.unavailable", error=error)) from error
 
     def synthesize(self, text: str) -> wavs.Clip:
         """Render ``text``; blocks until the worker thread has rendered it."""
         if not self._thread.is_alive():
-            raise SpeechError("the pyttsx3 speech worker has stopped")
+            raise SpeechError(t("speech.worker_stopped"))
         future: Future[wavs.Clip] = Future()
         self._jobs.put((text, future))
         try:
             return future.result(TIMEOUT_SECONDS)
         except TimeoutError:
-            raise SpeechError(f"pyttsx3 took over {TIMEOUT_SECONDS:.0f} s for {text!r}") from None
+            raise SpeechError(t("speech.pyttsx3_timeout", seconds=round(TIMEOUT_SECONDS),
+                                 text=text)) from None
 
     def close(self) -> None:
         """Stop the worker thread after the requests already queued. Idempotent."""
@@ -113,7 +115,7 @@ class PyttsxSpeech:
         """One save + runAndWait. pyttsx3 sometimes returns before writing the audio (an empty
         or missing file, seen on the first renders after init): render again, a few times."""
         path = self._workdir / f"{count}.wav"
-        problem = "no file"
+        problem = t("speech.no_file")
         for _ in range(RENDER_ATTEMPTS):
             engine.save_to_file(text, str(path))
             engine.runAndWait()
@@ -126,8 +128,8 @@ class PyttsxSpeech:
                 path.unlink(missing_ok=True)
             if clip.frames:
                 return clip
-            problem = "an empty file"
-        raise SpeechError(f"pyttsx3 wrote no audio for {text!r}: {problem}")
+            problem = t("speech.empty_file")
+        raise SpeechError(t("speech.no_audio", text=text, problem=problem))
 
 
 def _start_engine(voice: str, rate: int) -> Any:
@@ -138,7 +140,7 @@ def _start_engine(voice: str, rate: int) -> Any:
     engine = pyttsx3.init("espeak")
     known = {v.id for v in engine.getProperty("voices")}
     if voice not in known and not any(v.endswith(f"/{voice}") for v in known):
-        raise SpeechError(f"unknown espeak-ng voice {voice!r}")
+        raise SpeechError(t("speech.unknown_voice", voice=voice))
     engine.setProperty("voice", voice)
     engine.setProperty("rate", rate)
     return engine
@@ -158,7 +160,7 @@ class EspeakCliSpeech:
     def __init__(self, voice: str, rate: int, command: str = "espeak-ng") -> None:
         found = shutil.which(command)
         if found is None:
-            raise SpeechError(f"{command} is not installed")
+            raise SpeechError(t("speech.not_installed", command=command))
         self.name = f"espeak-ng:{voice}:{rate}"
         self._argv = [found, "-v", voice, "-s", str(rate), "--stdin"]
         self.synthesize(WARM_UP_TEXT)
@@ -175,10 +177,12 @@ class EspeakCliSpeech:
                     check=False,
                 )
             except subprocess.TimeoutExpired:
-                raise SpeechError(f"espeak-ng took over {TIMEOUT_SECONDS:.0f} s") from None
+                raise SpeechError(t("speech.espeak_timeout",
+                                     seconds=round(TIMEOUT_SECONDS))) from None
             if result.returncode != 0:
                 message = result.stderr.decode(errors="replace").strip()
-                raise SpeechError(f"espeak-ng failed ({result.returncode}): {message}")
+                raise SpeechError(t("speech.espeak_failed", code=result.returncode,
+                                    message=message))
             return wavs.read(path)
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audio.phrases import PAUSE, tokens
+from texts import t
 
 MANIFEST = "manifest.toml"
 GAP_SECONDS = 0.06
@@ -51,24 +52,21 @@ class VoicePack:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise VoicePackError(f"voice pack {folder}: no {MANIFEST} in the folder") from None
+            raise VoicePackError(t("voicepack.no_manifest", folder=folder,
+                                   manifest=MANIFEST)) from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-            raise VoicePackError(f"voice pack manifest {path} is unreadable: {error}") from None
+            raise VoicePackError(t("voicepack.unreadable", path=path, error=error)) from None
         table = data.get("clips")
         if not isinstance(table, dict):
-            raise VoicePackError(f"voice pack manifest {path}: expected a [clips] table")
+            raise VoicePackError(t("voicepack.no_clips", path=path))
         clips: dict[tuple[str, ...], Path] = {}
         for phrase, file in table.items():
-            key = tuple(t for t in tokens(phrase) if t != PAUSE)
+            key = tuple(token for token in tokens(phrase) if token != PAUSE)
             if not key or len(key) > MAX_PHRASE_WORDS:
-                raise VoicePackError(
-                    f"voice pack manifest {path}: clips key {phrase!r} must be 1 to "
-                    f"{MAX_PHRASE_WORDS} words"
-                )
+                raise VoicePackError(t("voicepack.phrase_length", path=path, phrase=phrase,
+                                       max=MAX_PHRASE_WORDS))
             if not _inside(file):
-                raise VoicePackError(
-                    f"voice pack manifest {path}: clips.{phrase!r} must name a file in the folder"
-                )
+                raise VoicePackError(t("voicepack.clip_outside", path=path, phrase=phrase))
             clips[key] = folder / file
         gap = _seconds(data, "gap_seconds", GAP_SECONDS, path)
         return cls(folder, clips, gap, _seconds(data, "pause_seconds", PAUSE_SECONDS, path))
@@ -156,7 +154,7 @@ def _inside(file: object) -> bool:
 def _seconds(data: Mapping[str, object], key: str, default: float, path: Path) -> float:
     value = data.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 5:
-        raise VoicePackError(f"voice pack manifest {path}: {key} must be 0 to 5 seconds")
+        raise VoicePackError(t("voicepack.seconds", path=path, key=key))
     return float(value)
 
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from texts import t
+
 RATE = 22050
 CHANNELS = 1
 SAMPWIDTH = 2
@@ -40,13 +42,13 @@ class Clip:
     def samples(self) -> array[int]:
         """The 16-bit mono samples of a clip in the house sample format."""
         if (self.channels, self.sampwidth) != (CHANNELS, SAMPWIDTH):
-            raise ValueError(f"expected mono 16-bit audio, got {describe(self)}")
+            raise ValueError(t("audio.not_house_format", format=describe(self)))
         return _int16(self.frames)
 
 
 def describe(clip: Clip) -> str:
     """A human description of a clip's format, e.g. "44100 Hz, 2 channels, 16-bit"."""
-    return f"{clip.rate} Hz, {clip.channels} channel(s), {clip.sampwidth * 8}-bit"
+    return t("audio.format", rate=clip.rate, channels=clip.channels, bits=clip.sampwidth * 8)
 
 
 def read(source: bytes | Path) -> Clip:
@@ -68,12 +70,12 @@ def file_duration(path: Path) -> float:
 
 @contextmanager
 def _open(source: bytes | Path) -> Iterator[wave.Wave_read]:
-    name = str(source) if isinstance(source, Path) else "WAV data"
+    name = str(source) if isinstance(source, Path) else t("audio.wav_data")
     try:
         with wave.open(str(source) if isinstance(source, Path) else io.BytesIO(source)) as wav:
             yield wav
     except (wave.Error, EOFError) as error:
-        raise ValueError(f"{name} is not a PCM WAV file: {error}") from None
+        raise ValueError(t("audio.not_wav", name=name, error=error)) from None
 
 
 def to_bytes(clip: Clip) -> bytes:
@@ -106,13 +108,12 @@ def join(clips: Sequence[Clip], gap_seconds: float = 0.0) -> Clip:
     All clips must share one format; a mismatch raises ValueError naming both formats.
     """
     if not clips:
-        raise ValueError("nothing to join: expected at least one clip")
+        raise ValueError(t("audio.nothing_to_join"))
     first = clips[0]
     for clip in clips[1:]:
         if clip.format != first.format:
-            raise ValueError(
-                f"cannot join clips of different formats: {describe(first)} and {describe(clip)}"
-            )
+            raise ValueError(t("audio.formats_differ", first=describe(first),
+                               other=describe(clip)))
     frame_bytes = first.channels * first.sampwidth
     gap = bytes(round(gap_seconds * first.rate) * frame_bytes)
     return Clip(first.rate, first.channels, first.sampwidth, gap.join(c.frames for c in clips))
@@ -134,7 +135,7 @@ def convert(clip: Clip, rate: int = RATE) -> Clip:
     if clip.format == (rate, CHANNELS, SAMPWIDTH):
         return clip
     if clip.sampwidth not in (1, 2, 3, 4):
-        raise ValueError(f"unsupported sample width: {describe(clip)}")
+        raise ValueError(t("audio.sample_width", format=describe(clip)))
     values = _to_int16(clip.frames, clip.sampwidth)
     if clip.channels > 1:
         n = clip.channels

@@ -6,7 +6,7 @@ report downloads."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from starlette.requests import Request
@@ -101,8 +101,7 @@ async def _charts(request: Request, span: downloads.DateRange) -> dict[str, Any]
     visits = await visits_between(c.store, span.first, span.last)
     heat = [[0] * 24 for _ in range(7)]
     for visit in visits:
-        moment = datetime.fromtimestamp(visit.issued_ms / 1000, c.site.tz)
-        heat[moment.weekday()][moment.hour] += 1
+        heat[visit.issued_at.weekday()][visit.issued_at.hour] += 1
     waits = [v.wait_s for v in visits if v.wait_s is not None]
     return {
         "per_day": charts.bars(per_day, t("admin.chart.per_day")),

@@ -24,23 +24,21 @@ def check_template(template: str) -> str:
     ``{ticket}``, ``{counter}``, ``{service}`` and ``{tenant}``, without format specs.
     """
     if not isinstance(template, str) or not template.strip():
-        raise ValueError(f"bad announcement template {template!r}: expected non-empty text")
+        raise ValueError(t("config.template_empty", template=template))
     try:
         fields = list(string.Formatter().parse(template))
     except ValueError as error:
-        raise ValueError(f"bad announcement template {template!r}: {error}") from None
+        raise ValueError(t("config.template_invalid", template=template, error=error)) from None
     names = set()
     for _, name, spec, conversion in fields:
         if name is None:
             continue
         if name not in PLACEHOLDERS or spec or conversion:
-            raise ValueError(
-                f"bad announcement template {template!r}: unknown placeholder {{{name}}}, "
-                f"expected some of {sorted(PLACEHOLDERS)}"
-            )
+            raise ValueError(t("config.template_placeholder", template=template, name=name,
+                               allowed=", ".join(sorted(PLACEHOLDERS))))
         names.add(name)
     if "ticket" not in names:
-        raise ValueError(f"bad announcement template {template!r}: it must contain {{ticket}}")
+        raise ValueError(t("config.template_no_ticket", template=template))
     return template
 
 
@@ -62,24 +60,26 @@ class Announcement:
         except ValueError as error:
             raise ValueError(f"[{SECTION}] template: {error}") from None
         if self.number_style not in NUMBER_STYLES:
-            _fail("number_style", f"expected one of {list(NUMBER_STYLES)}", self.number_style)
+            _fail("number_style", t("config.one_of", choices=", ".join(NUMBER_STYLES)),
+                  self.number_style)
         _check_int(self.repeat, "repeat", 1, 10)
         age = self.max_age_seconds
         if isinstance(age, bool) or not isinstance(age, int | float) or not 0 < age < 1e9:
-            _fail("max_age_seconds", "expected a number of seconds > 0", age)
+            _fail("max_age_seconds", t("config.positive_seconds"), age)
         _check_int(self.rate, "rate", 80, 450)
         if not isinstance(self.voice, str) or not self.voice.strip():
-            _fail("voice", "expected an espeak-ng voice name such as 'id'", self.voice)
+            _fail("voice", t("config.voice_name"), self.voice)
         pack = self.voice_pack
         if pack is not None and (not isinstance(pack, str) or not pack.strip()):
-            _fail("voice_pack", "expected a folder path", pack)
+            _fail("voice_pack", t("config.folder_path"), pack)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Announcement:
         """Read the TOML `[announcement]` table. Raises ValueError naming the bad key."""
         unknown = sorted(set(data) - set(KEYS))
         if unknown:
-            raise ValueError(f"[{SECTION}] {unknown[0]}: unknown key, expected one of {list(KEYS)}")
+            problem = t("config.unknown_key", allowed=", ".join(KEYS))
+            raise ValueError(f"[{SECTION}] {unknown[0]}: {problem}")
         values = {key: data[key] for key in KEYS if key in data}
         if isinstance(values.get("max_age_seconds"), int):
             values["max_age_seconds"] = float(values["max_age_seconds"])
@@ -88,8 +88,9 @@ class Announcement:
 
 def _check_int(value: Any, key: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        _fail(key, f"expected a whole number from {low} to {high}", value)
+        _fail(key, t("config.whole_number", lo=low, hi=high), value)
 
 
 def _fail(key: str, expected: str, value: Any) -> NoReturn:
-    raise ValueError(f"[{SECTION}] {key}: {expected}, got {value!r}")
+    problem = t("config.value_not", expected=expected, value=value)
+    raise ValueError(f"[{SECTION}] {key}: {problem}")

@@ -118,10 +118,10 @@ class _Reader:
         self.source = source
         self.path = path
         if not isinstance(table, dict):
-            self.fail("", "expected a table")
+            self.fail("", t("config.not_a_table"))
         unknown = sorted(set(table) - known)
         if unknown:
-            self.fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(known))})")
+            self.fail(unknown[0], t("config.unknown_key", allowed=", ".join(sorted(known))))
         self.table: dict[str, Any] = table
 
     def fail(self, key: str, message: str) -> NoReturn:
@@ -131,11 +131,12 @@ class _Reader:
     def get(self, key: str, kind: type, default: Any = ...) -> Any:
         if key not in self.table:
             if default is ...:
-                self.fail(key, "is required")
+                self.fail(key, t("config.required"))
             return default
         value = self.table[key]
         if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-            self.fail(key, f"expected {kind.__name__}, got {type(value).__name__} {value!r}")
+            self.fail(key, t("config.wrong_type", expected=kind.__name__,
+                              actual=type(value).__name__, value=value))
         return value
 
     def text(self, key: str, default: Any = ..., pattern: re.Pattern[str] | None = None) -> Any:
@@ -143,9 +144,9 @@ class _Reader:
             return self.get(key, str, default)
         value: str = self.get(key, str)
         if not value.strip():
-            self.fail(key, "must not be empty")
+            self.fail(key, t("config.empty"))
         if pattern is not None and not pattern.fullmatch(value):
-            self.fail(key, f"{value!r} does not match {pattern.pattern}")
+            self.fail(key, t("config.no_match", value=value, pattern=pattern.pattern))
         return value
 
     def number(self, key: str, default: Any = ..., lo: int = 0, hi: int = 1_000_000) -> Any:
@@ -153,7 +154,7 @@ class _Reader:
             return self.get(key, int, default)
         value: int = self.get(key, int)
         if not lo <= value <= hi:
-            self.fail(key, f"must be between {lo} and {hi}, got {value}")
+            self.fail(key, t("config.out_of_range", lo=lo, hi=hi, value=value))
         return value
 
     def strings(self, key: str, default: Any = ...) -> tuple[str, ...]:
@@ -161,7 +162,7 @@ class _Reader:
             return tuple(self.get(key, list, default))
         value: list[Any] = self.get(key, list)
         if not all(isinstance(v, str) for v in value):
-            self.fail(key, "expected a list of strings")
+            self.fail(key, t("config.not_strings"))
         return tuple(value)
 
     def tables(self, key: str) -> list[Any]:
@@ -175,7 +176,7 @@ def _tenants(src: str, rows: list[Any]) -> tuple[Tenant, ...]:
         r = _Reader(src, f"tenants[{i}]", row, {"id", "name"})
         tenant = Tenant(id=r.text("id", pattern=TENANT_ID), name=r.text("name"))
         if any(t.id == tenant.id for t in tenants):
-            r.fail("id", f"duplicate tenant {tenant.id!r}")
+            r.fail("id", t("config.duplicate_tenant", tenant=tenant.id))
         tenants.append(tenant)
     return tuple(tenants)
 
@@ -188,9 +189,9 @@ def _services(src: str, rows: list[Any], tenant_ids: set[str]) -> tuple[Service,
         code = r.text("code", pattern=SERVICE_CODE)
         tenant = r.text("tenant")
         if tenant not in tenant_ids:
-            r.fail("tenant", f"unknown tenant {tenant!r}")
+            r.fail("tenant", t("config.unknown_tenant", tenant=tenant))
         if any(s.code == code for s in services):
-            r.fail("code", f"duplicate service code {code!r}")
+            r.fail("code", t("config.duplicate_service", code=code))
         hours = None
         if "days" in r.table or "hours" in r.table:
             try:
@@ -248,17 +249,17 @@ def _counters(src: str, rows: list[Any], codes: set[str]) -> tuple[Counter, ...]
         number = r.number("number", lo=1, hi=999)
         services = r.strings("services")
         if not services:
-            r.fail("services", "a counter serves at least one service")
+            r.fail("services", t("config.counter_without_service"))
         for code in services:
             if code not in codes:
-                r.fail("services", f"unknown service {code!r}")
+                r.fail("services", t("config.unknown_service", code=code))
         if len(set(services)) != len(services):
-            r.fail("services", "a service is listed twice")
+            r.fail("services", t("config.service_twice"))
         policy = r.text("policy", "order")
         if policy not in ("order", "oldest"):
-            r.fail("policy", "must be 'order' (service order first) or 'oldest'")
+            r.fail("policy", t("config.bad_policy"))
         if any(c.number == number for c in counters):
-            r.fail("number", f"duplicate counter {number}")
+            r.fail("number", t("config.duplicate_counter", number=number))
         name = r.text("name", t("site.counter_name", number=number))
         counters.append(Counter(number, name, services, policy))
     return tuple(counters)
@@ -271,7 +272,7 @@ def _named(src: str, key: str, rows: list[Any]) -> list[tuple[_Reader, str, str]
         r = _Reader(src, f"{key}[{i}]", row, known)
         ident = r.text("id", pattern=TENANT_ID)
         if any(ident == seen for _, seen, _ in out):
-            r.fail("id", f"duplicate id {ident!r}")
+            r.fail("id", t("config.duplicate_id", id=ident))
         out.append((r, ident, r.text("name")))
     return out
 
@@ -296,7 +297,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        site.fail("timezone", f"unknown time zone {timezone!r}")
+        site.fail("timezone", t("config.unknown_timezone", timezone=timezone))
     running = site.table.get("running_text", ())
     running_text = (running,) if isinstance(running, str) else site.strings("running_text", ())
     holidays: set[date] = set()
@@ -304,13 +305,13 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         try:
             holidays.add(day if isinstance(day, date) else date.fromisoformat(day))
         except (TypeError, ValueError):
-            site.fail("holidays", f"{day!r} is not a date like 2026-12-25")
+            site.fail("holidays", t("config.bad_holiday", day=day))
     tenants = _tenants(source, top.tables("tenants"))
     if not tenants:
-        top.fail("tenants", "at least one tenant is required")
+        top.fail("tenants", t("config.no_tenants"))
     services = _services(source, top.tables("services"), {t.id for t in tenants})
     if not services:
-        top.fail("services", "at least one service is required")
+        top.fail("services", t("config.no_services"))
     codes = {s.code for s in services}
     counters = _counters(source, top.tables("counters"), codes)
     categories = tuple(PriorityCategory(i, n) for _, i, n in
@@ -320,7 +321,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         wanted = r.strings("services", ()) or tuple(s.code for s in services)
         for code in wanted:
             if code not in codes:
-                r.fail("services", f"unknown service {code!r}")
+                r.fail("services", t("config.unknown_service", code=code))
         screens.append(ScreenProfile(sid, name, wanted))
     try:
         announcement = Announcement.from_mapping(top.get("announcement", dict, {}))
@@ -361,10 +362,12 @@ def load_config(path: str | None = None) -> SiteConfig:
         try:
             text = Path(chosen).read_text("utf-8")
         except OSError as exc:
-            raise ConfigError(f"{chosen}: cannot read config: {exc.strerror}") from exc
+            problem = t("config.unreadable", error=exc.strerror)
+            raise ConfigError(f"{chosen}: {problem}") from exc
         source = chosen
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source}: invalid TOML: {exc}") from exc
+        problem = t("config.invalid_toml", error=exc)
+        raise ConfigError(f"{source}: {problem}") from exc
     return parse_config(data, source)

@@ -31,27 +31,27 @@ def _day(value: Any) -> int:
         return DAY_NAMES.index(value.lower())
     if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 7:
         return value - 1
-    raise ValueError(f"unknown day {value!r} (use {', '.join(DAY_NAMES)} or 1-7)")
+    raise ValueError(t("config.hours_unknown_day", value=value, days=", ".join(DAY_NAMES)))
 
 
 def _range(text: Any) -> tuple[time, time]:
     """'08:00-15:00' (HH:MM-HH:MM, local time; '24:00' ends at midnight) to a pair of times."""
     match = RANGE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
     if match is None:
-        raise ValueError(f"expected a range like '08:00-15:00', got {text!r}")
+        raise ValueError(t("config.hours_not_range", text=text))
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h2 == 24 and m2 != 0:
-        raise ValueError(f"range {text!r} ends after 24:00")
+        raise ValueError(t("config.hours_ends_after_midnight", text=text))
     start, end = time(h1, m1), END_OF_DAY if h2 == 24 else time(h2, m2)
     if start >= end:
-        raise ValueError(f"range {text!r} ends before it starts")
+        raise ValueError(t("config.hours_ends_before_start", text=text))
     return start, end
 
 
 def _ranges(value: Any) -> tuple[tuple[time, time], ...]:
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
-        raise ValueError(f"expected a range or a list of ranges, got {value!r}")
+        raise ValueError(t("config.hours_not_ranges", value=value))
     return tuple(sorted(_range(item) for item in items))
 
 
@@ -65,12 +65,12 @@ def parse_hours(days: Any, hours: Any) -> OpeningHours:
     elif isinstance(days, list) and days:
         open_days = {_day(d) for d in days}
     else:
-        raise ValueError(f"days must be a non-empty list, got {days!r}")
+        raise ValueError(t("config.hours_days_list", value=days))
     whole_day = ((time(0, 0), END_OF_DAY),)
     if isinstance(hours, dict):
         per_day = {_day(k): _ranges(v) for k, v in hours.items()}
         if days is not None and set(per_day) != set(open_days):
-            raise ValueError("with hours per day, list the same days in days (or leave it out)")
+            raise ValueError(t("config.hours_days_mismatch"))
         table = tuple(per_day.get(d, ()) for d in range(7))
     else:
         default = whole_day if hours is None else _ranges(hours)

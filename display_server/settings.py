@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from texts import t
+
 T = TypeVar("T")
 N = TypeVar("N", int, float)
 RATE = re.compile(r"([0-9]{1,5})/([0-9]{1,5})")
@@ -35,7 +37,7 @@ class Rate:
     def parse(cls, text: str) -> Rate:
         match = RATE.fullmatch(text.strip())
         if match is None or int(match[1]) < 1 or int(match[2]) < 1:
-            raise ValueError("expected COUNT/SECONDS, e.g. 30/60")
+            raise ValueError(t("settings.rate"))
         return cls(int(match[1]), int(match[2]))
 
 
@@ -110,11 +112,11 @@ class Settings:
 
 
 def _int(lo: int, hi: int) -> Callable[[str], int]:
-    return _bounded(int, re.compile(r"[0-9]{1,9}"), "a whole number", lo, hi)
+    return _bounded(int, re.compile(r"[0-9]{1,9}"), t("settings.whole_number"), lo, hi)
 
 
 def _float(lo: float, hi: float) -> Callable[[str], float]:
-    return _bounded(float, re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?"), "a number, e.g. 2.5",
+    return _bounded(float, re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?"), t("settings.number"),
                     lo, hi)
 
 
@@ -124,10 +126,10 @@ def _bounded(kind: Callable[[str], N], pattern: re.Pattern[str], what: str,
 
     def parse(text: str) -> N:
         if not pattern.fullmatch(text):
-            raise ValueError(f"expected {what}")
+            raise ValueError(what)
         value = kind(text)
         if not lo <= value <= hi:
-            raise ValueError(f"expected {lo}..{hi}")
+            raise ValueError(t("settings.range", lo=lo, hi=hi))
         return value
 
     return parse
@@ -136,19 +138,22 @@ def _bounded(kind: Callable[[str], N], pattern: re.Pattern[str], what: str,
 def _addresses(text: str) -> tuple[str, ...]:
     items = tuple(part.strip() for part in text.split(",") if part.strip())
     for item in items:
-        ipaddress.ip_network(item, strict=False)  # ValueError names the bad one
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(t("settings.address", address=item)) from None
     return items
 
 
 def parse_url(text: str) -> str:
     """A public base URL, without its trailing slash."""
     if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", text):
-        raise ValueError("expected http(s)://host[/path]")
+        raise ValueError(t("settings.url"))
     return text.rstrip("/")
 
 
 def parse_printer(text: str) -> str:
     """An ESC/POS printer: a device file or a network printer's raw port."""
     if not PRINTER.fullmatch(text):
-        raise ValueError("expected a device such as /dev/usb/lp0 or tcp://HOST:9100")
+        raise ValueError(t("settings.printer"))
     return text

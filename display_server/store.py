@@ -234,11 +234,10 @@ class Store:
         events = _events(rows)
         return events[0].fields() if events else None
 
-    async def events_between(self, start_ms: int, end_ms: int, limit: int) -> list[Event]:
-        """The stream's events from `start_ms` to `end_ms` (inclusive), oldest first, at most
-        `limit` of them."""
-        return _events(await self.redis.xrange(self.events_key, min=str(start_ms),
-                                               max=str(end_ms), count=limit))
+    async def events_before(self, event_id: str | None, count: int) -> list[Event]:
+        """Up to `count` events before `event_id` (None: the newest ones), newest first."""
+        newest = "+" if event_id is None else f"({event_id}"
+        return _events(await self.redis.xrevrange(self.events_key, max=newest, count=count))
 
     async def read_new(self, after: str, block_ms: int,
                        count: int = 500) -> tuple[str, list[Event]]:

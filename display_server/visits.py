@@ -6,57 +6,68 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from display_server.store import Store
-from protocol.event_ids import event_key
 
 MAX_EVENTS = 200_000  # a read never holds more than the stream can (its MAXLEN is 100,000)
+PAGE = 5_000
 
 
 @dataclass(frozen=True)
 class Visit:
-    """One ticket of one day: when it was issued (ms) and first called (ms, or None)."""
+    """One ticket of one day: when it was issued and first called (ms, from the events' `at`:
+    the scripts' clock, which tests and the simulator move)."""
 
     day: str
     code: str
     service: str
-    issued_ms: int
-    first_call_ms: int | None
+    issued_at: datetime
+    first_call_at: datetime | None
 
     @property
     def wait_s(self) -> float | None:
-        return None if self.first_call_ms is None else (self.first_call_ms - self.issued_ms) / 1000
+        if self.first_call_at is None:
+            return None
+        return (self.first_call_at - self.issued_at).total_seconds()
 
 
-def visits(events: Iterable[dict[str, Any]], tz: ZoneInfo) -> list[Visit]:
+def visits(events: Iterable[dict[str, Any]]) -> list[Visit]:
     """The tickets issued in `events` (oldest first), each with its first call if one follows;
     calls of tickets issued before the first event are left out."""
-    issued: dict[tuple[str, str], tuple[str, int]] = {}
-    first_call: dict[tuple[str, str], int] = {}
+    issued: dict[tuple[str, str], tuple[str, datetime]] = {}
+    first_call: dict[tuple[str, str], datetime] = {}
     for event in events:
-        ms = event_key(event["event_id"])[0]
         if event["type"] == "ticket":
-            day = datetime.fromtimestamp(ms / 1000, tz).date().isoformat()
-            issued[(day, event["ticket"])] = (event["service"], ms)
+            issued[(_day(event), event["ticket"])] = (event["service"],
+                                                          datetime.fromisoformat(event["at"]))
         elif event["type"] == "call":
-            first_call.setdefault((event["ticket_day"], event["ticket"]), ms)
-    return [Visit(day, code, service, ms, first_call.get((day, code)))
-            for (day, code), (service, ms) in issued.items()]
+            first_call.setdefault((event["ticket_day"], event["ticket"]),
+                                  datetime.fromisoformat(event["at"]))
+    return [Visit(day, code, service, at, first_call.get((day, code)))
+            for (day, code), (service, at) in issued.items()]
 
 
-def day_start_ms(day: date, tz: ZoneInfo) -> int:
-    return int(datetime.combine(day, time(), tz).timestamp() * 1000)
+def _day(event: dict[str, Any]) -> str:
+    """The local day of an event (its `at` is local time with the site's offset)."""
+    return str(event.get("at", ""))[:10]
 
 
 async def visits_between(store: Store, first: date, last: date) -> list[Visit]:
-    """The visits of local days `first`..`last` that the events stream still holds."""
-    tz = store.site.tz
-    start, end = day_start_ms(first, tz), day_start_ms(last + timedelta(days=1), tz) - 1
-    events = await store.events_between(start, end, MAX_EVENTS)
-    return visits((e.fields() for e in events), tz)
+    """The visits of local days `first`..`last` that the events stream still holds: read from
+    the newest event back to the first one of day `first` (at most MAX_EVENTS)."""
+    since, until = first.isoformat(), last.isoformat()
+    kept: list[dict[str, Any]] = []
+    before: str | None = None
+    while len(kept) < MAX_EVENTS:
+        page = await store.events_before(before, PAGE)
+        events = [e.fields() for e in page]
+        kept.extend(e for e in events if since <= _day(e) <= until)
+        if len(page) < PAGE or (events and _day(events[-1]) < since):
+            break
+        before = page[-1].id
+    return visits(reversed(kept))
 
 
 def wait_figures(waits: list[float]) -> dict[str, float | None]:

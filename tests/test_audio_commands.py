@@ -128,5 +128,5 @@ def test_prerender_refuses_a_broken_manifest(
     """A broken manifest is reported, not overwritten."""
     (tmp_path / MANIFEST).write_text("[clips\n")
     assert run(tmp_path, "voice", "prerender", "--pack", str(tmp_path)) == 2
-    assert "is unreadable" in capsys.readouterr().err
+    assert "tidak dapat dibaca" in capsys.readouterr().err
     assert (tmp_path / MANIFEST).read_text() == "[clips\n"

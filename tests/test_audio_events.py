@@ -67,5 +67,5 @@ def test_screen_names() -> None:
     assert screen_name("kiosk 1.mpp") == "announcer-kiosk-1.mpp"
     assert len(screen_name("x" * 100)) == 64
     assert check_screen(screen_name()) == screen_name()
-    with pytest.raises(ValueError, match="bad screen name"):
+    with pytest.raises(ValueError, match="nama layar 'lobby tv' tidak sah"):
         check_screen("lobby tv")

@@ -124,7 +124,7 @@ def test_nothing_to_say_and_close(tmp_path: Path) -> None:
     """Text without words is an error; closing closes the fallback engine."""
     fake = FakeSpeech()
     speech = PackSpeech(make_pack(tmp_path, {}), fake)
-    with pytest.raises(SpeechError, match="nothing to say"):
+    with pytest.raises(SpeechError, match="tidak ada yang dapat diucapkan"):
         speech.synthesize(" , ")
     speech.close()
     assert fake.texts == ["<closed>"]

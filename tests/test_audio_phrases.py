@@ -53,7 +53,7 @@ def test_bad_codes_raise(bad: object) -> None:
 
 def test_unknown_style_raises() -> None:
     """Only "words" and "digits" are number styles."""
-    with pytest.raises(ValueError, match="bad number style"):
+    with pytest.raises(ValueError, match=r"gaya angka '[a-z]+' tidak sah"):
         ticket_words("A001", "roman")  # type: ignore[arg-type]
 
 
@@ -89,14 +89,14 @@ def test_template_with_service_and_tenant() -> None:
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("", "non-empty"),
-        ("Loket {counter}", "must contain {ticket}"),
-        ("Nomor {ticket} {loket}", "unknown placeholder {loket}"),
-        ("Nomor {ticket:>5}", "unknown placeholder"),
-        ("Nomor {ticket!r}", "unknown placeholder"),
-        ("Nomor {}", "unknown placeholder"),
-        ("Nomor {ticket", "bad announcement template"),
-        ("Nomor {ticket}}", "bad announcement template"),
+        ("", "tidak boleh kosong"),
+        ("Loket {counter}", "harus memuat {ticket}"),
+        ("Nomor {ticket} {loket}", "tempat isian {loket} tidak dikenal"),
+        ("Nomor {ticket:>5}", "tempat isian {ticket} tidak dikenal"),
+        ("Nomor {ticket!r}", "tempat isian {ticket} tidak dikenal"),
+        ("Nomor {}", "tempat isian {} tidak dikenal"),
+        ("Nomor {ticket", "templat pengumuman 'Nomor {ticket' tidak sah"),
+        ("Nomor {ticket}}", "templat pengumuman 'Nomor {ticket}}' tidak sah"),
     ],
 )
 def test_bad_templates_raise(template: str, message: str) -> None:

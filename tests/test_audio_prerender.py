@@ -58,6 +58,6 @@ def test_keeps_existing_recordings(tmp_path: Path, espeak: EspeakCliSpeech) -> N
 def test_broken_manifest_writes_nothing(tmp_path: Path, espeak: EspeakCliSpeech) -> None:
     """An unreadable manifest is an error, and the folder is left as it was."""
     (tmp_path / MANIFEST).write_text("[clips\n")
-    with pytest.raises(VoicePackError, match="unreadable"):
+    with pytest.raises(VoicePackError, match="tidak dapat dibaca"):
         prerender(tmp_path, ["satu"], espeak)
     assert [p.name for p in tmp_path.iterdir()] == [MANIFEST]

@@ -118,7 +118,7 @@ async def test_async_render_from_many_tasks(tmp_path: Path) -> None:
 def test_bad_calls_raise_before_any_work(tmp_path: Path, code: str, counter: int) -> None:
     """Bad codes and counters are refused and nothing is written."""
     renderer, speech = make(tmp_path)
-    with pytest.raises(ValueError, match="bad"):
+    with pytest.raises(ValueError, match="tidak sah"):
         renderer.render_file(code, counter)
     assert speech.texts == [] and not (tmp_path / "cache").exists()
 

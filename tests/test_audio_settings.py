@@ -83,7 +83,8 @@ def test_bad_values_name_the_key(data: dict[str, object], key: str) -> None:
 
 def test_bad_service_template_names_the_service() -> None:
     """A broken per-service template points at that service's `announcement` key."""
-    with pytest.raises(ValueError, match=r"services\[1\]\.announcement: .*unknown placeholder"):
+    where = r"services\[1\]\.announcement: "
+    with pytest.raises(ValueError, match=where + r".*tempat isian \{loket\} tidak dikenal"):
         build({}, B="Nomor {ticket} di {loket}")
 
 

@@ -62,7 +62,7 @@ def test_pyttsx_prints_nothing(pyttsx: PyttsxSpeech, capfd: pytest.CaptureFixtur
 
 def test_only_one_pyttsx_per_process(pyttsx: PyttsxSpeech) -> None:
     """A second pyttsx3 engine is refused rather than risking a crash."""
-    with pytest.raises(SpeechError, match="already open"):
+    with pytest.raises(SpeechError, match="sudah dibuka"):
         PyttsxSpeech("id", 150)
 
 
@@ -96,5 +96,5 @@ def test_cli_speech_rate_and_dash_text() -> None:
 def test_missing_command_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the espeak-ng command the fallback says so."""
     monkeypatch.setattr(speech_module.shutil, "which", lambda name: None)
-    with pytest.raises(SpeechError, match="not installed"):
+    with pytest.raises(SpeechError, match="belum terpasang"):
         EspeakCliSpeech("id", 150)

@@ -89,17 +89,17 @@ def test_fingerprint_changes_with_a_clip(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[clips\n", "unreadable"),
-        ("gap_seconds = 1\n", r"expected a \[clips\] table"),
-        ("clips = 3\n", r"expected a \[clips\] table"),
-        ('[clips]\n"a" = 3\n', "must name a file in the folder"),
-        ('[clips]\n"a" = "/etc/passwd"\n', "must name a file in the folder"),
-        ('[clips]\n"a" = "../other/a.wav"\n', "must name a file in the folder"),
-        ('[clips]\n"a" = " "\n', "must name a file in the folder"),
-        ('[clips]\n"," = "comma.wav"\n', "must be 1 to 8 words"),
-        ('[clips]\n"a b c d e f g h i" = "long.wav"\n', "must be 1 to 8 words"),
-        ('gap_seconds = "short"\n[clips]\n', "gap_seconds must be 0 to 5 seconds"),
-        ("pause_seconds = -1\n[clips]\n", "pause_seconds must be 0 to 5 seconds"),
+        ("[clips\n", "tidak dapat dibaca"),
+        ("gap_seconds = 1\n", r"tabel \[clips\] tidak ada"),
+        ("clips = 3\n", r"tabel \[clips\] tidak ada"),
+        ('[clips]\n"a" = 3\n', "harus menyebut berkas di dalam folder"),
+        ('[clips]\n"a" = "/etc/passwd"\n', "harus menyebut berkas di dalam folder"),
+        ('[clips]\n"a" = "../other/a.wav"\n', "harus menyebut berkas di dalam folder"),
+        ('[clips]\n"a" = " "\n', "harus menyebut berkas di dalam folder"),
+        ('[clips]\n"," = "comma.wav"\n', "harus 1 sampai 8 kata"),
+        ('[clips]\n"a b c d e f g h i" = "long.wav"\n', "harus 1 sampai 8 kata"),
+        ('gap_seconds = "short"\n[clips]\n', "gap_seconds harus 0 sampai 5 detik"),
+        ("pause_seconds = -1\n[clips]\n", "pause_seconds harus 0 sampai 5 detik"),
     ],
 )
 def test_broken_manifests_are_refused(tmp_path: Path, text: str, message: str) -> None:
@@ -110,8 +110,8 @@ def test_broken_manifests_are_refused(tmp_path: Path, text: str, message: str) -
 
 def test_missing_manifest_and_bad_encoding(tmp_path: Path) -> None:
     """A folder without a manifest, or a manifest that is not UTF-8, is refused."""
-    with pytest.raises(VoicePackError, match=f"no {MANIFEST}"):
+    with pytest.raises(VoicePackError, match=f"tidak ada {MANIFEST}"):
         VoicePack.load(tmp_path / "nowhere")
     (tmp_path / MANIFEST).write_bytes(b"\xff\xfe[clips]")
-    with pytest.raises(VoicePackError, match="unreadable"):
+    with pytest.raises(VoicePackError, match="tidak dapat dibaca"):
         VoicePack.load(tmp_path)

@@ -40,9 +40,9 @@ def test_join_puts_exact_silences_between_clips() -> None:
 
 def test_join_refuses_mixed_formats() -> None:
     """Clips of different formats are not joined silently."""
-    with pytest.raises(ValueError, match=r"different formats: 22050 Hz.* and 44100 Hz"):
+    with pytest.raises(ValueError, match=r"format berbeda .*: 22050 Hz.* dan 44100 Hz"):
         join([silence(0.1), silence(0.1, rate=44100)])
-    with pytest.raises(ValueError, match="nothing to join"):
+    with pytest.raises(ValueError, match="tidak ada klip untuk digabung"):
         join([])
 
 
@@ -73,7 +73,7 @@ def test_convert_other_sample_widths(width: int) -> None:
 
 def test_samples_require_house_format() -> None:
     """Reading samples of a stereo clip is an error, not a garbled signal."""
-    with pytest.raises(ValueError, match="expected mono 16-bit"):
+    with pytest.raises(ValueError, match="harus mono 16 bit"):
         Clip(22050, 2, 2, bytes(8)).samples()
 
 
@@ -81,7 +81,7 @@ def test_not_a_wav_raises(tmp_path: Path) -> None:
     """Garbage and truncated files are refused with the file name."""
     bad = tmp_path / "bad.wav"
     bad.write_bytes(b"RIFF\x00\x00not a wav")
-    with pytest.raises(ValueError, match=r"bad\.wav is not a PCM WAV file"):
+    with pytest.raises(ValueError, match=r"bad\.wav bukan berkas WAV PCM"):
         read(bad)
-    with pytest.raises(ValueError, match="not a PCM WAV"):
+    with pytest.raises(ValueError, match="bukan berkas WAV PCM"):
         read(b"")

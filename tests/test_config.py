@@ -165,12 +165,12 @@ def test_env_var_selects_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 BAD_CONFIGS = [
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "imigrasi"'),
-        ["services[0].tenant", "unknown tenant 'imigrasi'"],
+        ["services[0].tenant", "instansi 'imigrasi' tidak dikenal"],
         id="unknown-tenant",
     ),
     pytest.param(
         MINIMAL + BASE_SERVICES,
-        ["services[1].code", "duplicate service code 'A'"],
+        ["services[1].code", "kode layanan 'A' tercantum dua kali"],
         id="duplicate-service-code",
     ),
     pytest.param(
@@ -185,27 +185,27 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL.replace('services = ["A"]', 'services = ["A", "Z"]'),
-        ["counters[0].services", "unknown service 'Z'"],
+        ["counters[0].services", "layanan 'Z' tidak dikenal"],
         id="counter-unknown-service",
     ),
     pytest.param(
         MINIMAL + BASE_COUNTERS,
-        ["counters[1].number", "duplicate counter 1"],
+        ["counters[1].number", "loket 1 tercantum dua kali"],
         id="duplicate-counter",
     ),
     pytest.param(
         MINIMAL.replace('timezone = "Asia/Jakarta"', 'timezone = "Asia/Jakarta"\ncolour = "red"'),
-        ["site.colour", "unknown key"],
+        ["site.colour", "kunci tidak dikenal"],
         id="unknown-site-key",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nprefix = "A"'),
-        ["services[0].prefix", "unknown key"],
+        ["services[0].prefix", "kunci tidak dikenal"],
         id="unknown-service-key",
     ),
     pytest.param(
         MINIMAL + "\n[extra]\nx = 1\n",
-        ["extra", "unknown key"],
+        ["extra", "kunci tidak dikenal"],
         id="unknown-top-level-table",
     ),
     pytest.param(
@@ -215,29 +215,29 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nhours = "15:00-08:00"'),
-        ["services[0].hours", "'15:00-08:00'", "ends before it starts"],
+        ["services[0].hours", "'15:00-08:00'", "berakhir sebelum dimulai"],
         id="hours-range-backwards",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nhours = "jam 8 sampai 15"'),
-        ["services[0].hours", "'jam 8 sampai 15'", "expected a range"],
+        ["services[0].hours", "'jam 8 sampai 15'", "harus rentang"],
         id="hours-not-a-range",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\ndays = ["senin", "sabtuu"]'),
-        ["services[0]", "unknown day 'sabtuu'"],
+        ["services[0]", "hari 'sabtuu' tidak dikenal"],
         id="bad-day-name",
     ),
     pytest.param(
         MINIMAL.replace(
             'tenant = "samsat"', 'tenant = "samsat"\nhours = { jumaat = "08:00-11:30" }'
         ),
-        ["services[0].hours", "unknown day 'jumaat'"],
+        ["services[0].hours", "hari 'jumaat' tidak dikenal"],
         id="bad-day-in-hours-table",
     ),
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "samsat"\nquota = 0'),
-        ["services[0].quota", "between 1 and 9999"],
+        ["services[0].quota", "antara 1 dan 9999"],
         id="quota-zero",
     ),
     pytest.param(
@@ -247,34 +247,34 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL + BASE_TENANTS,
-        ["tenants[1].id", "duplicate tenant 'samsat'"],
+        ["tenants[1].id", "instansi 'samsat' tercantum dua kali"],
         id="duplicate-tenant",
     ),
     pytest.param(
         MINIMAL + '\n[[screens]]\nid = "lobi"\nname = "Lobi"\nservices = ["Q"]\n',
-        ["screens[0].services", "unknown service 'Q'"],
+        ["screens[0].services", "layanan 'Q' tidak dikenal"],
         id="screen-unknown-service",
     ),
     pytest.param(
         MINIMAL.replace("number = 1", 'number = "1"'),
-        ["counters[0].number", "expected int"],
+        ["counters[0].number", "bertipe int"],
         id="counter-number-not-int",
     ),
     pytest.param(
         BASE_TENANTS + BASE_SERVICES,
-        ["site", "is required"],
+        ["site", "wajib diisi"],
         id="missing-site",
     ),
-    pytest.param(MINIMAL + '[kiosk]\nrate = "12 per menit"\n', ["kiosk.rate", "COUNT/SECONDS"],
+    pytest.param(MINIMAL + '[kiosk]\nrate = "12 per menit"\n', ["kiosk.rate", "JUMLAH/DETIK"],
                  id="kiosk-rate"),
     pytest.param(MINIMAL + '[kiosk]\nrate = "0/60"\n', ["kiosk.rate"], id="kiosk-rate-zero"),
     pytest.param(MINIMAL + '[kiosk]\nprinter = "lp0"\n', ["kiosk.printer", "/dev/usb/lp0"],
                  id="kiosk-printer"),
     pytest.param(MINIMAL + '[kiosk]\npublic_url = "ftp://x"\n', ["kiosk.public_url"],
                  id="kiosk-public-url"),
-    pytest.param(MINIMAL + "[kiosk]\nrate = 12\n", ["kiosk.rate", "expected str"],
+    pytest.param(MINIMAL + "[kiosk]\nrate = 12\n", ["kiosk.rate", "bertipe str"],
                  id="kiosk-rate-not-text"),
-    pytest.param(MINIMAL + '[kiosk]\nspeed = "fast"\n', ["kiosk.speed", "unknown key"],
+    pytest.param(MINIMAL + '[kiosk]\nspeed = "fast"\n', ["kiosk.speed", "kunci tidak dikenal"],
                  id="kiosk-unknown-key"),
 ]
 
@@ -315,14 +315,14 @@ def test_invalid_toml_reports_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     message = str(info.value)
-    assert message.startswith(f"{path}: invalid TOML")
+    assert message.startswith(f"{path}: TOML tidak sah")
     assert "line 3" in message
 
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     """A path that cannot be read is a ConfigError naming it."""
     path = str(tmp_path / "tidak-ada.toml")
-    with pytest.raises(ConfigError, match="cannot read config"):
+    with pytest.raises(ConfigError, match="konfigurasi tidak dapat dibaca"):
         load_config(path)
 
 
@@ -394,17 +394,17 @@ def test_parse_hours_days_and_numbers() -> None:
 @pytest.mark.parametrize(
     ("days", "hours", "needle"),
     [
-        (None, "15:00-08:00", "ends before it starts"),
-        (None, "08:00-08:00", "ends before it starts"),
-        (None, "jam 8", "expected a range"),
+        (None, "15:00-08:00", "berakhir sebelum dimulai"),
+        (None, "08:00-08:00", "berakhir sebelum dimulai"),
+        (None, "jam 8", "harus rentang"),
         # Indonesian notation is refused, never read as something else
-        (None, "08.00-11.30", "expected a range like '08:00-15:00', got '08.00-11.30'"),
-        (None, "08.00-11:30", "expected a range like '08:00-15:00', got '08.00-11:30'"),
-        (None, [], "expected a range or a list"),
-        (["sabtuu"], None, "unknown day 'sabtuu'"),
-        ([0], None, "unknown day 0"),
-        ([], None, "days must be a non-empty list"),
-        ("senin", None, "days must be a non-empty list"),
+        (None, "08.00-11.30", "harus rentang seperti '08:00-15:00', bukan '08.00-11.30'"),
+        (None, "08.00-11:30", "harus rentang seperti '08:00-15:00', bukan '08.00-11:30'"),
+        (None, [], "harus rentang atau daftar rentang"),
+        (["sabtuu"], None, "hari 'sabtuu' tidak dikenal"),
+        ([0], None, "hari 0 tidak dikenal"),
+        ([], None, "days harus daftar yang tidak kosong"),
+        ("senin", None, "days harus daftar yang tidak kosong"),
     ],
 )
 def test_parse_hours_rejects(days: object, hours: object, needle: str) -> None:

@@ -4,6 +4,7 @@ service, tenant, counter, day and month, as JSON, CSV, a table and XLSX; bad opt
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,9 @@ def scripted() -> list[list[dict[str, Any]]]:
     ]
 
 
-@pytest.fixture
-def archive(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """The archive holding the scripted tickets; the site's config file."""
+def fill(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A new archive holding the scripted tickets, named in ANTRIAN_DATABASE_URL; the site's
+    config file."""
     upgrade(database_url)
     db = create_engine(database_url)
     with db.begin() as connection:
@@ -85,6 +86,11 @@ def archive(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     db.dispose()
     monkeypatch.setenv("ANTRIAN_DATABASE_URL", database_url)
     return write_site(tmp_path / "site.toml", SITE)
+
+
+@pytest.fixture
+def archive(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    return fill(database_url, monkeypatch, tmp_path)
 
 
 def report(config: Path, capsys: pytest.CaptureFixture[str], *options: str) -> dict[str, Any]:
@@ -208,3 +214,24 @@ def test_an_archive_that_cannot_be_read_is_named(
     assert main(["report", "--config", str(config), "--from", DAY]) == 2
     err = capsys.readouterr().err
     assert "Arsip" in err and url.split("@")[-1].split("/")[0] in err and "Traceback" not in err
+
+
+def test_the_yearly_recap_prints_to_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Per tenant: jumlah pengunjung, yang mengurus, yang terselesaikan and the wait in
+    minutes, printed by headless Chromium; the PDF's text shows Samsat's figures."""
+    config = fill(f"sqlite:///{tmp_path / 'archive.sqlite3'}", monkeypatch, tmp_path)
+    out = tmp_path / "rekap-2026.pdf"
+    assert main(["report", "--config", str(config), "--recap", "--year", "2026",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "Rekapitulasi Pelayanan Tahun 2026" in text and "Jumlah pengunjung" in text
+    samsat = next(line for line in text.splitlines() if "Samsat" in line).split()
+    # A001-A005 and the 26th's A001: 6 visitors, 4 served, 3 completed; waits 45 60 120 230
+    # 270 360 s: p50 2 min, p90 6 min
+    assert samsat[-5:] == ["6", "4", "3", "2", "6"]
+    assert main(["report", "--config", str(config), "--recap", "--year", "2026"]) == 2
+    assert "--out" in capsys.readouterr().err
