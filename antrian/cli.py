@@ -130,13 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
     from display_screens import recap
-    from display_server import report
+    from display_server import report, simulate
     from display_server.archive import commands as archive_commands
 
     report.register(sub, common, recap_pdf=recap.write_pdf)
     demo.register(sub, common)
     audio_commands.register(sub, common)
     counter_commands.register(sub, common)
+    simulate.register(sub, common)
     archive_commands.register(sub, common)
     return parser
 
