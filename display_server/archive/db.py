@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_FILE = "archive.sqlite3"
@@ -57,7 +58,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def alembic_config() -> Config:
-    """Alembic's configuration, without an alembic.ini."""
+    """Alembic's configuration, without an alembic.ini. (Alembic is imported when a migration
+    runs: importing it logs its plugins, which every other command can do without.)"""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -65,6 +69,8 @@ def alembic_config() -> Config:
 
 def migrate(db: Engine, revision: str = "head", *, down: bool = False) -> None:
     """Run Alembic up (or down) to `revision` on the database of `db`."""
+    from alembic import command
+
     config = alembic_config()
     with db.begin() as connection:
         config.attributes["connection"] = connection
