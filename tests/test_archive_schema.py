@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from display_server.archive import db
 from display_server.archive.tables import metadata
@@ -29,7 +30,7 @@ def test_upgrade_from_empty_builds_the_tables_of_tables_py(database_url: str) ->
         assert differences(engine) == []
         with engine.connect() as connection:
             assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) \
-                == "0001"
+                == ScriptDirectory.from_config(db.alembic_config()).get_current_head()
     finally:
         engine.dispose()
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from conftest import write_site
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, delete, func, insert, select
 
 from antrian.cli import main
 from display_server.archive.db import upgrade
-from display_server.archive.tables import legs, visits
+from display_server.archive.tables import archiver_state, legs, report_months, visits
 
 SITE = "rpt"
 DAY = "2026-11-25"
@@ -153,6 +153,34 @@ def test_by_tenant_counter_day_and_month(archive: Path,
     assert [(r["key"], r["name"], r["issued"]) for r in months["rows"]] == [
         ("2026-10", "Oktober 2026", 0), ("2026-11", "November 2026", 8),
         ("2026-12", "Desember 2026", 0)]
+
+
+def test_a_closed_month_is_kept_and_reads_the_same(
+    archive: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Once the archiver has closed every day of November, its tallies are stored on first use
+    and later reports read them (the figures do not change, even if rows went away); an open
+    month is always read from the visits."""
+    november = ("--from", "2026-11-01", "--to", "2026-11-30", "--by", "tenant")
+    db = create_engine(database_url)
+    open_month = report(archive, capsys, *november)
+    with db.begin() as connection:
+        assert connection.execute(select(func.count()).select_from(report_months)).scalar() == 0
+        connection.execute(insert(archiver_state).values(
+            site=SITE, last_event_id="0-0", updated_ms=0, closed_day="2026-11-30",
+            trimmed=False))
+    assert report(archive, capsys, *november) == open_month
+    with db.begin() as connection:
+        kept = connection.execute(select(report_months.c.site, report_months.c.by,
+                                         report_months.c.month)).all()
+        assert kept == [(SITE, "tenant", "2026-11")]
+        connection.execute(delete(legs).where(legs.c.site == SITE))
+    assert report(archive, capsys, *november) == open_month
+    # December is not closed: read live (its legs are gone, so nothing is counted)
+    december = report(archive, capsys, "--from", "2026-11-01", "--to", "2026-12-31", "--by",
+                      "tenant")
+    assert december["total"]["issued"] == open_month["total"]["issued"] == 8
+    db.dispose()
 
 
 def test_csv_table_and_xlsx_have_indonesian_headings(

@@ -90,3 +90,13 @@ archiver_state = Table(
     Column("trimmed", Boolean, nullable=False, default=False),  # events lost before archiving
     Column("alarm", Text),              # what was lost, for the log, /api/health and /admin
 )
+
+# the visit report's tallies of a closed month (display_server/reporting/months.py)
+report_months = Table(
+    "report_months", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("by", String(16), primary_key=True),         # tenant | service | counter | day | month
+    Column("month", String(7), primary_key=True),       # YYYY-MM
+    Column("data", Text, nullable=False),               # JSON: [key, counts, waits, services]...
+    Column("computed_ms", BigInteger, nullable=False),
+)

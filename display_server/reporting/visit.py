@@ -2,10 +2,12 @@
 first..last, one ROW per tenant, service, counter, day or month, named from the site config.
 
 Long ranges are read a month at a time (tallies are histograms, so they add up exactly), which
-is what the progress callback counts."""
+is what the progress callback counts; a month the archiver has closed is read from
+report_months (reporting.months)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from display_server.config import SiteConfig
+from display_server.reporting import months
 from display_server.reporting.figures import Tally, row, total
 from display_server.reporting.query import tallies
 from texts import long_date, t
@@ -50,17 +53,40 @@ def _named_keys(site: SiteConfig, by: str, first: date, last: date) -> dict[str,
             if d.day == 1 or d == first}
 
 
+def _groups(connection: Connection, site: str, first: date, last: date, by: str,
+            progress: Progress | None) -> dict[str | None, Tally]:
+    """Each group's tally: whole closed months from report_months (stored on first use), the
+    other days from the visits and legs."""
+    parts = list(chunks(first, last))
+    closed = months.closed_through(connection, site)
+    kept = {start.isoformat()[:7] for start, end in parts
+            if months.whole_month(start, end) and end.isoformat() <= closed}
+    stored = months.cached(connection, site, by, sorted(kept))
+    groups: dict[str | None, Tally] = {}
+    dense: dict[str | None, months.Dense] = {}
+    for done, (start, end) in enumerate(parts, 1):
+        month = start.isoformat()[:7]
+        if month in kept:
+            data = stored.get(month)
+            if data is None:
+                data = months.encode(tallies(connection, site, start, end, by))
+                months.store(connection, site, by, month, data, int(time.time() * 1000))
+            months.merge(dense, data)
+        else:
+            for key, tally in tallies(connection, site, start, end, by).items():
+                groups.setdefault(key, Tally()).add(tally)
+        if progress is not None:
+            progress(done, len(parts))
+    for key, tally in months.tallies(dense).items():
+        groups.setdefault(key, Tally()).add(tally)
+    return groups
+
+
 def visit_report(connection: Connection, site: SiteConfig, first: date, last: date, by: str,
                  progress: Progress | None = None) -> dict[str, Any]:
     """The report's JSON. A counter issues nothing: counter rows have issued 0 (the total counts
     every ticket). Legs no counter called belong to no counter row, only to the total."""
-    groups: dict[str | None, Tally] = {}
-    parts = list(chunks(first, last))
-    for done, (start, end) in enumerate(parts, 1):
-        for key, tally in tallies(connection, site.id, start, end, by).items():
-            groups.setdefault(key, Tally()).add(tally)
-        if progress is not None:
-            progress(done, len(parts))
+    groups = _groups(connection, site.id, first, last, by, progress)
     names = _named_keys(site, by, first, last)
     extra = sorted(k for k in groups if k is not None and k not in names)
     rows = []
