@@ -4,14 +4,14 @@ Numbers in them are formatted the Indonesian way (texts.number)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
 from texts import day_name, number, t
 
 WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 720, 220, 44, 24, 12
-WAIT_BIN_MIN, WAIT_BINS = 5, 12  # 0–5, 5–10, … 55–60 minutes, then 60+
+WAIT_BIN_MIN, WAIT_BINS = 5, 12  # 0–5, 5–10, … 55–60 minutes (archive_charts' bins), then 60+
 
 
 def _svg(kind: str, label: str, body: list[str], height: int = HEIGHT) -> Markup:
@@ -43,11 +43,11 @@ def bars(points: Sequence[tuple[str, str, int]], label: str) -> Markup:
     return _svg("bars", label, body)
 
 
-def wait_histogram(waits_s: Sequence[float], label: str) -> Markup:
-    """How many visitors waited 0–5, 5–10, … minutes, and 60 or more."""
+def wait_histogram(bins: Mapping[int, int], label: str) -> Markup:
+    """How many visitors waited 0–5, 5–10, … minutes (bins[i]: waits in bin i), and 60 or more."""
     counts = [0] * (WAIT_BINS + 1)
-    for wait in waits_s:
-        counts[min(WAIT_BINS, int(wait // (WAIT_BIN_MIN * 60)))] += 1
+    for i, n in bins.items():
+        counts[min(WAIT_BINS, max(0, i))] += n
     points = [(f"{i * WAIT_BIN_MIN}", t("admin.chart.wait_bin", lo=i * WAIT_BIN_MIN,
                                         hi=(i + 1) * WAIT_BIN_MIN), n)
               for i, n in enumerate(counts[:-1])]

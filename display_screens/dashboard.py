@@ -5,6 +5,7 @@ report downloads."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -16,11 +17,13 @@ from starlette.routing import BaseRoute, Route
 from display_screens import charts, console_auth, downloads
 from display_screens.pages import error_page, render, sign_in_page
 from display_server import api
+from display_server.archive_charts import range_charts
 from display_server.errors import ApiError
 from display_server.report import summarize
+from display_server.reporting.formats import SHEETS
 from display_server.screens import known_screens
 from display_server.state import snapshot_view
-from display_server.visits import today_figures, visits_between
+from display_server.visits import today_figures
 from protocol.event_ids import event_key
 from texts import t
 
@@ -82,8 +85,9 @@ async def admin(request: Request) -> Response:
                for known in await known_screens(c)]
     return render(request, "admin.html", {
         **live, "screens": screens, "csrf": signed_in.csrf, "span": span,
-        "groupings": {k: t(v) for k, v in downloads.GROUPINGS.items()},
-        "charts": await _charts(request, span)})
+        "groupings": {k: t(v) for k, v in SHEETS.items()},
+        "alarm": c.archiver.state.alarm if c.archiver else None,
+        "charts": await asyncio.to_thread(_range_charts, request, span) if c.archiver else None})
 
 
 async def live_part(request: Request) -> Response:
@@ -92,22 +96,17 @@ async def live_part(request: Request) -> Response:
     return render(request, "admin_live.html", await _live(request))
 
 
-async def _charts(request: Request, span: downloads.DateRange) -> dict[str, Any]:
+def _range_charts(request: Request, span: downloads.DateRange) -> dict[str, Any]:
+    """The range's charts from the archive: visitors per day, the wait histogram, the heat map."""
     c = api.ctx(request)
-    daily = await downloads.daily_stats(c.store, span)
-    per_day = [(f"{day.day}", day.isoformat(),
-                sum(v for k, v in stats.items() if k.startswith("issued:")))
-               for day, stats in daily]
-    visits = await visits_between(c.store, span.first, span.last)
-    heat = [[0] * 24 for _ in range(7)]
-    for visit in visits:
-        heat[visit.issued_at.weekday()][visit.issued_at.hour] += 1
-    waits = [v.wait_s for v in visits if v.wait_s is not None]
+    with downloads.archive(request).connect() as connection:
+        read = range_charts(connection, c.site.id, c.site.tz, span.first, span.last)
+    per_day = [(f"{day.day}", day.isoformat(), read.per_day.get(day.isoformat(), 0))
+               for day in span.days()]
     return {
         "per_day": charts.bars(per_day, t("admin.chart.per_day")),
-        "waits": charts.wait_histogram(waits, t("admin.chart.waits")),
-        "heat": charts.heat_map(heat, t("admin.chart.heat")),
-        "measured": len(visits),
+        "waits": charts.wait_histogram(read.wait_bins, t("admin.chart.waits")),
+        "heat": charts.heat_map(read.heat, t("admin.chart.heat")),
     }
 
 

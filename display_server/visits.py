@@ -64,7 +64,7 @@ async def visits_between(store: Store, first: date, last: date) -> list[Visit]:
         page = await store.events_before(before, PAGE)
         events = [e.fields() for e in page]
         kept.extend(e for e in events if since <= _day(e) <= until)
-        if len(page) < PAGE or (events and _day(events[-1]) < since):
+        if not events or _day(events[-1]) < since:
             break
         before = page[-1].id
     return visits(reversed(kept))

@@ -1,13 +1,25 @@
 """The dashboard's figures and charts with a moved clock: a wait is first call − issue once per
-ticket (a transferred ticket's second call adds none), minutes are written the Indonesian way,
-and the charts name the days and hours of the range."""
+ticket (a transferred ticket's second call adds none), today's live figures are the archive's
+report of today, the charts show the range asked, and without an archive the page says so."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from conftest import Api, FakeClock
+from conftest import wait_until as until
+from starlette.testclient import TestClient
 from test_sessions import sign_in
+
+from antrian.main import build_app
+from display_server.archive import db
+from display_server.config import SiteConfig
+from texts import number, t
 
 
 def figures(html: str) -> dict[str, str]:
@@ -35,13 +47,52 @@ def test_waits_count_each_ticket_once_from_its_first_call(api: Api, clock: FakeC
                                   "avg_wait": "11,5", "max_wait": "15"}
 
 
-def test_charts_cover_the_range_asked(api: Api, clock: FakeClock) -> None:
+@pytest.fixture
+def archived(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    """The whole app with its archiver on an SQLite archive."""
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    db.upgrade(url)
+    with TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url)) as client:
+        yield Api(client, site, tmp_path)
+
+
+def archive_caught_up(api: Api) -> None:
+    until(lambda: api.client.get("/api/health").json()["archive"]["lag"] == 0, timeout=10,
+          what="the archive")
+
+
+def test_todays_figures_agree_with_the_archive_report(archived: Api, clock: FakeClock) -> None:
+    """Visitors, served and the longest wait of today read live from Redis are the archive's
+    report of today (issued, served, wait_max_s)."""
+    api = archived
+    for service in ("A", "B", "A"):
+        api.ticket(service)
+        clock.advance(minutes=2)
+    api.call(1)
+    clock.advance(minutes=4)
+    api.act(1, "done", {"outcome": "not_completed"})
+    api.call(2)
+    api.act(2, "skip")
+    archive_caught_up(api)
+    cookie, _ = sign_in(api, "admin")
+    shown = figures(api.client.get("/admin/langsung", headers={"Cookie": cookie}).text)
+    csv_text = api.client.get("/admin/laporan.csv?dari=2026-11-25&sampai=2026-11-25",
+                              headers={"Cookie": cookie}).text
+    total = next(row for row in csv.DictReader(io.StringIO(csv_text)) if row["Kode"] == "total")
+    assert (shown["visitors"], shown["served"]) == (total["Diambil"], total["Selesai"]) \
+        == ("3", "1")
+    assert shown["max_wait"] == number(int(total[t("report.wait_max_s")]) / 60) == "8"
+
+
+def test_charts_cover_the_range_asked(archived: Api, clock: FakeClock) -> None:
     """Three days asked: three bars, today's with its visitors; the heat map marks Wednesday
     10.00, the wait histogram the 5–10 minutes bin."""
+    api = archived
     for _ in range(3):
         api.ticket("A")
     clock.advance(minutes=7)
     api.call(1)
+    archive_caught_up(api)
     cookie, _ = sign_in(api, "admin")
     page = api.client.get("/admin?dari=2026-11-23&sampai=2026-11-25",
                           headers={"Cookie": cookie}).text
@@ -49,3 +100,14 @@ def test_charts_cover_the_range_asked(api: Api, clock: FakeClock) -> None:
     assert "2026-11-25: 3</title>" in page and "2026-11-24: 0</title>" in page
     assert "Rabu 10.00: 3</title>" in page
     assert "Tunggu 5–10 menit: 1</title>" in page
+
+
+def test_without_an_archive_the_page_says_so(api: Api) -> None:
+    """A process without an archive shows today's figures and says the charts need one; its
+    downloads are a 404 page saying why."""
+    cookie, _ = sign_in(api, "admin")
+    page = api.client.get("/admin", headers={"Cookie": cookie})
+    assert page.status_code == 200 and "Arsip laporan tidak tersedia" in page.text
+    assert 'data-figure="visitors"' in page.text
+    download = api.client.get("/admin/laporan.csv", headers={"Cookie": cookie})
+    assert download.status_code == 404 and "Arsip laporan tidak tersedia" in download.text
