@@ -1,7 +1,7 @@
 """The yearly recap in the office's form: per tenant, jumlah pengunjung (issued), jumlah yang
 mengurus (served) and jumlah yang terselesaikan (completed), with wait p50/p90 in minutes.
-`write_pdf` prints the page with headless Chromium (`antrian report --recap --year Y --out
-F.pdf`)."""
+`/admin/rekap?tahun=Y` shows it behind the office session; `write_pdf` prints the same page
+with headless Chromium (`antrian report --recap --year Y --out F.pdf`)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from display_screens.pages import STATIC, templates
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from display_screens import console_auth
+from display_screens.pages import SECURITY_HEADERS, STATIC, error_page, templates
+from display_server import api
+from display_server.clock import local_now
 from display_server.config import SiteConfig
+from display_server.errors import ApiError
 from display_server.report import ReportError
+from display_server.reporting.visit import visit_report
 from texts import long_date, number, t
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _minutes(seconds: int | None) -> str:
@@ -53,3 +65,31 @@ def write_pdf(site: SiteConfig, year: int, report: dict[str, Any], out: Path) ->
         if os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium's sandbox refuses to run as root
         subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+
+async def recap_page(request: Request) -> Response:
+    """GET /admin/rekap?tahun=Y (default this year): the printable recap, for the office."""
+    if await console_auth.session(request, console_auth.ADMIN) is None:
+        return error_page(request, ApiError("unauthorized", t("error.detail.office_token")))
+    c = api.ctx(request)
+    raw = request.query_params.get("tahun", "")
+    year = local_now(c.clock, c.site.tz).year
+    if raw:
+        year = int(raw) if raw.isdigit() and len(raw) == 4 else 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return error_page(request, ApiError("invalid_parameter",
+                                            t("recap.bad_year", value=raw[:10])))
+    if c.archiver is None:
+        return error_page(request, ApiError("not_found", t("recap.no_archive")))
+    engine = c.archiver.db
+
+    def build() -> dict[str, Any]:
+        with engine.connect() as connection:
+            return visit_report(connection, c.site, date(year, 1, 1), date(year, 12, 31),
+                                "tenant")
+
+    report = await run_in_threadpool(build)
+    return HTMLResponse(page_html(c.site, year, report), headers=SECURITY_HEADERS)
+
+
+routes: list[BaseRoute] = [Route("/admin/rekap", recap_page)]

@@ -4,19 +4,24 @@ service, tenant, counter, day and month, as JSON, CSV, a table and XLSX; bad opt
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_site
+from conftest import Api, FakeClock, write_site
 from openpyxl import load_workbook
 from sqlalchemy import create_engine, delete, func, insert, select
+from starlette.testclient import TestClient
+from test_sessions import sign_in
 
 from antrian.cli import main
+from antrian.main import build_app
 from display_server.archive.db import upgrade
 from display_server.archive.tables import archiver_state, legs, report_months, visits
+from display_server.config import load_config
 
 SITE = "rpt"
 DAY = "2026-11-25"
@@ -263,3 +268,26 @@ def test_the_yearly_recap_prints_to_pdf(
     assert samsat[-5:] == ["6", "4", "3", "2", "6"]
     assert main(["report", "--config", str(config), "--recap", "--year", "2026"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_the_recap_page_is_for_the_office(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, clock: FakeClock
+) -> None:
+    """/admin/rekap?tahun=2026: the office's recap per tenant in its form; without the office's
+    session a 401 page, a year that is not one a 400 page naming it."""
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    site = load_config(str(fill(url, monkeypatch, tmp_path)))
+    with TestClient(build_app(site, redis_url, tmp_path, clock=clock,
+                              database_url=url)) as client:
+        office = Api(client, site, tmp_path)
+        assert client.get("/admin/rekap?tahun=2026").status_code == 401
+        cookie, _ = sign_in(office, "admin")
+        page = client.get("/admin/rekap?tahun=2026", headers={"Cookie": cookie})
+        assert page.status_code == 200
+        assert "Rekapitulasi Pelayanan Tahun 2026" in page.text
+        assert "Jumlah yang terselesaikan" in page.text
+        cells = re.findall(r"<td[^>]*>([^<]*)</td>", page.text)
+        samsat = cells.index("Samsat")
+        assert cells[samsat + 1:samsat + 6] == ["6", "4", "3", "2", "6"]
+        bad = client.get("/admin/rekap?tahun=20x6", headers={"Cookie": cookie})
+        assert bad.status_code == 400 and "20x6" in bad.text
