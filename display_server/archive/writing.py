@@ -8,7 +8,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    RowMapping,
+    Table,
+    and_,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from display_server.archive.apply import Row, apply, event_day, split
@@ -42,31 +52,43 @@ class Tickets:
         self.rows: dict[Key, tuple[Row | None, list[Row]]] = {}
         self.changed: set[Key] = set()
 
+    def prefetch(self, batch: Sequence[Mapping[str, Any]]) -> None:
+        """Load, in two queries, the visits and legs the batch's events name by day and code,
+        and the open visits of the tickets a call completed (named by code only)."""
+        named = {(event_day(e), str(e["ticket"])) for e in batch
+                 if "ticket" in e and (e.get("ticket_day") or e["type"] != "done")}
+        completed = {str(e["completed"]) for e in batch if e.get("completed")}
+        for key in named:
+            self.rows[key] = (None, [])
+        wanted: list[ColumnElement[bool]] = (
+            [tuple_(visits.c.day, visits.c.code).in_(named)] if named else [])
+        if completed:
+            wanted.append(and_(visits.c.code.in_(completed), visits.c.outcome.is_(None)))
+        if not wanted:
+            return
+        found = self.connection.execute(
+            select(visits).where(visits.c.site == self.site, or_(*wanted))).mappings()
+        for row in found:
+            self.rows[(row["day"], row["code"])] = (_strip(row), [])
+        loaded = [key for key, (visit, _) in self.rows.items() if visit is not None]
+        if not loaded:
+            return
+        for leg in self.connection.execute(
+                select(legs).where(legs.c.site == self.site,
+                                   tuple_(legs.c.day, legs.c.code).in_(loaded))
+                .order_by(legs.c.leg)).mappings():
+            self.rows[(leg["day"], leg["code"])][1].append(_strip(leg))
+
     def get(self, key: Key) -> tuple[Row | None, list[Row]]:
-        if key not in self.rows:
-            day, code = key
-            where = [visits.c.site == self.site, visits.c.day == day, visits.c.code == code]
-            found = self.connection.execute(select(visits).where(*where)).mappings().first()
-            visit = None if found is None else {k: v for k, v in found.items() if k != "site"}
-            found_legs = self.connection.execute(
-                select(legs).where(legs.c.site == self.site, legs.c.day == day,
-                                   legs.c.code == code).order_by(legs.c.leg)).mappings()
-            self.rows[key] = (visit, [{k: v for k, v in leg.items() if k != "site"}
-                                      for leg in found_legs])
-        return self.rows[key]
+        """The rows of a ticket (prefetched, or none: a ticket the archive never saw)."""
+        return self.rows.setdefault(key, (None, []))
 
     def serving(self, code: str, counter: Any, fallback: str) -> str:
         """The day of ticket `code` that `counter` is serving (an implicit done names only the
         code): the latest open visit of that code at that counter."""
-        open_here = [day for (day, c), (v, _) in self.rows.items()
-                     if c == code and v is not None and v["outcome"] is None
-                     and v["final_counter"] == counter]
-        found = self.connection.execute(
-            select(visits.c.day).where(visits.c.site == self.site, visits.c.code == code,
-                                       visits.c.outcome.is_(None),
-                                       visits.c.final_counter == counter)
-            .order_by(visits.c.day.desc()).limit(1)).scalar()
-        days = [*open_here, *([found] if found else [])]
+        days = [day for (day, c), (v, _) in self.rows.items()
+                if c == code and v is not None and v["outcome"] is None
+                and v["final_counter"] == counter]
         return max(days) if days else fallback
 
     def apply(self, event: Mapping[str, Any], tenant_of: Mapping[str, str]) -> None:
@@ -91,6 +113,10 @@ class Tickets:
                [{"site": self.site, **leg} for _, rows in changed for leg in rows])
 
 
+def _strip(row: RowMapping) -> Row:
+    return {k: v for k, v in row.items() if k != "site"}
+
+
 def event_row(site: str, event_id: str, event: Mapping[str, Any]) -> Row:
     ms, _, seq = event_id.partition("-")
     counter = event.get("counter")
@@ -111,6 +137,7 @@ def write(db: Engine, site: str, tenant_of: Mapping[str, str],
             events.c.site == site, events.c.event_id.in_(ids))))
         fresh = [(i, e) for i, e in batch if i not in known]
         tickets = Tickets(connection, site)
+        tickets.prefetch([e for _, e in fresh])
         for _, event in fresh:
             if "ticket" in event:
                 for change in split(event):
