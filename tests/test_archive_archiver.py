@@ -4,16 +4,18 @@ midnight and a trimmed stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 import sqlalchemy as sa
-from conftest import FakeClock
+from conftest import FakeClock, eventually
 
 from display_server.archive import db, writing
 from display_server.archive.archiver import GROUP, Archiver
@@ -218,3 +220,23 @@ async def test_events_trimmed_before_they_were_archived_raise_the_alarm(rig: Rig
     assert alarm is not None and alarm.startswith("3 events were trimmed")
     # kept in the archive: a restarted process still shows it
     assert writing.load_state(rig.engine, rig.site.id)[1] == alarm
+
+
+async def test_the_archiver_survives_a_failing_archive_and_catches_up_when_it_works(
+        site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    engine = db.engine(url)                         # not migrated yet: every write fails
+    client = connect(redis_url, pool_size=4, pool_timeout=5)
+    archiver = Archiver(client, site, engine, clock, block_ms=10, retry_s=0.01)
+    task = asyncio.create_task(archiver.run())
+    try:
+        await Store(client, site, clock).issue("A")
+        await eventually(lambda: archiver.state.errors >= 3, "failed rounds")
+        assert not task.done()
+        db.migrate(engine)
+        await eventually(lambda: archiver.state.archived == 1, "the ticket archived")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.aclose()
+        engine.dispose()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import Engine
 
 from display_server.archive import closing, writing
@@ -90,9 +90,13 @@ class Archiver:
                 await self.step()
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
                 self.state.errors += 1
-                log.exception("archiver round failed; trying again in %.1f s", self.retry_s)
+                if isinstance(exc, RedisError | OSError):
+                    log.warning("archiver: Redis unavailable (%s); trying again in %.1f s",
+                                exc, self.retry_s)
+                else:
+                    log.exception("archiver round failed; trying again in %.1f s", self.retry_s)
                 await asyncio.sleep(self.retry_s)
 
     def _load_state(self) -> None:
