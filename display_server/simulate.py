@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from display_server.archive import db as archive_db
 from display_server.archive.archiver import Archiver
@@ -70,7 +71,7 @@ class Desk:
     restores: list[tuple[int, int, str, str]] = field(default_factory=list)
 
 
-def _ms(day: date, at: time, tz: Any) -> int:
+def _ms(day: date, at: time, tz: ZoneInfo) -> int:
     return int(datetime.combine(day, at, tz).timestamp() * 1000)
 
 
@@ -87,7 +88,6 @@ class Simulation:
         self.done: Tally[str] = Tally()
         self.reasons = pause_reasons()
         self.served = {s for c in self.site.counters for s in c.services}
-        self.desks: dict[int, Desk] = {}
         self.idle: dict[int, Desk] = {}  # counters with nobody to call
         self.waiting: Tally[str] = Tally()  # today's waiting tickets per service
         self._queue: list[tuple[int, int, str, Any]] = []
@@ -114,6 +114,8 @@ class Simulation:
         return self.done
 
     async def day(self, day: date, per_day: int) -> None:
+        """One day: `per_day` visitors over the arrival hours, each taking a ticket of a
+        service open then; every counter works its hours and ends idle and not paused."""
         tz, how = self.site.tz, self.how
         start, end = _ms(day, how.arrivals_from, tz), _ms(day, how.arrivals_to, tz)
         for _ in range(per_day):
@@ -122,8 +124,7 @@ class Simulation:
         self.idle.clear()
         self.waiting.clear()
         for c in self.site.counters:
-            desk = self.desks[c.number] = Desk(c.number)
-            self._at(work_from + self.rng.randrange(5 * MINUTE), "desk", desk)
+            self._at(work_from + self.rng.randrange(5 * MINUTE), "desk", Desk(c.number))
         while self._queue:
             ms, _, kind, what = heapq.heappop(self._queue)
             self.clock.ms = ms
