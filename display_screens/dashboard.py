@@ -15,9 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from display_screens import charts, console_auth, downloads
-from display_screens.pages import error_page, render, sign_in_page
+from display_screens.pages import SECURITY_HEADERS, error_page, render, sign_in_page
 from display_server import api
-from display_server.archive_charts import range_charts
+from display_server.archive_charts import heat, per_day, wait_bins
 from display_server.errors import ApiError
 from display_server.report import summarize
 from display_server.reporting.formats import SHEETS
@@ -25,10 +25,12 @@ from display_server.screens import known_screens
 from display_server.state import snapshot_view
 from display_server.visits import today_figures
 from protocol.event_ids import event_key
-from texts import t
+from texts import N_, t
 
 ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
 SILENT_AFTER_MS = 60_000
+CHARTS = {"per_day": N_("admin.chart.per_day"), "waits": N_("admin.chart.waits"),
+          "heat": N_("admin.chart.heat")}
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -87,7 +89,7 @@ async def admin(request: Request) -> Response:
         **live, "screens": screens, "csrf": signed_in.csrf, "span": span,
         "groupings": {k: t(v) for k, v in SHEETS.items()},
         "alarm": c.archiver.state.alarm if c.archiver else None,
-        "charts": await asyncio.to_thread(_range_charts, request, span) if c.archiver else None})
+        "charts": {name: t(label) for name, label in CHARTS.items()} if c.archiver else None})
 
 
 async def live_part(request: Request) -> Response:
@@ -96,18 +98,32 @@ async def live_part(request: Request) -> Response:
     return render(request, "admin_live.html", await _live(request))
 
 
-def _range_charts(request: Request, span: downloads.DateRange) -> dict[str, Any]:
-    """The range's charts from the archive: visitors per day, the wait histogram, the heat map."""
+def _draw(request: Request, name: str, span: downloads.DateRange) -> str:
+    """One chart of the range, from the archive."""
     c = api.ctx(request)
+    label = t(CHARTS[name])
     with downloads.archive(request).connect() as connection:
-        read = range_charts(connection, c.site.id, c.site.tz, span.first, span.last)
-    per_day = [(f"{day.day}", day.isoformat(), read.per_day.get(day.isoformat(), 0))
-               for day in span.days()]
-    return {
-        "per_day": charts.bars(per_day, t("admin.chart.per_day")),
-        "waits": charts.wait_histogram(read.wait_bins, t("admin.chart.waits")),
-        "heat": charts.heat_map(read.heat, t("admin.chart.heat")),
-    }
+        if name == "per_day":
+            counts = per_day(connection, c.site.id, span.first, span.last)
+            return charts.bars([(f"{day.day}", day.isoformat(), counts.get(day.isoformat(), 0))
+                                for day in span.days()], label)
+        if name == "waits":
+            return charts.wait_histogram(wait_bins(connection, c.site.id, span.first,
+                                                   span.last), label)
+        return charts.heat_map(heat(connection, c.site.id, c.site.tz, span.first, span.last),
+                               label)
+
+
+async def chart(request: Request) -> Response:
+    """GET /admin/grafik/{per_day|waits|heat}.svg?dari=&sampai=: one chart as an SVG image (the
+    page paints first, each chart's query runs while the browser fetches it)."""
+    name = request.path_params["name"]
+    if name not in CHARTS:
+        raise ApiError("not_found", name[:40])
+    c = api.ctx(request)
+    span = downloads.parse_range(request.query_params, date.fromisoformat(c.store.today()))
+    svg = await asyncio.to_thread(_draw, request, name, span)
+    return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 
 def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
@@ -124,6 +140,7 @@ def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> 
 routes: list[BaseRoute] = [
     Route("/admin", _signed_in(admin)),
     Route("/admin/langsung", _signed_in(live_part)),
+    Route("/admin/grafik/{name}.svg", _signed_in(chart)),
     Route("/admin/laporan.csv", _signed_in(downloads.report_csv)),
     Route("/admin/laporan.xlsx", _signed_in(downloads.report_xlsx)),
 ]

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from display_server.archive import db
 from display_server.archive.tables import visits
-from display_server.archive_charts import range_charts
+from display_server.archive_charts import heat, per_day, wait_bins
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -40,12 +40,12 @@ def test_range_charts_group_the_range_visits(database_url: str) -> None:
                 visit("s", "A001", "2026-11-16T08:00:00+07:00", "2026-11-16T08:01:00+07:00"),
                 visit("x", "A001", "2026-11-23T08:00:00+07:00", "2026-11-23T08:01:00+07:00"),
             ])
+        first, last = date(2026, 11, 20), date(2026, 11, 26)
         with engine.connect() as connection:
-            charts = range_charts(connection, "s", JAKARTA, date(2026, 11, 20),
-                                  date(2026, 11, 26))
+            assert per_day(connection, "s", first, last) == {"2026-11-23": 2, "2026-11-25": 1}
+            assert wait_bins(connection, "s", first, last) == {0: 1, 2: 1}
+            cells = heat(connection, "s", JAKARTA, first, last)
     finally:
         engine.dispose()
-    assert charts.per_day == {"2026-11-23": 2, "2026-11-25": 1}
-    assert charts.wait_bins == {0: 1, 2: 1}
-    assert {(d, h): n for d, row in enumerate(charts.heat) for h, n in enumerate(row) if n} == {
+    assert {(d, h): n for d, row in enumerate(cells) for h, n in enumerate(row) if n} == {
         (0, 8): 2, (2, 13): 1}

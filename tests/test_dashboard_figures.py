@@ -96,10 +96,19 @@ def test_charts_cover_the_range_asked(archived: Api, clock: FakeClock) -> None:
     cookie, _ = sign_in(api, "admin")
     page = api.client.get("/admin?dari=2026-11-23&sampai=2026-11-25",
                           headers={"Cookie": cookie}).text
-    assert page.count('class="bar"') == 3 + 13  # per day, then the wait bins
-    assert "2026-11-25: 3</title>" in page and "2026-11-24: 0</title>" in page
-    assert "Rabu 10.00: 3</title>" in page
-    assert "Tunggu 5–10 menit: 1</title>" in page
+    svg = {}
+    for name in re.findall(r'src="(/admin/grafik/\w+\.svg\?[^"]+)"', page):
+        answer = api.client.get(name.replace("&amp;", "&"), headers={"Cookie": cookie})
+        assert answer.headers["content-type"] == "image/svg+xml"
+        svg[name.split("/")[-1].split(".")[0]] = answer.text
+    assert svg["per_day"].count('class="bar"') == 3
+    assert "2026-11-25: 3</title>" in svg["per_day"] and "2026-11-24: 0</title>" in svg["per_day"]
+    assert "Rabu 10.00: 3</title>" in svg["heat"]
+    assert svg["waits"].count('class="bar"') == 13
+    assert "Tunggu 5–10 menit: 1</title>" in svg["waits"]
+    bad = api.client.get("/admin/grafik/heat.svg?dari=2026-11-26&sampai=2026-11-25",
+                         headers={"Cookie": cookie})
+    assert bad.status_code == 400
 
 
 def test_without_an_archive_the_page_says_so(api: Api) -> None:

@@ -65,7 +65,9 @@ def test_dashboard_figures_tenants_counters_and_downloads(live: Live, make_page:
     wait_text(page, '.a-counter[data-counter="4"]', "Melayani A003")
     wait_text(page, '[data-figure="waiting"] .a-value', "0")
     assert page.is_visible(f'{samsat} tr[data-service="A"]')  # the open row stayed open
-    assert page.locator("svg.chart").count() == 3
+    page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete)")
+    assert page.eval_on_selector_all("img.chart", "imgs => imgs.map(i => i.naturalWidth)") \
+        == [720, 720, 720]
     page.screenshot(path=str(tmp_path / "admin-dashboard.png"), full_page=True)
 
     # the downloads read the archive, which every event reaches within 2 s
