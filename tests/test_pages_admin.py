@@ -85,6 +85,8 @@ def test_dashboard_figures_tenants_counters_and_downloads(live: Live, make_page:
     assert values[0][:3] == ["Kode", "Nama", "Diambil"]
     assert values[1][:4] == ["samsat", "Samsat", 3, 3]
     assert sheet.cell(row=2, column=3).number_format == "#,##0"
+    page.click("#recap")  # the yearly recap in the office's form, printable
+    wait_text(page, "body", "Samsat")
 
 
 def test_bad_ranges_answer_an_indonesian_error_page(live: Live, make_page: Any) -> None:
