@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 from test_sessions import sign_in
 
 from antrian.main import build_app
-from display_server.archive import db
+from display_server.archive import db, writing
 from display_server.config import SiteConfig
 from texts import number, t
 
@@ -47,13 +48,24 @@ def test_waits_count_each_ticket_once_from_its_first_call(api: Api, clock: FakeC
                                   "avg_wait": "11,5", "max_wait": "15"}
 
 
-@pytest.fixture
-def archived(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
-    """The whole app with its archiver on an SQLite archive."""
+@contextmanager
+def archived_app(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path,
+                 alarm: str | None = None) -> Iterator[Api]:
+    """The whole app with its archiver on an SQLite archive (which recorded `alarm`, if any)."""
     url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
     db.upgrade(url)
+    if alarm is not None:
+        engine = db.engine(url)
+        writing.save_alarm(engine, site.id, alarm, 0)
+        engine.dispose()
     with TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url)) as client:
         yield Api(client, site, tmp_path)
+
+
+@pytest.fixture
+def archived(site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> Iterator[Api]:
+    with archived_app(site, clock, redis_url, tmp_path) as api:
+        yield api
 
 
 def archive_caught_up(api: Api) -> None:
@@ -109,6 +121,19 @@ def test_charts_cover_the_range_asked(archived: Api, clock: FakeClock) -> None:
     bad = api.client.get("/admin/grafik/heat.svg?dari=2026-11-26&sampai=2026-11-25",
                          headers={"Cookie": cookie})
     assert bad.status_code == 400
+
+
+def test_the_archivers_alarm_is_on_the_page(site: SiteConfig, clock: FakeClock,
+                                             redis_url: str, tmp_path: Path) -> None:
+    """The alarm the archiver recorded (events trimmed before they were archived) is the first
+    thing /admin shows, in Indonesian with the archiver's detail."""
+    detail = "12 events were trimmed from the stream before they were archived"
+    with archived_app(site, clock, redis_url, tmp_path, alarm=detail) as api:
+        cookie, _ = sign_in(api, "admin")
+        page = api.client.get("/admin", headers={"Cookie": cookie}).text
+    alarm = page.index('id="archive-alarm"')
+    assert alarm < page.index('id="figures"')
+    assert "PERINGATAN ARSIP" in page[alarm:] and detail in page[alarm:]
 
 
 def test_without_an_archive_the_page_says_so(api: Api) -> None:
