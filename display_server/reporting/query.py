@@ -51,7 +51,11 @@ def tallies(connection: Connection, site: str, first: date, last: date,
     groups: dict[str | None, Tally] = {}
 
     def tally(key: object) -> Tally:
-        return groups.setdefault(None if key is None else str(key), Tally())
+        name = None if key is None else str(key)
+        found = groups.get(name)
+        if found is None:
+            found = groups[name] = Tally()
+        return found
 
     key = KEYS[by]
     counts = select(

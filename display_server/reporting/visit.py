@@ -58,10 +58,10 @@ def _groups(connection: Connection, site: str, first: date, last: date, by: str,
     """Each group's tally: whole closed months from report_months (stored on first use), the
     other days from the visits and legs."""
     parts = list(chunks(first, last))
-    closed = months.closed_through(connection, site)
-    kept = {start.isoformat()[:7] for start, end in parts
-            if months.whole_month(start, end) and end.isoformat() <= closed}
-    stored = months.cached(connection, site, by, sorted(kept))
+    whole = [(start, end) for start, end in parts if months.whole_month(start, end)]
+    closed = months.closed_through(connection, site) if whole else ""
+    kept = {start.isoformat()[:7] for start, end in whole if end.isoformat() <= closed}
+    stored = months.cached(connection, site, by, sorted(kept)) if kept else {}
     groups: dict[str | None, Tally] = {}
     dense: dict[str | None, months.Dense] = {}
     for done, (start, end) in enumerate(parts, 1):
@@ -73,13 +73,19 @@ def _groups(connection: Connection, site: str, first: date, last: date, by: str,
                 months.store(connection, site, by, month, data, int(time.time() * 1000))
             months.merge(dense, data)
         else:
-            for key, tally in tallies(connection, site, start, end, by).items():
-                groups.setdefault(key, Tally()).add(tally)
+            _add(groups, tallies(connection, site, start, end, by))
         if progress is not None:
             progress(done, len(parts))
-    for key, tally in months.tallies(dense).items():
-        groups.setdefault(key, Tally()).add(tally)
+    _add(groups, months.tallies(dense))
     return groups
+
+
+def _add(groups: dict[str | None, Tally], more: dict[str | None, Tally]) -> None:
+    for key, tally in more.items():
+        if key in groups:
+            groups[key].add(tally)
+        else:
+            groups[key] = tally
 
 
 def visit_report(connection: Connection, site: SiteConfig, first: date, last: date, by: str,
