@@ -23,17 +23,10 @@ from display_server.paths import data_dir
 from display_server.reporting.figures import GROUPINGS
 from display_server.reporting.formats import write_csv, write_json, write_table, write_xlsx
 from display_server.reporting.visit import Progress, visit_report
-from texts import N_, t
+from texts import t
 
 # today's live figures from Redis's daily aggregates (the /admin page and its downloads)
 COLUMNS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
-HEADINGS = {
-    "key": N_("report.key"), "issued": N_("report.issued"), "called": N_("report.called"),
-    "served": N_("report.served"), "completed": N_("report.completed"),
-    "not_completed": N_("report.not_completed"), "no_show": N_("report.no_show"),
-    "transferred": N_("report.transferred"), "avg_wait_min": N_("report.avg_wait_min"),
-    "avg_service_min": N_("report.avg_service_min"),
-}
 FORMATS = ("table", "csv", "json", "xlsx")
 MAX_DAYS = 3653  # ten years
 # (site, year, the year's report by tenant, the PDF's path): the recap printed to PDF
