@@ -1,6 +1,7 @@
 """`antrian report`: the visit report read from the archive (display_server.reporting), its
-options checked with an Indonesian message and exit 2 for each bad one, and `--recap`, the
-yearly recap per tenant as a PDF (printed by the page layer, handed in by antrian.cli)."""
+options checked with an Indonesian message and exit 2 for each bad one, `--recap`, the
+yearly recap per tenant as a PDF (printed by the page layer, handed in by antrian.cli), and
+`--productivity`, the counter-productivity report."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from display_server.clock import local_now, system_clock
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
 from display_server.reporting.figures import GROUPINGS
-from display_server.reporting.formats import write_csv, write_json, write_table, write_xlsx
+from display_server.reporting.formats import (
+    write_csv,
+    write_json,
+    write_productivity_csv,
+    write_productivity_table,
+    write_table,
+    write_xlsx,
+)
+from display_server.reporting.productivity import productivity_report
 from display_server.reporting.visit import Progress, visit_report
 from texts import t
 
@@ -140,6 +149,8 @@ def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
     if args.format not in FORMATS:
         raise ReportError(t("report.error.bad_format", value=args.format,
                             choices=", ".join(FORMATS)))
+    if args.productivity:
+        return _productivity(args, site, today)
     if args.recap:
         year = args.year or today.year
         if recap_pdf is None or not args.out or not 2000 <= year <= 2100:
@@ -168,6 +179,23 @@ def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
     return 0
 
 
+def _productivity(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
+    """`--productivity`: the counter-productivity report as a table, CSV or JSON."""
+    if args.format not in ("table", "csv", "json"):
+        raise ReportError(t("report.error.productivity_format", format=args.format))
+    first, last = days_asked(args.start, args.end, today)
+    with archive(database_url(data_dir(args.data_dir))) as connection:
+        report = productivity_report(connection, site, first, last)
+    write = {"json": write_json, "csv": write_productivity_csv,
+             "table": write_productivity_table}[args.format]
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            write(report, out)
+    else:
+        write(report, sys.stdout)
+    return 0
+
+
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
              recap_pdf: RecapPdf | None = None) -> None:
     p = sub.add_parser("report", help="the visit report from the archive (ANTRIAN_DATABASE_URL)")
@@ -181,4 +209,6 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
     p.add_argument("--recap", action="store_true",
                    help="the yearly recap per tenant as a PDF (with --year and --out)")
     p.add_argument("--year", type=int, help="the recap's year (default this year)")
+    p.add_argument("--productivity", action="store_true",
+                   help="counter productivity: served per open hour, pause time by reason")
     p.set_defaults(func=lambda args: _report(args, recap_pdf))

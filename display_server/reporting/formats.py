@@ -1,5 +1,6 @@
 """The visit report written out: JSON (the SPEC's shape), CSV and a text table with Indonesian
-column headings, and an XLSX workbook (openpyxl) with one sheet per grouping."""
+column headings, and an XLSX workbook (openpyxl) with one sheet per grouping; the
+counter-productivity report as CSV and a table (a pause column per reason)."""
 
 from __future__ import annotations
 
@@ -85,3 +86,40 @@ def write_xlsx(reports: Sequence[dict[str, Any]], path: Path) -> None:
             sheet.column_dimensions[chr(64 + letter_index)].width = 12 if \
                 COLUMNS[letter_index - 1] in COUNTS else 16
     book.save(path)
+
+
+PRODUCTIVITY = {
+    "key": N_("report.key"), "name": N_("report.name"), "served": N_("report.served"),
+    "open_s": N_("report.productivity.open_s"),
+    "served_per_open_hour": N_("report.productivity.rate"),
+    "pause_total_s": N_("report.productivity.pause_total_s"),
+}
+
+
+def _productivity_cells(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Headings and values of the productivity report: a pause column per reason."""
+    reasons = report["reasons"]
+    headings = [*(t(heading) for heading in PRODUCTIVITY.values()),
+                *(t("report.productivity.pause_s", reason=reason) for reason in reasons)]
+    values = [[*(line[c] for c in PRODUCTIVITY), *(line["pause_s"].get(r, 0) for r in reasons)]
+              for line in _lines(report)]
+    return headings, values
+
+
+def write_productivity_csv(report: dict[str, Any], out: TextIO) -> None:
+    headings, values = _productivity_cells(report)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headings)
+    for line in values:
+        writer.writerow("" if v is None else v for v in line)
+
+
+def write_productivity_table(report: dict[str, Any], out: TextIO) -> None:
+    headings, values = _productivity_cells(report)
+    cells = [headings, *([str(v) if i < 2 else "-" if v is None else number(v)
+                          for i, v in enumerate(line)] for line in values)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headings))]
+    for r in cells:
+        out.write("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
+                            for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+        out.write("\n")
