@@ -55,15 +55,17 @@ async def _start(ws: WebSocket, c: Context, services: frozenset[str] | None,
 
 async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
     """Forward queued events newer than `after`; close when the subscriber was dropped."""
-    floor = event_key(after)
+    floor: tuple[int, int] | None = event_key(after)
     while True:
         item = await sub.queue.get()
         if item is None:
             await ws.close(code=1013, reason=t("ws.too_slow"))
             return
         event_id, message = item
-        if event_id and event_key(event_id) <= floor:
-            continue
+        if floor is not None and event_id:
+            if event_key(event_id) <= floor:
+                continue
+            floor = None  # the queue is in stream order: every later event is newer too
         await ws.send_text(message)
 
 

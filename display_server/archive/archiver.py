@@ -6,7 +6,9 @@ Every server process runs one, and one of them at a time archives: the holder of
 in Redis (renewed each round); the others stand by and take over when it stops renewing,
 claiming the entries its dead consumer had read but not acknowledged (XAUTOCLAIM). Inserts are
 idempotent on the event id, so a batch written but not acknowledged is skipped when it comes
-again. The day close (closing.py) runs when the local day has changed and the stream is read up.
+again. The day close (closing.py) runs when the local day has changed and the stream is read up;
+then the `after_close` hook (the server's: storing the months the close ended, for the report)
+runs with the day closed before and the new day.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -54,12 +57,18 @@ class ArchiverState:
     alarm: str | None = None          # events trimmed from the stream before they were archived
 
 
+# after a day close: (archive, site id, the day closed before or None, the new day)
+AfterClose = Callable[[Engine, str, str | None, str], object]
+
+
 class Archiver:
     """One process's archiver of one site's events stream."""
 
     def __init__(self, redis: aioredis.Redis, site: SiteConfig, db: Engine, clock: Clock, *,
                  block_ms: int = 1000, batch: int = 500, lease_ms: int = 5000,
-                 claim_idle_ms: int | None = None, retry_s: float = 1.0) -> None:
+                 claim_idle_ms: int | None = None, retry_s: float = 1.0,
+                 linger_s: float = 0.5,
+                 after_close: AfterClose | None = None) -> None:
         self.redis = redis
         self.site = site
         self.db = db
@@ -70,6 +79,11 @@ class Archiver:
         # entries read this long ago and not acknowledged belong to a consumer that died
         self.claim_idle_ms = lease_ms if claim_idle_ms is None else claim_idle_ms
         self.retry_s = retry_s
+        self.after_close = after_close
+        # after a short batch, wait this long for more: fewer, larger transactions take less
+        # CPU (and GIL) from the screens' fan-out in the same process; events still reach the
+        # archive within block + linger + one write
+        self.linger_s = linger_s
         keys = SiteKeys(site.id)
         self.stream = keys("events")
         self.lease_key = keys("archiver")
@@ -87,7 +101,8 @@ class Archiver:
                 if not loaded:
                     await asyncio.to_thread(self._load_state)
                     loaded = True
-                await self.step()
+                if 0 < await self.step() < self.batch:
+                    await asyncio.sleep(self.linger_s)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -151,7 +166,9 @@ class Archiver:
         closed = await asyncio.to_thread(closing.close_before, self.db, self.site, today)
         if closed:
             log.info("day close: %d tickets left open before %s closed", closed, today)
-        self.closed_day = today
+        previous, self.closed_day = self.closed_day, today
+        if self.after_close is not None:
+            await asyncio.to_thread(self.after_close, self.db, self.site.id, previous, today)
 
     async def check_trimmed(self) -> None:
         """Raise the alarm (once, kept in the archive) when the stream lost entries the group
