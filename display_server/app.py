@@ -26,6 +26,7 @@ from display_server.clock import Clock, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.fanout import Fanout
+from display_server.reporting import months
 from display_server.settings import Settings
 from display_server.store import Store, connect
 from display_server.tokens import TokenBook, load_secret
@@ -89,7 +90,8 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         # the archiver blocks on XREADGROUP too: its own client
         reader = connect(redis_url, pool_size=2, pool_timeout=settings.redis_pool_timeout_s,
                          retries=-1)
-        archiver = None if archive is None else Archiver(reader, site, archive, clock)
+        archiver = None if archive is None else Archiver(reader, site, archive, clock,
+                                                          after_close=months.store_closed)
         app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir,
                                 archiver)
         tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat())]

@@ -22,6 +22,7 @@ from display_server.config import SiteConfig, load_config
 from display_server.errors import ApiError
 from display_server.hours import is_open
 from display_server.paths import data_dir
+from display_server.reporting import months
 from display_server.store import Store, connect
 from texts import pause_reasons, t
 
@@ -275,7 +276,8 @@ async def simulate(site: SiteConfig, redis_url: str, database_url: str | None, *
     after_day = None
     if database_url is not None:
         await asyncio.to_thread(archive_db.upgrade, database_url)
-        archiver = Archiver(redis, site, archive_db.engine(database_url), clock, block_ms=1)
+        archiver = Archiver(redis, site, archive_db.engine(database_url), clock, block_ms=1,
+                            after_close=months.store_closed)
 
         async def after_day(day: str) -> None:
             simulation.done["archived"] += await drain(archiver)

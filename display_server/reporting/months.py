@@ -1,20 +1,25 @@
 """The tallies of closed months, kept in `report_months`: a month whose every day the archiver
 has closed (archiver_state.closed_day) can no longer change, so its tallies are computed once,
 stored as JSON and merged from there. Durations are stored dense (a list indexed by second),
-so twelve months merge as list additions."""
+so twelve months merge as list additions.
+
+The archiver stores them itself (store_closed, handed to it as its after-close hook) when its
+day close passes a month's last day, so the first report over that month reads them."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from datetime import date, timedelta
 from operator import add
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from display_server.archive.tables import archiver_state, report_months
-from display_server.reporting.figures import Tally
+from display_server.reporting.figures import GROUPINGS, Tally
+from display_server.reporting.query import tallies as query_tallies
 
 Dense = tuple[Counter[str], list[int], list[int]]  # counts, waits, services per second
 
@@ -82,3 +87,37 @@ def store(connection: Connection, site: str, by: str, month: str, data: str,
 def whole_month(first: date, last: date) -> bool:
     """Whether first..last is one calendar month, from its first day to its last."""
     return first.day == 1 and first.month == last.month and (last + timedelta(days=1)).day == 1
+
+
+def ended(previous: str | None, today: str, most: int = 12) -> list[tuple[date, date]]:
+    """The months (first day, last day) whose last day a day close from `previous` (the day
+    closed before; None: none) to `today` passed: the month ending the day before today, and
+    back to the one ending on `previous`, at most `most`."""
+    end = date.fromisoformat(today) - timedelta(days=1)
+    since = date.fromisoformat(previous) if previous else end
+    found: list[tuple[date, date]] = []
+    while len(found) < most:
+        last = end if (end + timedelta(days=1)).day == 1 else end.replace(day=1) - timedelta(
+            days=1)
+        if last < since:
+            break
+        found.append((last.replace(day=1), last))
+        end = last.replace(day=1) - timedelta(days=1)
+    return found
+
+
+def store_closed(db: Engine, site: str, previous: str | None, today: str) -> list[str]:
+    """After a day close from `previous` to `today`: store every grouping's tallies of each
+    month it closed that has none yet; the months stored."""
+    done = []
+    with db.connect() as connection:
+        for first, last in ended(previous, today):
+            month = first.isoformat()[:7]
+            for by in GROUPINGS:
+                if cached(connection, site, by, [month]):
+                    continue
+                data = encode(query_tallies(connection, site, first, last, by))
+                connection.rollback()  # end the reading transaction before store commits
+                store(connection, site, by, month, data, int(time.time() * 1000))
+            done.append(month)
+    return done
