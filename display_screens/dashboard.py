@@ -1,7 +1,7 @@
 """The office dashboard (/admin, behind the office session): today's top-line figures and live
 counter status (also as the fragment /admin/langsung that the page reloads on every event), one
-row per tenant opening into its services, the screens' sound, charts of a date range and the
-report downloads."""
+row per tenant opening into its services, the screens' sound, charts and counter productivity
+of a date range and the report downloads."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from display_server.archive_charts import heat, per_day, wait_bins
 from display_server.errors import ApiError
 from display_server.report import summarize
 from display_server.reporting.formats import SHEETS
+from display_server.reporting.productivity import productivity_report
 from display_server.screens import known_screens
 from display_server.state import snapshot_view
 from display_server.visits import today_figures
@@ -126,6 +127,20 @@ async def chart(request: Request) -> Response:
     return Response(svg, media_type="image/svg+xml", headers=SECURITY_HEADERS)
 
 
+def _productivity(request: Request, span: downloads.DateRange) -> dict[str, Any]:
+    with downloads.archive(request).connect() as connection:
+        return productivity_report(connection, api.ctx(request).site, span.first, span.last)
+
+
+async def productivity_part(request: Request) -> Response:
+    """GET /admin/produktivitas?dari=&sampai=: the counters' productivity of the range as a
+    table (admin.js loads it into the page after it painted)."""
+    c = api.ctx(request)
+    span = downloads.parse_range(request.query_params, date.fromisoformat(c.store.today()))
+    report = await asyncio.to_thread(_productivity, request, span)
+    return render(request, "admin_productivity.html", {"report": report})
+
+
 def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
     """A screen's sound today: "none" when it played nothing, "behind" when its last play is a
     minute older than the last call (event ids start with their time in ms), else "ok"."""
@@ -141,6 +156,7 @@ routes: list[BaseRoute] = [
     Route("/admin", _signed_in(admin)),
     Route("/admin/langsung", _signed_in(live_part)),
     Route("/admin/grafik/{name}.svg", _signed_in(chart)),
+    Route("/admin/produktivitas", _signed_in(productivity_part)),
     Route("/admin/laporan.csv", _signed_in(downloads.report_csv)),
     Route("/admin/laporan.xlsx", _signed_in(downloads.report_xlsx)),
 ]

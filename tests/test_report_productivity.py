@@ -1,18 +1,22 @@
 """`antrian report --productivity` on a scripted day (real Redis, the queue scripts, the
 archiver, SQLite and PostgreSQL): served per open hour and pause seconds per reason against
-figures worked out by hand; the archiver stores a month's figures when it closes its last day."""
+figures worked out by hand; the same table on /admin."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, write_site
+from conftest import Api, FakeClock, write_site
+from starlette.testclient import TestClient
+from test_sessions import sign_in
 
 from antrian.cli import main
+from antrian.main import build_app
 from display_server.archive import db
 from display_server.archive.archiver import Archiver
 from display_server.config import SiteConfig, load_config
@@ -136,3 +140,28 @@ async def test_productivity_as_csv_and_an_indonesian_table(
     assert main(["report", "--config", str(config), "--productivity", "--format", "xlsx",
                  "--out", "x.xlsx"]) == 2
     assert "produktivitas" in capsys.readouterr().err
+
+
+async def test_the_dashboard_loads_the_ranges_productivity_table(
+        day: tuple[Path, SiteConfig], redis_url: str, database_url: str, tmp_path: Path) -> None:
+    _, site = day
+    app = build_app(site, redis_url, tmp_path, clock=FakeClock(wib(12, 0)),
+                    database_url=database_url)
+    with TestClient(app) as client:
+        office = Api(client, site, tmp_path)
+        cookie, _ = sign_in(office, "admin")
+        page = client.get(f"/admin?dari={DAY}&sampai={DAY}", headers={"Cookie": cookie})
+        assert "Produktivitas loket" in page.text
+        assert f'data-src="/admin/produktivitas?dari={DAY}&amp;sampai={DAY}"' in page.text
+        part = client.get(f"/admin/produktivitas?dari={DAY}&sampai={DAY}",
+                          headers={"Cookie": cookie})
+        assert part.status_code == 200
+        rows = {m[0]: m[1] for m in re.findall(
+            r'<tr data-counter="(\w+)"[^>]*>(.*?)</tr>', part.text, re.S)}
+        assert sorted(rows) == ["1", "2", "total"]             # idle counters are left out
+        cells = [re.findall(r'<td class="n">([^<]*)</td>', rows[k]) for k in ("1", "2", "total")]
+        # served, open hours, served per open hour, paused minutes, then Gangguan, Istirahat, Rapat
+        assert cells == [["3", "0,9", "3,27", "45", "0", "30", "15"],
+                         ["1", "0,7", "1,5", "20", "10", "10", "0"],
+                         ["4", "1,6", "2,53", "65", "10", "40", "15"]]
+        assert client.get("/admin/produktivitas").status_code == 401

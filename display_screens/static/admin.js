@@ -1,7 +1,8 @@
 "use strict";
 /* The office dashboard: on every event (and every 30 s) the live part — today's figures, the
    tenant rows and the counters — comes again from /admin/langsung and is swapped in; tenant rows
-   the reader opened stay open. */
+   the reader opened stay open. The range's counter productivity comes from /admin/produktivitas
+   once the page has painted. */
 
 const live = document.getElementById("live");
 let timer = null;
@@ -29,3 +30,11 @@ function schedule() {
 const link = new LiveLink({ onMessage: (msg) => { if (msg.type !== "heartbeat") schedule(); } });
 setInterval(schedule, 30000);
 link.start();
+
+const productivity = document.getElementById("productivity-table");
+if (productivity) {
+  fetch(productivity.dataset.src, { cache: "no-store" })
+    .then((response) => (response.ok ? response.text() : null))
+    .then((html) => { if (html !== null) productivity.innerHTML = html; })
+    .catch(() => { /* offline: the note stays */ });
+}
