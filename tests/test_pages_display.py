@@ -5,6 +5,7 @@ reconnection after kill -9, sound acknowledgements and autoplay blocking."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 from itertools import pairwise
 from typing import Any
@@ -44,6 +45,8 @@ def test_call_shows_on_card_grid_and_recent_list(live: Live, make_page: Any) -> 
     assert live.api.client.get("/display/version").json() == {"version": loaded}
     live.api.call(5)
     wait_text(page, "#card-code", "A001")
+    assert re.fullmatch(r"[0-2][0-9]\.[0-5][0-9]", text(page, "#clock"))  # 10.30, not 10:30
+    assert re.fullmatch(r"[0-2][0-9]\.[0-5][0-9]", text(page, "#recent li:first-child .r-time"))
     assert text(page, "#card-counter") == "Loket 5"
     assert "Perpanjangan STNK" in text(page, "#card-service")
     wait_text(page, '.tile[data-counter="5"] .tile-code', "A001")

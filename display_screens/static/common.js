@@ -82,7 +82,7 @@ const SiteTime = {
   },
   clock(date) {
     const p = this.parts(date);
-    return `${p.hour}:${p.minute}`;
+    return `${p.hour}.${p.minute}`; // Indonesian time: 10.30
   },
   isoDay(date) {
     const p = this.parts(date);
