@@ -7,7 +7,6 @@ The pages' follower (display_screens/static/common.js, LiveLink) keeps the same 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import deque
@@ -170,8 +169,11 @@ class Follower:
                     self.on_message(message)
         finally:
             sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, *LINK_ERRORS):
-                await sender
+            # wait for the sender without swallowing a cancellation of this task: suppressing
+            # CancelledError here lost the caller's cancel and the follower never stopped
+            await asyncio.wait([sender])
+            if not sender.cancelled():
+                sender.exception()  # a lost link is reported by recv(); this one is expected
 
     async def _send_outbox(self, ws: ClientConnection) -> None:
         while True:
