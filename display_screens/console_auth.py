@@ -52,11 +52,6 @@ def _home(scope: int | str) -> str:
     return "/admin" if scope == ADMIN else f"/counter/{scope}"
 
 
-def counter_number(request: Request) -> int:
-    """The counter of the path; 404 when the site has no such counter."""
-    return api.path_counter(request)
-
-
 async def session(request: Request, scope: int | str) -> Session | None:
     """The live session of a counter (or of ADMIN) whose cookie the request carries: signed by
     this site, and its record still in Redis (not signed out, not expired)."""
@@ -104,7 +99,7 @@ def remember_login_nonce(request: Request, response: Response, nonce: str) -> No
 
 async def login(request: Request) -> Response:
     """POST /counter/{n}/login (form: token, csrf): sets the session cookie, back to the page."""
-    counter = counter_number(request)
+    counter = api.path_counter(request)
     return await _login(request, counter, lambda token: api.ctx(request).tokens.owner(token)
                         == counter)
 
@@ -136,7 +131,7 @@ async def _login(request: Request, scope: int | str, valid: Any) -> Response:
 
 async def logout(request: Request) -> Response:
     """POST /counter/{n}/logout (form: csrf)."""
-    return await _logout(request, counter_number(request))
+    return await _logout(request, api.path_counter(request))
 
 
 async def admin_logout(request: Request) -> Response:
@@ -163,7 +158,7 @@ async def _logout(request: Request, scope: int | str, everywhere: bool = False) 
 async def action(request: Request) -> Response:
     """POST /counter/{n}/actions/{action}: a console button, CSRF-checked, run by the counters
     service as the API runs it."""
-    counter = counter_number(request)
+    counter = api.path_counter(request)
     name = request.path_params["action"]
     if name not in ACTIONS:
         raise ApiError("not_found")
@@ -175,7 +170,7 @@ async def action(request: Request) -> Response:
 async def tickets(request: Request) -> Response:
     """GET /counter/{n}/tickets/{kind}: the counter's `waiting` or `skipped` (restorable)
     tickets."""
-    counter = counter_number(request)
+    counter = api.path_counter(request)
     kind = request.path_params["kind"]
     if kind not in LISTS:
         raise ApiError("not_found")

@@ -139,7 +139,7 @@ async def kiosk_page(request: Request) -> Response:
 async def counter_page(request: Request) -> Response:
     """GET /counter/{n}: the officer console, or its sign-in form."""
     try:
-        number = console_auth.counter_number(request)
+        number = api.path_counter(request)
     except ApiError as exc:
         return error_page(request, exc)
     c = api.ctx(request)
