@@ -17,7 +17,7 @@ from starlette.templating import Jinja2Templates
 
 from display_screens import console_auth, kiosk
 from display_screens.script_texts import script_texts
-from display_server import api
+from display_server import api, survey_questions
 from display_server.bodies import DIGITS
 from display_server.clock import local_now
 from display_server.errors import ApiError
@@ -182,7 +182,8 @@ async def ticket_page(request: Request) -> Response:
         ticket = await kiosk.ticket_view(request)
     except ApiError as exc:
         return error_page(request, exc)
-    return render(request, "status.html", {"ticket": ticket, "config": {"ticket": ticket}})
+    return render(request, "status.html", {"ticket": ticket, "config": {"ticket": ticket},
+                                           "survey": survey_questions.questions()})
 
 
 routes: list[BaseRoute] = [

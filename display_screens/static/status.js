@@ -34,6 +34,7 @@ function render() {
     const when = new Date(issued);
     setText($("issued"), `${SiteTime.longDate(when)} · ${t("status.issued", { time: SiteTime.clock(when) })}`);
   }
+  document.dispatchEvent(new CustomEvent("ticket", { detail: ticket })); // survey.js follows it
 }
 
 async function refresh() {
