@@ -8,7 +8,15 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from audio.route import CallAudio
-from display_screens import dashboard, pages, recap
+from display_screens import (
+    complaints_pages,
+    dashboard,
+    landing,
+    officer_admin,
+    pages,
+    rating,
+    recap,
+)
 from display_server.app import create_app
 from display_server.archive.db import database_url
 from display_server.clock import Clock, system_clock
@@ -26,7 +34,9 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
     audio = CallAudio()
     return create_app(site, redis_url, directory, clock=clock, settings=settings,
                       database_url=database_url,
-                      extra_routes=[*pages.routes, *dashboard.routes, *recap.routes,
+                      extra_routes=[*landing.routes, *pages.routes, *dashboard.routes,
+                                    *recap.routes, *rating.routes, *complaints_pages.routes,
+                                    *officer_admin.routes,
                                     *audio.routes],
                       on_close=[audio.close])
 

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from display_screens import charts, console_auth, downloads
+from display_screens import charts, complaints_pages, console_auth, downloads
 from display_screens.pages import SECURITY_HEADERS, error_page, render, sign_in_page
 from display_server import api
 from display_server.archive_charts import heat, per_day, wait_bins
@@ -90,6 +90,7 @@ async def admin(request: Request) -> Response:
         **live, "screens": screens, "csrf": signed_in.csrf, "span": span,
         "groupings": {k: t(v) for k, v in SHEETS.items()},
         "alarm": c.archiver.state.alarm if c.archiver else None,
+        "complaints_overdue": await complaints_pages.overdue_count(request),
         "charts": {name: t(label) for name, label in CHARTS.items()} if c.archiver else None})
 
 
@@ -142,12 +143,13 @@ async def productivity_part(request: Request) -> Response:
 
 
 def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:
-    """A screen's sound today: "none" when it played nothing, "behind" when its last play is a
-    minute older than the last call (event ids start with their time in ms), else "ok"."""
-    if ack is None:
+    """A screen's sound today: "none" when it played nothing, "behind" when the last call it
+    handled (played, or dropped unspoken because its counter had moved on) is a minute older
+    than the last call (event ids start with their time in ms), else "ok"."""
+    if ack is None or "event_id" not in ack:
         return "none"
-    if latest is not None and (event_key(latest["event_id"])[0] - event_key(ack["event_id"])[0]
-                               > SILENT_AFTER_MS):
+    handled = max(event_key(ack[k])[0] for k in ("event_id", "dropped_id") if k in ack)
+    if latest is not None and event_key(latest["event_id"])[0] - handled > SILENT_AFTER_MS:
         return "behind"
     return "ok"
 

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, screens, ws
+from display_server import api, complaints_api, screens, survey_api, ws
 from display_server.api import Context
 from display_server.archive import db
 from display_server.archive.archiver import Archiver
@@ -112,7 +112,8 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                 archive.dispose()
 
     return Starlette(
-        routes=[*api.routes, *screens.routes, *ws.routes, *extra_routes],
+        routes=[*api.routes, *survey_api.routes, *screens.routes, *ws.routes,
+                *complaints_api.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

@@ -14,8 +14,11 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from display_server.announcement import Announcement, check_template
+from display_server.complaints_config import Complaints
 from display_server.hours import OpeningHours, parse_hours
 from display_server.settings import Kiosk, Rate, parse_printer, parse_url
+from display_server.signage import Signage, parse_signage
+from display_server.wayfinding import Popular, check_icon
 from texts import t
 
 DEMO_CONFIG = "serang.toml"
@@ -33,6 +36,10 @@ class ConfigError(ValueError):
 class Tenant:
     id: str
     name: str
+    icon: str | None = None      # a built-in kiosk icon (wayfinding.ICONS)...
+    logo: str | None = None      # ...or the path of a logo image (config `icon = "logo.png"`)
+    floor: str | None = None     # where its services are, unless a service says otherwise
+    zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,9 @@ class Service:
     hours: OpeningHours | None = None
     quota: int | None = None
     announcement: str | None = None
+    keywords: tuple[str, ...] = ()   # what visitors search for on the kiosk: "KTP", "akta"
+    floor: str | None = None
+    zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,9 @@ class SiteConfig:
     secret: str | None = None
     announcement: Announcement = field(default_factory=Announcement)
     kiosk: Kiosk = field(default_factory=Kiosk)
+    signage: Signage = field(default_factory=Signage)  # [signage]: the lobby TV's notices
+    complaints: Complaints = field(default_factory=Complaints)  # [complaints]
+    popular: tuple[Popular, ...] = ()    # [[kiosk.popular]]: the kiosk's big document buttons
     source: str = "<memory>"
 
     @property
@@ -173,8 +186,14 @@ class _Reader:
 def _tenants(src: str, rows: list[Any]) -> tuple[Tenant, ...]:
     tenants: list[Tenant] = []
     for i, row in enumerate(rows):
-        r = _Reader(src, f"tenants[{i}]", row, {"id", "name"})
-        tenant = Tenant(id=r.text("id", pattern=TENANT_ID), name=r.text("name"))
+        r = _Reader(src, f"tenants[{i}]", row, {"id", "name", "icon", "floor", "zone"})
+        icon: str | None = r.text("icon", None)
+        try:
+            builtin, logo = check_icon(icon, src) if icon else (None, None)
+        except ValueError as exc:
+            r.fail("icon", str(exc))
+        tenant = Tenant(id=r.text("id", pattern=TENANT_ID), name=r.text("name"), icon=builtin,
+                        logo=logo, floor=r.text("floor", None), zone=r.text("zone", None))
         if any(t.id == tenant.id for t in tenants):
             r.fail("id", t("config.duplicate_tenant", tenant=tenant.id))
         tenants.append(tenant)
@@ -183,7 +202,8 @@ def _tenants(src: str, rows: list[Any]) -> tuple[Tenant, ...]:
 
 def _services(src: str, rows: list[Any], tenant_ids: set[str]) -> tuple[Service, ...]:
     services: list[Service] = []
-    known = {"code", "name", "tenant", "days", "hours", "quota", "announcement"}
+    known = {"code", "name", "tenant", "days", "hours", "quota", "announcement", "keywords",
+             "floor", "zone"}
     for i, row in enumerate(rows):
         r = _Reader(src, f"services[{i}]", row, known)
         code = r.text("code", pattern=SERVICE_CODE)
@@ -206,6 +226,9 @@ def _services(src: str, rows: list[Any], tenant_ids: set[str]) -> tuple[Service,
                 hours=hours,
                 quota=r.number("quota", None, lo=1, hi=9999),
                 announcement=_template(r),
+                keywords=r.strings("keywords", ()),
+                floor=r.text("floor", None),
+                zone=r.text("zone", None),
             )
         )
     return tuple(services)
@@ -222,7 +245,29 @@ def _template(r: _Reader) -> str | None:
     return template
 
 
-KIOSK_KEYS = {"rate", "printer", "public_url"}
+KIOSK_KEYS = {"rate", "printer", "public_url", "popular"}
+
+
+def _popular(r: _Reader, codes: set[str]) -> tuple[Popular, ...]:
+    """`[[kiosk.popular]]`: label, the services it stands for, an optional built-in icon."""
+    buttons: list[Popular] = []
+    for i, row in enumerate(r.tables("popular")):
+        b = _Reader(r.source, f"kiosk.popular[{i}]", row, {"label", "services", "icon"})
+        services = b.strings("services")
+        if not services:
+            b.fail("services", t("config.popular_without_service"))
+        for code in services:
+            if code not in codes:
+                b.fail("services", t("config.unknown_service", code=code))
+        icon: str | None = b.text("icon", None)
+        if icon is not None:
+            try:
+                if check_icon(icon, r.source)[0] is None:
+                    raise ValueError(t("config.popular_icon"))
+            except ValueError as exc:
+                b.fail("icon", str(exc))
+        buttons.append(Popular(b.text("label"), services, icon))
+    return tuple(buttons)
 
 
 def _kiosk(r: _Reader) -> Kiosk:
@@ -284,7 +329,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         "",
         data,
         {"site", "tenants", "services", "counters", "priority_categories", "screens",
-         "announcement", "kiosk"},
+         "announcement", "kiosk", "complaints", "signage"},
     )
     site = _Reader(
         source,
@@ -323,8 +368,17 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
             if code not in codes:
                 r.fail("services", t("config.unknown_service", code=code))
         screens.append(ScreenProfile(sid, name, wanted))
+    kiosk = _Reader(source, "kiosk", top.get("kiosk", dict, {}), KIOSK_KEYS)
     try:
         announcement = Announcement.from_mapping(top.get("announcement", dict, {}))
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    try:
+        complaints = Complaints.from_mapping(top.get("complaints", dict, {}))
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    try:
+        signage = parse_signage(top.get("signage", dict, {}), source)
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     return SiteConfig(
@@ -342,7 +396,10 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         grace_minutes=site.number("grace_minutes", 15, lo=0, hi=24 * 60),
         secret=site.text("secret", None),
         announcement=announcement,
-        kiosk=_kiosk(_Reader(source, "kiosk", top.get("kiosk", dict, {}), KIOSK_KEYS)),
+        signage=signage,
+        complaints=complaints,
+        kiosk=_kiosk(kiosk),
+        popular=_popular(kiosk, codes),
         source=source,
     )
 

@@ -21,6 +21,7 @@ from display_server.archive.db import DatabaseError, database_url, engine
 from display_server.clock import local_now, system_clock
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
+from display_server.reporting import complaints as complaint_report
 from display_server.reporting.figures import GROUPINGS
 from display_server.reporting.formats import (
     write_csv,
@@ -31,6 +32,10 @@ from display_server.reporting.formats import (
     write_xlsx,
 )
 from display_server.reporting.productivity import productivity_report
+from display_server.reporting.skm_report import SKM_GROUPINGS, skm_report
+from display_server.reporting.skm_report import write_csv as write_skm_csv
+from display_server.reporting.skm_report import write_table as write_skm_table
+from display_server.reporting.skm_report import write_xlsx as write_skm_xlsx
 from display_server.reporting.visit import Progress, visit_report
 from texts import t
 
@@ -151,6 +156,10 @@ def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
                             choices=", ".join(FORMATS)))
     if args.productivity:
         return _productivity(args, site, today)
+    if args.skm:
+        return _skm(args, site, today)
+    if args.complaints:
+        return _complaints(args, site, today)
     if args.recap:
         year = args.year or today.year
         if recap_pdf is None or not args.out or not 2000 <= year <= 2100:
@@ -196,6 +205,55 @@ def _productivity(args: argparse.Namespace, site: SiteConfig, today: date) -> in
     return 0
 
 
+def _skm(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
+    """`--skm`: the satisfaction survey report (reporting.skm_report), the visit report's
+    options with `officer` as one more grouping."""
+    first, last = days_asked(args.start, args.end, today)
+    groupings = [g.strip() for g in args.by.split(",") if g.strip()]
+    for grouping in groupings or [args.by]:
+        if grouping not in SKM_GROUPINGS:
+            raise ReportError(t("report.error.bad_grouping", value=grouping,
+                                choices=", ".join(SKM_GROUPINGS)))
+    if len(groupings) > 1 and args.format != "xlsx":
+        raise ReportError(t("report.error.one_grouping", format=args.format))
+    if args.format == "xlsx" and not args.out:
+        raise ReportError(t("report.error.needs_out", format=args.format))
+    with archive(database_url(data_dir(args.data_dir))) as connection:
+        reports = [skm_report(connection, site, first, last, by) for by in groupings]
+    if args.format == "xlsx":
+        write_skm_xlsx(reports, Path(args.out))
+        return 0
+    write = {"json": write_json, "csv": write_skm_csv, "table": write_skm_table}[args.format]
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            write(reports[0], out)
+    else:
+        write(reports[0], sys.stdout)
+    return 0
+
+
+def _complaints(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
+    """`--complaints`: the complaint desk's report (reporting.complaints) per category (the
+    default) or tenant, as a table, CSV or JSON."""
+    by = "category" if args.by == "service" else args.by
+    if by not in complaint_report.GROUPINGS:
+        raise ReportError(t("report.error.bad_grouping", value=by,
+                            choices=", ".join(complaint_report.GROUPINGS)))
+    if args.format not in ("table", "csv", "json"):
+        raise ReportError(t("complaint.report.format", format=args.format))
+    first, last = days_asked(args.start, args.end, today)
+    with archive(database_url(data_dir(args.data_dir))) as connection:
+        report = complaint_report.complaints_report(connection, site, first, last, by, today)
+    write = {"json": write_json, "csv": complaint_report.write_csv,
+             "table": complaint_report.write_table}[args.format]
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as out:
+            write(report, out)
+    else:
+        write(report, sys.stdout)
+    return 0
+
+
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
              recap_pdf: RecapPdf | None = None) -> None:
     p = sub.add_parser("report", help="the visit report from the archive (ANTRIAN_DATABASE_URL)")
@@ -211,4 +269,9 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
     p.add_argument("--year", type=int, help="the recap's year (default this year)")
     p.add_argument("--productivity", action="store_true",
                    help="counter productivity: served per open hour, pause time by reason")
+    p.add_argument("--skm", action="store_true",
+                   help="the satisfaction survey (SKM) report; --by also takes officer")
+    p.add_argument("--complaints", action="store_true",
+                   help="the complaint desk: received, answered, closed, overdue per category "
+                        "(or --by tenant)")
     p.set_defaults(func=lambda args: _report(args, recap_pdf))

@@ -1,4 +1,5 @@
-"""The archive's tables (SQLAlchemy Core): events, visits, legs and the archiver's position.
+"""The archive's tables (SQLAlchemy Core): events, visits, legs, the archiver's position and
+the complaint desk's complaints, photos and notes.
 
 Times are epoch milliseconds (`*_ms`); `day` is the site-local day `YYYY-MM-DD` of the ticket
 (or of the event, for events without a ticket). The migrations in `migrations/versions` create
@@ -11,9 +12,12 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -99,4 +103,71 @@ report_months = Table(
     Column("month", String(7), primary_key=True),       # YYYY-MM
     Column("data", Text, nullable=False),               # JSON: [key, counts, waits, services]...
     Column("computed_ms", BigInteger, nullable=False),
+)
+
+# the satisfaction survey (SKM): one answer per served ticket, from its `survey` event
+survey_responses = Table(
+    "survey_responses", metadata,
+    Column("site", String(64), primary_key=True),
+    Column("day", String(10), primary_key=True),         # the ticket's day
+    Column("code", String(32), primary_key=True),
+    Column("event_id", String(48), nullable=False),
+    Column("ms", BigInteger, nullable=False),            # when it was answered
+    Column("service", String(32), nullable=False),       # the service that served the ticket
+    Column("tenant", String(64), nullable=False),
+    Column("counter", Integer),                          # the counter that served it
+    Column("officer", String(128)),
+    Column("via", String(16), nullable=False),           # status (the link) | counter (tablet)
+    *(Column(f"u{n}", SmallInteger, nullable=False) for n in range(1, 10)),  # answers 1..4
+    Column("gender", String(16)),                        # the optional profile
+    Column("age", String(16)),
+    Column("education", String(16)),
+    Column("occupation", String(16)),
+    Index("ux_survey_responses_site_event", "site", "event_id", unique=True),
+)
+
+# the suggestion and complaint desk (display_server/complaints.py): one row per complaint,
+# its photo (kept in the archive, so a backup of the archive holds it) and the office's actions
+complaints = Table(
+    "complaints", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(64), nullable=False),
+    Column("tracking", String(16), nullable=False),      # the visitor's code, without dashes
+    Column("created_ms", BigInteger, nullable=False),
+    Column("day", String(10), nullable=False),           # the site-local day it came in
+    Column("category", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("contact", String(100)),
+    Column("has_photo", Boolean, nullable=False, default=False),
+    Column("ticket_day", String(10)),                    # the visit it was sent from, if any
+    Column("ticket_code", String(32)),
+    Column("tenant", String(64)),                        # assigned by the office
+    Column("status", String(16), nullable=False),        # baru | diproses | dijawab | ditutup
+    Column("answer", Text),
+    Column("assigned_ms", BigInteger),
+    Column("answered_ms", BigInteger),
+    Column("closed_ms", BigInteger),
+    Column("updated_ms", BigInteger, nullable=False),
+    Index("ux_complaints_site_tracking", "site", "tracking", unique=True),
+    Index("ix_complaints_site_day", "site", "day"),
+    Index("ix_complaints_site_status", "site", "status"),
+)
+
+complaint_photos = Table(
+    "complaint_photos", metadata,
+    Column("complaint_id", Integer, ForeignKey("complaints.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("media_type", String(32), nullable=False),    # image/jpeg | image/png | image/webp
+    Column("data", LargeBinary, nullable=False),
+)
+
+complaint_notes = Table(
+    "complaint_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("complaint_id", Integer, ForeignKey("complaints.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("action", String(16), nullable=False),        # dikirim | ditugaskan | dijawab | ditutup
+    Column("detail", Text),                              # the tenant, the answer
+    Index("ix_complaint_notes_complaint", "complaint_id"),
 )

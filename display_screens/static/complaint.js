@@ -1,0 +1,66 @@
+"use strict";
+/* The complaint form (/pengaduan) on the kiosk and on a phone: a category, the text, an optional
+   contact and photo, sent as a multipart form to POST /api/complaints; then the tracking code,
+   big. Everything the visitor typed is shown with textContent only. */
+
+(function () {
+  const config = readJson("config");
+  const form = document.getElementById("complaint-form");
+  const text = document.getElementById("text");
+  const count = document.getElementById("count");
+  const error = document.getElementById("error");
+  const send = document.getElementById("send");
+  const photo = document.getElementById("photo");
+
+  function showError(message) {
+    setText(error, message);
+    error.hidden = !message;
+  }
+
+  text.addEventListener("input", () => {
+    setText(count, `${text.value.trim().length}/${config.text_max}`);
+  });
+
+  function check() {
+    if (!form.querySelector("input[name=category]:checked")) return t("complaint.error.category");
+    const length = text.value.trim().length;
+    if (length < config.text_min) return t("complaint.error.too_short", { n: config.text_min });
+    if (length > config.text_max) return t("complaint.error.too_long", { n: config.text_max });
+    const file = photo.files && photo.files[0];
+    if (file && file.size > config.max_photo_bytes) return t("complaint.error.photo_big");
+    return "";
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const problem = check();
+    showError(problem);
+    if (problem) return;
+    const body = new FormData();
+    body.append("category", form.querySelector("input[name=category]:checked").value);
+    body.append("text", text.value);
+    const contact = document.getElementById("contact").value.trim();
+    if (contact) body.append("contact", contact);
+    const file = photo.files && photo.files[0];
+    if (file) body.append("photo", file, file.name);
+    if (config.ticket) body.append("ticket", config.ticket);
+    send.disabled = true;
+    try {
+      const response = await fetch("/api/complaints", { method: "POST", body });
+      const answer = await response.json().catch(() => ({}));
+      if (response.status !== 201) {
+        showError((answer.error && answer.error.message) || t("page.error.generic"));
+        return;
+      }
+      setText(document.getElementById("tracking"), answer.tracking);
+      document.getElementById("see").href = answer.url;
+      form.hidden = true;
+      document.getElementById("sent").hidden = false;
+      window.scrollTo(0, 0);
+    } catch (err) {
+      showError(t("page.offline"));
+    } finally {
+      send.disabled = false;
+    }
+  });
+})();

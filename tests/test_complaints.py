@@ -1,0 +1,326 @@
+"""The suggestion and complaint desk through its HTTP API, on the archive in SQLite and
+PostgreSQL: a complaint goes in with a photo and its visit, the visitor looks it up by its code,
+the office assigns, answers and closes it; bad input is refused with the contract's error body
+(text lengths, markup kept as text, image types read from the content, sizes, rate limit); the
+visitor's view never holds the contact, the photo or another complaint; the service level and
+`antrian report --complaints`."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Api, FakeClock, site_document, write_site
+from PIL import Image
+from starlette.testclient import TestClient
+
+from antrian.cli import main
+from antrian.main import build_app
+from display_server import complaints
+from display_server.archive import db
+from display_server.complaints_config import Complaints
+from display_server.config import parse_config
+
+TRACKING = re.compile(r"PGD-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
+TEXT = "Petugas loket 3 tidak ramah dan antrean terlalu lama."
+
+
+def image(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 40, 40)).save(out, format=kind)
+    return out.getvalue()
+
+
+Desk = Callable[..., Api]
+
+
+@pytest.fixture
+def desk(redis_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Desk]:
+    """A factory of whole apps with an archive (SQLite unless a URL is given) and the site's
+    `[complaints]` (a generous rate unless one is given)."""
+    clients: list[TestClient] = []
+
+    def make(url: str | None = None, **rules: Any) -> Api:
+        url = url or f"sqlite:///{tmp_path / f'{uuid.uuid4().hex[:6]}.sqlite3'}"
+        db.upgrade(url)
+        document = site_document(f"c-{uuid.uuid4().hex[:8]}")
+        document["complaints"] = {"rate": "100/60", "max_photo_kb": 64, **rules}
+        site = parse_config(document)
+        client = TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url))
+        client.__enter__()
+        clients.append(client)
+        return Api(client, site, tmp_path)
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def send(api: Api, headers: dict[str, str] | None = None, photo: tuple[str, bytes, str] | None
+         = None, **fields: str) -> httpx.Response:
+    data = {"category": "petugas", "text": TEXT, **fields}
+    files = {"photo": photo} if photo else None
+    return api.client.post("/api/complaints", data=data, files=files, headers=headers or {})
+
+
+def office(api: Api) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api.admin_token()}"}
+
+
+def error(response: httpx.Response, status: int, code: str) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["error"]["code"] == code
+    return str(body["error"]["message"])
+
+
+def test_a_complaint_from_a_visit_is_looked_up_assigned_answered_and_closed(
+        desk: Desk, database_url: str) -> None:
+    api = desk(database_url)
+    ticket = api.ticket("A")
+    jpeg = image("JPEG")
+    r = send(api, contact="0812-3456-7890", ticket=ticket["status_url"].removeprefix("/t/"),
+             photo=("foto.jpg", jpeg, "image/jpeg"))
+    assert r.status_code == 201, r.text
+    tracking = r.json()["tracking"]
+    assert TRACKING.fullmatch(tracking) and r.json()["url"] == f"/pengaduan/{tracking}"
+
+    seen = api.client.get(f"/api/complaints/{tracking}").json()
+    assert seen["status"] == "baru" and seen["category"] == "petugas"
+    assert seen["answer"] is None and seen["created_at"].startswith("2026-11-25T10:00")
+    # typed the way people type it: lower case, spaces instead of dashes, no prefix
+    typed = tracking.removeprefix("PGD-").replace("-", " ").lower()
+    assert api.client.get(f"/api/complaints/{typed}").json()["tracking"] == tracking
+
+    inbox = api.client.get("/api/complaints", headers=office(api)).json()["complaints"]
+    assert [c["tracking"] for c in inbox] == [tracking]
+    entry = inbox[0]
+    assert entry["contact"] == "0812-3456-7890" and entry["text"] == TEXT
+    assert entry["ticket"] == {"day": ticket["day"], "code": ticket["code"]}
+    assert entry["has_photo"] and entry["tenant"] is None and not entry["overdue"]
+    photo = api.client.get(f"/api/complaints/{tracking}/photo", headers=office(api))
+    assert photo.content == jpeg and photo.headers["content-type"] == "image/jpeg"
+
+    r = api.client.post(f"/api/complaints/{tracking}/assign", json={"tenant": "samsat"},
+                        headers=office(api))
+    assert r.status_code == 200 and r.json()["status"] == "diproses"
+    assert api.client.get(f"/api/complaints/{tracking}").json()["status"] == "diproses"
+    answer = "Mohon maaf, petugas sudah kami tegur.\nTerima kasih."
+    r = api.client.post(f"/api/complaints/{tracking}/answer", json={"answer": answer},
+                        headers=office(api))
+    assert r.status_code == 200 and r.json()["tenant_name"] == "Samsat"
+    seen = api.client.get(f"/api/complaints/{tracking}").json()
+    assert seen["status"] == "dijawab" and seen["answer"] == answer
+    assert api.client.post(f"/api/complaints/{tracking}/close", headers=office(api)
+                           ).status_code == 200
+    seen = api.client.get(f"/api/complaints/{tracking}").json()
+    assert seen["status"] == "ditutup" and seen["answer"] == answer and seen["closed_at"]
+    error(api.client.post(f"/api/complaints/{tracking}/answer", json={"answer": "lagi"},
+                          headers=office(api)), 409, "complaint_closed")
+    notes = api.client.get(f"/api/complaints/{tracking}/office", headers=office(api)).json()
+    assert [n["action"] for n in notes["notes"]] == ["dikirim", "ditugaskan", "dijawab",
+                                                     "ditutup"]
+    # filters
+    assert api.client.get("/api/complaints?status=baru", headers=office(api)
+                          ).json()["complaints"] == []
+    assert len(api.client.get("/api/complaints?tenant=samsat&status=ditutup",
+                              headers=office(api)).json()["complaints"]) == 1
+    error(api.client.get("/api/complaints?status=open", headers=office(api)), 400,
+          "invalid_parameter")
+
+
+def test_bad_input_is_refused_with_the_error_body(desk: Desk) -> None:
+    api = desk()
+    error(send(api, text=""), 400, "missing_field")
+    error(api.client.post("/api/complaints", data={"text": TEXT}), 400, "missing_field")
+    error(send(api, text="   pendek   "), 400, "invalid_field")
+    error(send(api, text="x" * 2001), 400, "invalid_field")
+    assert send(api, text="x" * 2000).status_code == 201
+    error(send(api, category="keluhan"), 400, "invalid_field")
+    error(send(api, contact="0" * 101), 400, "invalid_field")
+    error(send(api, text=TEXT + "\x00"), 400, "invalid_field")
+    error(send(api, lainnya="x"), 400, "unknown_field")
+    error(send(api, ticket="2026-11-25/A001/" + "0" * 20), 400, "invalid_field")
+    error(api.client.post("/api/complaints", json={"category": "petugas", "text": TEXT}),
+          415, "unsupported_media_type")
+    broken = api.client.post("/api/complaints", content=b"--x\r\nrusak",
+                             headers={"content-type": "multipart/form-data; boundary=x"})
+    assert broken.status_code == 400 and broken.json()["error"]["code"] in (
+        "invalid_body", "missing_field")
+    error(api.client.post("/api/complaints", content=b"--x\r\nContent-Type: text/plain\r\n\r\n"
+                          b"isi\r\n--x--\r\n",
+                          headers={"content-type": "multipart/form-data; boundary=x"}),
+          400, "invalid_body")
+    error(api.client.post("/api/complaints", content=b"a" * (200 * 1024),
+                          headers={"content-type": "multipart/form-data; boundary=x"}),
+          413, "payload_too_large")
+    error(api.client.get("/api/complaints/PGD-22222-22222"), 404, "unknown_complaint")
+    error(api.client.get("/api/complaints/0OI1"), 404, "unknown_complaint")
+
+
+def test_markup_is_stored_and_shown_as_text(desk: Desk) -> None:
+    api = desk()
+    markup = "<script>alert(1)</script> <b>tebal</b> & \"kutip\""
+    tracking = send(api, text=markup).json()["tracking"]
+    inbox = api.client.get("/api/complaints", headers=office(api)).json()["complaints"]
+    assert inbox[0]["text"] == markup
+    api.client.post(f"/api/complaints/{tracking}/answer", json={"answer": markup},
+                    headers=office(api))
+    assert api.client.get(f"/api/complaints/{tracking}").json()["answer"] == markup
+    page = api.client.get(f"/pengaduan/{tracking}").text
+    assert "<script>alert(1)</script>" not in page and "<b>tebal</b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;tebal&lt;/b&gt; &amp;" in page
+
+
+def test_photo_types_are_read_from_the_content(desk: Desk) -> None:
+    api = desk()
+    for name, kind in (("a.png", "PNG"), ("a.webp", "WEBP"), ("a.jpeg", "JPEG")):
+        assert send(api, photo=(name, image(kind), "image/jpeg")).status_code == 201, name
+    refused = {
+        "a text file named .jpg": ("surat.jpg", b"bukan foto " * 20, "image/jpeg"),
+        "an SVG": ("a.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)'
+                            b"</script></svg>", "image/svg+xml"),
+        "a GIF": ("a.gif", image("GIF"), "image/gif"),
+        "a GIF named .png": ("a.png", image("GIF"), "image/png"),
+        "a PDF": ("a.pdf", b"%PDF-1.4\n" + b"0" * 100, "application/pdf"),
+        "a BMP": ("a.bmp", image("BMP"), "image/bmp"),
+    }
+    for case, photo in refused.items():
+        assert "JPEG, PNG atau WebP" in error(send(api, photo=photo), 415,
+                                              "unsupported_media_type"), case
+    error(send(api, photo=("a.jpg", image("JPEG")[:60], "image/jpeg")), 400, "invalid_field")
+    big = image("PNG", (300, 300)) + b"\0" * (70 * 1024)  # over the site's 64 KB
+    assert "64 KB" in error(send(api, photo=("a.png", big, "image/png")), 413,
+                            "payload_too_large")
+    inbox = api.client.get("/api/complaints", headers=office(api)).json()["complaints"]
+    assert len(inbox) == 3  # nothing refused was stored
+
+
+def test_per_client_rate_limit_and_the_kiosk_token(desk: Desk) -> None:
+    api = desk(rate="3/60")
+    for _ in range(3):
+        assert send(api).status_code == 201
+    r = send(api)
+    error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+    assert send(api, headers=api.kiosk_auth()).status_code == 201
+    error(send(api, headers=office(api)), 401, "unauthorized")
+
+
+def test_the_visitor_sees_neither_the_contact_nor_the_photo_nor_another_complaint(
+        desk: Desk) -> None:
+    api = desk()
+    mine = send(api, text="Toilet lantai dua kotor sekali.", contact="saya@contoh.id",
+                photo=("a.png", image("PNG"), "image/png")).json()["tracking"]
+    other = send(api, text="Rahasia orang lain: nomor KTP 3604.", contact="lain@contoh.id",
+                 category="biaya").json()["tracking"]
+    api.client.post(f"/api/complaints/{other}/answer", json={"answer": "Jawaban untuk lain"},
+                    headers=office(api))
+    seen = api.client.get(f"/api/complaints/{mine}")
+    assert set(seen.json()) == {"tracking", "status", "status_name", "category",
+                                "category_name", "created_at", "due", "answer", "answered_at",
+                                "closed_at"}
+    for leak in ("saya@contoh.id", "lain@contoh.id", "Rahasia", "Toilet", "Jawaban untuk",
+                 other, "photo", "foto"):
+        assert leak not in seen.text, leak
+    page = api.client.get(f"/pengaduan/{mine}").text
+    for leak in ("saya@contoh.id", "lain@contoh.id", "Rahasia", "Toilet", other, "/foto"):
+        assert leak not in page, leak
+    assert api.client.get(f"/pengaduan/{mine.lower()}").status_code == 200
+    assert api.client.get("/pengaduan/PGD-ZZZZZ-ZZZZZ").status_code == 404
+
+
+def test_office_endpoints_need_the_office(desk: Desk) -> None:
+    api = desk()
+    tracking = send(api, photo=("a.png", image("PNG"), "image/png")).json()["tracking"]
+    counter = api.auth(1)
+    for headers in ({}, counter, {"Authorization": "Bearer salah"}):
+        for method, path, body in (
+                ("GET", "/api/complaints", None),
+                ("GET", f"/api/complaints/{tracking}/office", None),
+                ("GET", f"/api/complaints/{tracking}/photo", None),
+                ("POST", f"/api/complaints/{tracking}/assign", {"tenant": "samsat"}),
+                ("POST", f"/api/complaints/{tracking}/answer", {"answer": "oke sekali"}),
+                ("POST", f"/api/complaints/{tracking}/close", None)):
+            r = api.client.request(method, path, json=body, headers=headers)
+            error(r, 401, "unauthorized")
+    for path in ("/admin/pengaduan", f"/admin/pengaduan/{tracking}",
+                 f"/admin/pengaduan/{tracking}/foto"):
+        assert api.client.get(path).status_code == 401, path
+    r = api.client.post(f"/admin/pengaduan/{tracking}/close", data={"csrf": "x"})
+    assert r.status_code == 401
+    assert api.client.get(f"/api/complaints/{tracking}").json()["status"] == "baru"
+    error(api.client.post(f"/api/complaints/{tracking}/assign", json={"tenant": "polisi"},
+                          headers=office(api)), 400, "invalid_field")
+    error(api.client.post("/api/complaints/PGD-22222-22222/close", headers=office(api)),
+          404, "unknown_complaint")
+
+
+def test_due_day_counts_working_days_or_calendar_days() -> None:
+    rules = Complaints(answer_days=3)
+    wednesday = date(2026, 11, 25)
+    assert complaints.due_day(wednesday, rules) == date(2026, 11, 30)  # Thu, Fri, Mon
+    assert complaints.due_day(wednesday, rules, [date(2026, 11, 27)]) == date(2026, 12, 1)
+    friday = date(2026, 11, 27)
+    assert complaints.due_day(friday, Complaints(answer_days=1)) == date(2026, 11, 30)
+    assert complaints.due_day(wednesday, Complaints(answer_days=3, working_days=False)) \
+        == date(2026, 11, 28)
+
+
+def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: str,
+                                                   clock: FakeClock, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Wednesday: three complaints, due Friday (2 working days). Friday the office answers one
+    in time; Monday it answers one late and the third is still open: two overdue, one of them
+    open (the inbox's and the dashboard's flag)."""
+    api = desk(database_url, answer_days=2)
+    on_time = send(api).json()["tracking"]
+    late = send(api, category="sarana").json()["tracking"]
+    still_open = send(api, category="sarana").json()["tracking"]
+    assert api.client.get(f"/api/complaints/{on_time}").json()["due"] == "2026-11-27"
+    clock.advance(days=2)  # Friday 10:00
+    api.client.post(f"/api/complaints/{on_time}/assign", json={"tenant": "capil"},
+                    headers=office(api))
+    api.client.post(f"/api/complaints/{on_time}/answer", json={"answer": "Sudah kami cek."},
+                    headers=office(api))
+    assert api.client.get("/api/complaints?overdue=1", headers=office(api)
+                          ).json()["complaints"] == []
+    clock.advance(days=3)  # Monday 10:00
+    api.client.post(f"/api/complaints/{late}/answer", json={"answer": "Maaf terlambat."},
+                    headers=office(api))
+    overdue = api.client.get("/api/complaints?overdue=1", headers=office(api)).json()
+    assert [c["tracking"] for c in overdue["complaints"]] == [still_open]
+    assert overdue["complaints"][0]["age_days"] == 5
+
+    config = write_site(tmp_path / "site.toml", api.site.id)
+    config.write_text(config.read_text() + "\n[complaints]\nanswer_days = 2\n")
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", database_url)
+    assert main(["report", "--complaints", "--config", str(config), "--from", "2026-11-25",
+                 "--to", "2026-11-30", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = {row["key"]: row for row in report["rows"]}
+    assert list(rows) == ["petugas", "sarana"]
+    assert rows["petugas"] | {"name": None} == {
+        "key": "petugas", "name": None, "received": 1, "answered": 1, "closed": 0, "open": 0,
+        "overdue": 0, "median_days_to_answer": 2.0}
+    assert rows["sarana"]["received"] == 2 and rows["sarana"]["overdue"] == 2
+    assert rows["sarana"]["open"] == 1 and rows["sarana"]["answered"] == 1
+    assert report["total"]["received"] == 3 and report["total"]["overdue"] == 2
+    assert report["total"]["median_days_to_answer"] == 3.5  # 2 and 5 days
+    assert main(["report", "--complaints", "--by", "tenant", "--config", str(config),
+                 "--from", "2026-11-25", "--to", "2026-11-30", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Kode,Nama,Diterima,Dijawab,Ditutup")
+    assert lines[1].startswith("capil,Disdukcapil,1,1,0,0,0")
+    assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2")
+    assert main(["report", "--complaints", "--by", "service", "--format", "xlsx",
+                 "--config", str(config)]) == 2
