@@ -13,10 +13,16 @@ from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
-from display_server.config import ConfigError, load_config
+from display_server.config import ConfigError, SiteConfig, load_config
 from display_server.paths import data_dir
 from display_server.settings import Settings, SettingsError
-from display_server.tokens import admin_token, counter_token, kiosk_token, load_secret
+from display_server.tokens import (
+    SECRET_FILE,
+    admin_token,
+    counter_token,
+    kiosk_token,
+    load_secret,
+)
 from texts import t
 
 log = logging.getLogger("antrian")
@@ -51,6 +57,9 @@ def _serve(args: argparse.Namespace) -> int:
     # local Redis below is stopped cleanly instead of the process dying first.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
+    from antrian.startup import start_block
+
+    print(start_block(site, args.host, args.port, directory), flush=True)
     try:
         uvicorn.run(
             "antrian.main:create_from_env", factory=True, host=args.host, port=args.port,
@@ -82,19 +91,29 @@ def raise_open_files_limit() -> None:
         log.warning("open files limit stays at %d (hard limit %d): %s", soft, hard, exc)
 
 
+def _site_secret(site: SiteConfig, explicit_dir: str | None) -> bytes:
+    """The secret `antrian token` signs with; when it has to create it, a warning on stderr: a
+    server started with another data dir refuses what is printed (antrian demo only reads it)."""
+    directory = data_dir(explicit_dir)
+    fresh = not site.secret and not (directory / SECRET_FILE).exists()
+    secret = load_secret(directory, site.secret)
+    if fresh:
+        print("antrian:", t("token.new_secret", path=directory / SECRET_FILE), file=sys.stderr)
+    return secret
+
+
 def _token(args: argparse.Namespace) -> int:
     site = load_config(args.config)
     if args.admin or args.kiosk:
         make = admin_token if args.admin else kiosk_token
-        print(make(load_secret(data_dir(args.data_dir), site.secret), site.id))
+        print(make(_site_secret(site, args.data_dir), site.id))
         return 0
     if site.counter(args.counter) is None:
         numbers = ", ".join(str(c.number) for c in site.counters)
         print("antrian:", t("cli.unknown_counter", counter=args.counter, known=numbers),
               file=sys.stderr)
         return 2
-    secret = load_secret(data_dir(args.data_dir), site.secret)
-    print(counter_token(secret, site.id, args.counter))
+    print(counter_token(_site_secret(site, args.data_dir), site.id, args.counter))
     return 0
 
 
@@ -130,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
     from display_screens import recap
-    from display_server import report, simulate
+    from display_server import officer_commands, report, simulate
     from display_server.archive import commands as archive_commands
 
     report.register(sub, common, recap_pdf=recap.write_pdf)
@@ -139,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     counter_commands.register(sub, common)
     simulate.register(sub, common)
     archive_commands.register(sub, common)
+    officer_commands.register(sub, common)
     return parser
 
 

@@ -15,16 +15,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from display_screens import sessions
-from display_server import api, counters
+from display_server import api, counters, officers
 from display_server.bodies import read_json
 from display_server.errors import ApiError
+from display_server.ratelimit import client_key
 from display_server.tokens import same
 from protocol.counter_actions import ACTIONS, LISTS
+from texts import number, t
 
 LOGIN_COOKIE = "antrian_masuk"
+# what a device remembers (a year): the counter it signs in at, the officer who signed in last
+LAST_COUNTER_COOKIE = "antrian_loket_terakhir"
+LAST_OFFICER_COOKIE = "antrian_petugas_terakhir"
+REMEMBER_SECONDS = 365 * 86_400
 
 
 ADMIN = "admin"
+RATING = "rating-"  # + counter number: the scope of a counter's survey tablet (/rating/{n})
+
+
+def rating_scope(counter: int) -> str:
+    """The session scope of counter `counter`'s survey tablet (signed in with its token)."""
+    return f"{RATING}{counter}"
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,7 @@ class Session:
     counter: int | str  # the counter number, or ADMIN
     session_id: str
     csrf: str
+    officer: str = ""   # the officer id of a PIN sign-in ("" for a token)
 
 
 def _key(request: Request) -> bytes:
@@ -45,10 +58,14 @@ def _sign(key: bytes, text: str) -> str:
 
 def cookie_name(scope: int | str) -> str:
     """The session cookie of a counter's console, or of the office's /admin."""
+    if isinstance(scope, str) and scope.startswith(RATING):
+        return f"antrian_penilaian_{scope.removeprefix(RATING)}"
     return "antrian_admin" if scope == ADMIN else f"antrian_loket_{scope}"
 
 
 def _home(scope: int | str) -> str:
+    if isinstance(scope, str) and scope.startswith(RATING):
+        return f"/rating/{scope.removeprefix(RATING)}"
     return "/admin" if scope == ADMIN else f"/counter/{scope}"
 
 
@@ -60,9 +77,11 @@ async def session(request: Request, scope: int | str) -> Session | None:
     key = _key(request)
     if owner != str(scope) or not same(signature, _sign(key, f"{owner}.{session_id}")):
         return None
-    if not await sessions.valid(api.ctx(request).store, session_id, owner):
-        return None
-    return Session(scope, session_id, _sign(key, f"csrf.{session_id}"))
+    store = api.ctx(request).store
+    officer = await sessions.lookup(store, session_id, owner)
+    if officer is None or (officer and not await officers.is_active(store, officer)):
+        return None  # signed out, expired, or its officer disabled since
+    return Session(scope, session_id, _sign(key, f"csrf.{session_id}"), officer)
 
 
 def _same_origin(request: Request) -> bool:
@@ -104,6 +123,14 @@ async def login(request: Request) -> Response:
                         == counter)
 
 
+async def rating_login(request: Request) -> Response:
+    """POST /rating/{n}/login (form: token, csrf): the survey tablet's session, with the
+    counter's token (its own cookie, on /rating/{n} only)."""
+    counter = api.path_counter(request)
+    return await _login(request, rating_scope(counter),
+                        lambda token: api.ctx(request).tokens.owner(token) == counter)
+
+
 async def admin_login(request: Request) -> Response:
     """POST /admin/login (form: token, csrf): the office's session, with the admin token."""
     tokens = api.ctx(request).tokens
@@ -120,13 +147,87 @@ async def _login(request: Request, scope: int | str, valid: Any) -> Response:
         return RedirectResponse(target + "?salah=csrf", status_code=303)
     if len(token) > 200 or not valid(token):
         return RedirectResponse(target + "?salah=token", status_code=303)
-    value = f"{scope}.{await sessions.create(api.ctx(request).store, str(scope))}"
+    return await _start_session(request, scope)
+
+
+async def _start_session(request: Request, scope: int | str, officer: str = "") -> Response:
+    """The session cookie of a sign-in, back to the page; a console's device remembers its
+    counter (and the officer who signed in) for `/counter` and the next sign-in."""
+    target = _home(scope)
+    value = f"{scope}.{await sessions.create(api.ctx(request).store, str(scope), officer)}"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(cookie_name(scope), f"{value}.{_sign(_key(request), value)}",
                         max_age=sessions.SESSION_SECONDS, httponly=True, samesite="strict",
                         secure=_secure(request), path=target)
     response.delete_cookie(LOGIN_COOKIE, path="/")
+    if isinstance(scope, int):
+        response.set_cookie(LAST_COUNTER_COOKIE, str(scope), max_age=REMEMBER_SECONDS,
+                            httponly=True, samesite="strict", secure=_secure(request),
+                            path="/counter")
+        if officer:
+            response.set_cookie(LAST_OFFICER_COOKIE, officer, max_age=REMEMBER_SECONDS,
+                                httponly=True, samesite="strict", secure=_secure(request),
+                                path=target)
     return response
+
+
+async def officer_login(request: Request) -> Response:
+    """POST /counter/{n}/login/pin (form: officer, pin, csrf): an officer's PIN sign-in at
+    counter n. Wrong PINs count per officer id and per client; at ANTRIAN_PIN_ATTEMPTS both
+    are locked for ANTRIAN_PIN_LOCK_SECONDS, the right PIN too. The session records the
+    officer, and every action from it names them."""
+    counter = api.path_counter(request)
+    target = _home(counter)
+    form = await request.form(max_files=0, max_fields=4)
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if (not nonce or not same(str(form.get("csrf", "")), nonce)
+            or not _same_origin(request)):
+        return RedirectResponse(target + "?salah=csrf", status_code=303)
+    c = api.ctx(request)
+    client = client_key(request.client.host if request.client else "")
+    result = await officers.sign_in(
+        c.store, str(form.get("officer", "")), str(form.get("pin", "")), counter, client,
+        attempts=c.settings.pin_attempts, lock_seconds=c.settings.pin_lock_s)
+    if result.outcome == "ok" and result.officer is not None:
+        return await _start_session(request, counter, result.officer.id)
+    query = {"wrong": f"?salah=pin&sisa={result.remaining}",
+             "locked": f"?salah=kunci&detik={result.seconds}",
+             "disabled": "?salah=nonaktif", "not_allowed": "?salah=bukan_loket"}
+    return RedirectResponse(target + query[result.outcome], status_code=303)
+
+
+def sign_in_error(request: Request, counter_name: str) -> str | None:
+    """The message of a failed console sign-in, from the query the redirect carried."""
+    params = request.query_params
+    reason = params.get("salah", "")
+    if reason == "pin":
+        left = params.get("sisa", "")
+        return t("officer.login.wrong", left=number(int(left))) if left.isdigit() and len(
+            left) < 4 else t("officer.login.wrong_short")
+    if reason == "kunci":
+        raw = params.get("detik", "")
+        seconds = int(raw) if raw.isdigit() and len(raw) < 7 else 300
+        wait = (t("officer.login.minutes", n=number(-(-seconds // 60))) if seconds >= 60
+                else t("officer.login.seconds", n=number(seconds)))
+        return t("officer.login.locked", wait=wait)
+    if reason == "nonaktif":
+        return t("officer.login.disabled")
+    if reason == "bukan_loket":
+        return t("officer.login.not_allowed", counter=counter_name)
+    return None
+
+
+def remembered_counter(request: Request) -> int | None:
+    """The counter this device signed in at last (its long-lived cookie), if the site has it."""
+    raw = request.cookies.get(LAST_COUNTER_COOKIE, "")
+    if not raw.isdigit() or len(raw) > 4 or api.ctx(request).site.counter(int(raw)) is None:
+        return None
+    return int(raw)
+
+
+def remembered_officer(request: Request) -> str:
+    raw = request.cookies.get(LAST_OFFICER_COOKIE, "")
+    return raw if officers.OFFICER_ID.fullmatch(raw) else ""
 
 
 async def logout(request: Request) -> Response:
@@ -162,9 +263,10 @@ async def action(request: Request) -> Response:
     name = request.path_params["action"]
     if name not in ACTIONS:
         raise ApiError("not_found")
-    await require(request, counter, request.headers.get("x-csrf-token", ""))
+    signed_in = await require(request, counter, request.headers.get("x-csrf-token", ""))
     data = await read_json(request)
-    return JSONResponse(await counters.perform(api.ctx(request).store, counter, name, data))
+    return JSONResponse(await counters.perform(api.ctx(request).store, counter, name, data,
+                                               officer=signed_in.officer))
 
 
 async def tickets(request: Request) -> Response:

@@ -10,18 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from display_screens import console_auth, kiosk
+from display_screens import console_auth, kiosk, notices
 from display_screens.script_texts import script_texts
-from display_server import api, survey_questions
+from display_server import api, officers, survey_questions
 from display_server.bodies import DIGITS
 from display_server.clock import local_now
 from display_server.errors import ApiError
-from display_server.state import services_view
+from protocol import officer_keys
 from texts import long_date, number, pause_reasons, t
 
 HERE = Path(__file__).resolve().parent
@@ -84,8 +84,8 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
 
 async def display(request: Request) -> Response:
     """GET /display[?services=A,B|?profile=id]: the lobby TV. Tuning: screen=<id> (named in the
-    played reports), hold=<ms> a call keeps the card, mute=1, retry_max=<ms> reconnect backoff
-    cap, watchdog=<ms> of silence that means a dead link."""
+    played reports), mute=1, retry_max=<ms> reconnect backoff cap, watchdog=<ms> of silence that
+    means a dead link. Its signage comes from /display/papan (display_screens.notices)."""
     c = api.ctx(request)
     try:
         api.screen_filter(c.site, request.query_params)
@@ -98,42 +98,23 @@ async def display(request: Request) -> Response:
     config = {
         "query": query,
         "screen": screen if api.SCREEN_ID.fullmatch(screen) else "",
-        "hold_ms": _int_param(request, "hold", 5000, 200, 60000),
         "mute": params.get("mute") == "1",
         "retry_max_ms": _int_param(request, "retry_max", 15000, 500, 120000),
         "watchdog_ms": _int_param(request, "watchdog", 25000, 2000, 120000),
         "version": version(),
         "max_age_s": int(c.site.announcement.max_age_seconds),
+        "merge_max": c.site.announcement.merge_max,
+        "signage": notices.signage_view(request),
     }
     return render(request, "display.html", {
         "config": config, "screen_name": profile.name if profile else "",
+        "logo": c.site.signage.logo is not None,
     })
-
-
-def _tenant_groups(request: Request) -> list[dict[str, Any]]:
-    """The services of the site grouped by tenant, in the config's order."""
-    c = api.ctx(request)
-    views = services_view(c.site, c.clock, {})
-    groups: list[dict[str, Any]] = []
-    for tenant in c.site.tenants:
-        services = [s for s in views if s["tenant"] == tenant.id]
-        if services:
-            groups.append({"id": tenant.id, "name": tenant.name, "services": services,
-                           "open": any(s["open"] for s in services)})
-    return groups
 
 
 async def kiosk_page(request: Request) -> Response:
-    """GET /kiosk[?paper=58]: the ticket machine."""
-    c = api.ctx(request)
-    paper = "58" if request.query_params.get("paper") == "58" else "80"
-    return render(request, "kiosk.html", {
-        "groups": _tenant_groups(request),
-        "priorities": [{"id": p.id, "name": p.name} for p in c.site.priority_categories],
-        "config": {"paper": paper, "print": request.query_params.get("print") != "0",
-                   "server_printer": c.settings.printer is not None},
-        "paper": paper,
-    })
+    """GET /kiosk[?paper=58][&idle=ms]: the ticket machine (its data: kiosk.page_data)."""
+    return render(request, "kiosk.html", kiosk.page_data(request))
 
 
 async def counter_page(request: Request) -> Response:
@@ -147,30 +128,63 @@ async def counter_page(request: Request) -> Response:
     assert counter is not None
     signed_in = await console_auth.session(request, number)
     if signed_in is None:
-        return sign_in_page(request, {
-            "title": t("console.title"), "heading": counter.name,
-            "action": f"/counter/{number}/login", "intro": t("console.login_intro"),
-            "label": t("console.token"), "bad_token": t("console.bad_token")})
+        return await counter_sign_in_page(request, number, counter.name)
     names = {s.code: s.name for s in c.site.services}
+    officer = await officers.get(c.store, signed_in.officer) if signed_in.officer else None
     return render(request, "console.html", {
         "counter": counter,
+        "officer": officer,
         "csrf": signed_in.csrf,
         "config": {
             "counter": number,
             "services": list(counter.services),
             "names": names,
             "csrf": signed_in.csrf,
+            "keys": officer_keys.default_keys(terminal=False),
         },
-        "all_services": [{"code": s.code, "name": s.name} for s in c.site.services],
+        "officer_keys": [{"action": k.action, "keys": officer_keys.keys_text(k.keys, t),
+                          "name": t(k.label), "button": WIRE_ACTIONS.get(k.action, k.action)}
+                         for k in officer_keys.layout(terminal=False)],
+        "transfer_groups": [{"name": tenant.name, "services": [
+            {"code": s.code, "name": s.name} for s in c.site.services if s.tenant == tenant.id]}
+            for tenant in c.site.tenants if any(s.tenant == tenant.id for s in c.site.services)],
     })
+
+
+# the console's buttons are named by the wire's action (POST /counter/{n}/actions/call-next)
+WIRE_ACTIONS = {"call_next": "call-next"}
+
+
+async def counter_sign_in_page(request: Request, number: int, name: str) -> Response:
+    """A console's sign-in: an officer's id and PIN when the site has officer accounts, and
+    the counter's token (kode akses) for devices and integrations."""
+    has_officers = bool(await officers.count(api.ctx(request).store))
+    return sign_in_page(request, {
+        "title": t("console.title"), "heading": name,
+        "action": f"/counter/{number}/login", "intro": t("console.login_intro"),
+        "label": t("console.token"), "bad_token": t("console.bad_token"),
+        "pin_action": f"/counter/{number}/login/pin" if has_officers else "",
+        "last_officer": console_auth.remembered_officer(request),
+        "officer_error": console_auth.sign_in_error(request, name) or ""})
+
+
+async def counter_home(request: Request) -> Response:
+    """GET /counter: the sign-in of the counter this device used last (it remembers), else the
+    list of the site's counters to choose from."""
+    remembered = console_auth.remembered_counter(request)
+    if remembered is not None:
+        return RedirectResponse(f"/counter/{remembered}", status_code=303)
+    return render(request, "counter_choose.html", {"counters": api.ctx(request).site.counters})
 
 
 def sign_in_page(request: Request, words: dict[str, str]) -> Response:
     """The token sign-in form (console or /admin), with its CSRF double-submit cookie."""
     nonce = console_auth.login_nonce(request)
-    error = {"token": words["bad_token"],
-             "csrf": t("page.error.generic")}.get(request.query_params.get("salah", ""))
-    response = render(request, "login.html", {**words, "csrf": nonce, "error": error})
+    reason = request.query_params.get("salah", "")
+    error = words.get("officer_error") or {
+        "token": words["bad_token"], "csrf": t("page.error.generic")}.get(reason)
+    response = render(request, "login.html", {**words, "csrf": nonce, "error": error,
+                                              "token_open": reason == "token"})
     console_auth.remember_login_nonce(request, response, nonce)
     return response
 
@@ -189,11 +203,15 @@ async def ticket_page(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/display", display),
     Route("/display/version", version_json),
+    *notices.routes,
     Route("/kiosk", kiosk_page),
     Route("/kiosk/tickets", kiosk.issue, methods=["POST"]),
+    Route("/kiosk/logo/{tenant}", kiosk.logo),
     Route("/kiosk/tickets/{day}/{code}/{key}/print", kiosk.reprint, methods=["POST"]),
+    Route("/counter", counter_home),
     Route("/counter/{n}", counter_page),
     Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
+    Route("/counter/{n}/login/pin", console_auth.officer_login, methods=["POST"]),
     Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),
     Route("/counter/{n}/tickets/{kind}", console_auth.tickets),
     Route("/counter/{n}/actions/{action}", console_auth.action, methods=["POST"]),

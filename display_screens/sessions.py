@@ -21,21 +21,31 @@ def _generation_key(store: Store) -> str:
     return store.keys("session_generation")
 
 
-async def create(store: Store, scope: str) -> str:
-    """A new session of `scope` (a counter number or "admin"); its id, for the cookie."""
+async def create(store: Store, scope: str, officer: str = "") -> str:
+    """A new session of `scope` (a counter number or "admin"), signed in by `officer` (an
+    officer id; "" for a counter token or the office); its id, for the cookie."""
     session_id = secrets.token_hex(16)
     generation = cast(str | None, await store.redis.get(_generation_key(store))) or "0"
-    await store.redis.set(_record_key(store, session_id), f"{scope}:{generation}",
-                          ex=SESSION_SECONDS)
+    record = f"{scope}:{generation}" + (f":{officer}" if officer else "")
+    await store.redis.set(_record_key(store, session_id), record, ex=SESSION_SECONDS)
     return session_id
 
 
-async def valid(store: Store, session_id: str, scope: str) -> bool:
-    """Whether the session is live: its record exists, is of `scope`, and was made after the
-    last "sign out everywhere"."""
+async def lookup(store: Store, session_id: str, scope: str) -> str | None:
+    """The officer of a live session ("" when a token opened it), None when it is not live: no
+    record, of another scope, or made before the last "sign out everywhere"."""
     found = await store.redis.mget(_record_key(store, session_id), _generation_key(store))
     record, generation = cast(list[str | None], found)
-    return record == f"{scope}:{generation or '0'}"
+    if record is None:
+        return None
+    of_scope, _, rest = record.partition(":")
+    made_in, _, officer = rest.partition(":")
+    return officer if of_scope == scope and made_in == (generation or "0") else None
+
+
+async def valid(store: Store, session_id: str, scope: str) -> bool:
+    """Whether the session is live (see lookup)."""
+    return await lookup(store, session_id, scope) is not None
 
 
 async def end(store: Store, session_id: str) -> None:

@@ -33,22 +33,25 @@ def _default(field: str) -> str:
     return OUTCOMES[0] if field == "outcome" else pause_reasons()[0]
 
 
-async def perform(store: Store, counter: int, action: str, data: Any) -> dict[str, Any]:
+async def perform(store: Store, counter: int, action: str, data: Any,
+                  officer: str = "") -> dict[str, Any]:
     """Run `action` at `counter` with the request body `data` (parsed JSON, checked here: 400
     for a bad field, 404 `not_found` for an unknown action, 409 for the wrong state) and return
-    the answer; the same `request_id` again returns the first answer."""
+    the answer; the same `request_id` again returns the first answer. `officer`: the id of the
+    signed-in officer (a PIN session), recorded on the event and the ticket."""
     schema = SCHEMAS.get(action)
     if schema is None:
         raise ApiError("not_found")
     fields = validate(data, schema)
     request_id = fields.get("request_id")
     if action in (CALL_NEXT, CALL):
-        return await store.call(counter, ticket=fields.get("ticket", ""), request_id=request_id)
+        return await store.call(counter, ticket=fields.get("ticket", ""), request_id=request_id,
+                                officer=officer)
     name = ARGUMENT_FIELDS.get(action)
     argument = "" if name is None else fields.get(name) or _default(name)
     if action == "transfer" and store.site.service(argument) is None:
         raise ApiError("unknown_service", argument)
-    return await store.act(counter, action, argument, request_id=request_id)
+    return await store.act(counter, action, argument, request_id=request_id, officer=officer)
 
 
 async def list_tickets(store: Store, counter: int, kind: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ DAY_SECONDS = 86_400
 KeyName = Literal[
     "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
     "counter", "stats", "request", "played", "screens", "ratelimit", "session",
-    "session_generation", "archiver",
+    "session_generation", "archiver", "officer", "officers", "pin_failures_officer",
+    "pin_failures_client",
 ]
 
 # The variable parts of the patterns: what each stands for.
@@ -28,6 +29,7 @@ PARTS: dict[str, str] = {
     "client": "a client address, or an IPv6 client's /64 network",
     "window": "the number of the rate limit's window since the epoch (seconds // window)",
     "session": "a session id (32 hex digits), named by the signed cookie",
+    "officer": "an officer's id (NIP or a short name: lowercase letters, digits, `.`, `_`, `-`)",
 }
 # Parts that contain ':' themselves; every other part is one segment.
 _WIDE_PARTS = {"ticket": r"[^:]+:[^:]+", "client": r".+"}
@@ -72,7 +74,9 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "service -> tickets issued that day (the next ticket's number; the quota)"),
     Key("ticket", "t:{ticket}", "hash", 40 * DAY_SECONDS,
         "a ticket: code, service, seq, day, status, priority, origin, arrival, calls, counter "
-        "and its times (issued, called, skipped, transferred, finished)"),
+        "and its times (issued, called, skipped, transferred, finished); `officer`: the officer who "
+        "called, skipped or finished it last (PIN sessions); `rated`: the id of its "
+        "survey answer's event (one answer per served ticket)"),
     Key("queue", "q:{day}:{service}", "zset", 3 * DAY_SECONDS,
         "the day's waiting tickets of a service, scored by arrival"),
     Key("priority_queue", "pq:{day}:{service}", "zset", 3 * DAY_SECONDS,
@@ -81,7 +85,8 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "the day's no-shows, scored by when they were skipped (restore within the grace window)"),
     Key("counter", "c:{counter}", "hash", None,
         "a counter's status (idle, serving, paused), current ticket, since, pause reason, "
-        "normal calls since its last priority call"),
+        "normal calls since its last priority call; `finished`: the ticket it finished last (the "
+        "one its survey tablet offers)"),
     Key("stats", "stats:{day}", "hash", None,
         "the day's aggregates: `<count>:<service>` and `<count>:c<counter>` fields"),
     Key("request", "req:{scope}:{request_id}", "hash", DAY_SECONDS,
@@ -93,11 +98,24 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
     Key("ratelimit", "ratelimit:{scope}:{client}:{window}", "string", "the window + 1 s",
         "requests of a client in one window of the rate limit"),
     Key("session", "session:id:{session}", "string", 12 * 3600,
-        "a console or /admin sign-in: `<scope>:<generation>`"),
+        "a console or /admin sign-in: `<scope>:<generation>`, then `:<officer>` after a PIN "
+        "sign-in"),
     Key("session_generation", "session:generation", "string", None,
         "moved on by *Akhiri semua sesi*: every session made before it ends"),
     Key("archiver", "archiver", "string", "the lease, 5 s, renewed each round",
         "the consumer name of the one process that archives the events stream now (its lease)"),
+    Key("officer", "officer:{officer}", "hash", None,
+        "an officer account: name, tenant, counters (comma list), pin (its argon2 hash, never "
+        "the PIN), active (1 or 0), created_at, updated_at"),
+    Key("officers", "officers", "set", None, "the ids of every officer account of the site"),
+    Key("pin_failures_officer", "pinfail:officer:{officer}", "string",
+        "`ANTRIAN_PIN_LOCK_SECONDS` (300 s) from the last wrong PIN",
+        "wrong PINs in a row for an officer id; at `ANTRIAN_PIN_ATTEMPTS` (5) the id is locked "
+        "until it expires; a right PIN deletes it"),
+    Key("pin_failures_client", "pinfail:client:{client}", "string",
+        "`ANTRIAN_PIN_LOCK_SECONDS` (300 s) from the last wrong PIN",
+        "wrong PINs from one client address (any officer id); at `ANTRIAN_PIN_ATTEMPTS` the "
+        "client is locked until it expires"),
 )}
 
 

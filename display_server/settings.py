@@ -70,6 +70,11 @@ class Settings:
     keep_alive_s: float = 5.0             # ANTRIAN_KEEP_ALIVE: idle time between requests
     max_header_bytes: int = 16 * 1024     # ANTRIAN_MAX_HEADER_BYTES
     max_screens: int = 500                # ANTRIAN_MAX_SCREENS: registered / acknowledging a day
+    survey_rate: Rate = Rate(10, 60)      # ANTRIAN_SURVEY_RATE: survey answers per client
+    survey_minutes: int = 10              # ANTRIAN_SURVEY_MINUTES: the counter tablet offers a
+                                          # ticket's survey this long after it was finished
+    pin_attempts: int = 5                 # ANTRIAN_PIN_ATTEMPTS: wrong PINs before a lock
+    pin_lock_s: int = 300                 # ANTRIAN_PIN_LOCK_SECONDS: how long the lock lasts
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, kiosk: Kiosk = Kiosk()) -> Settings:
@@ -108,6 +113,10 @@ class Settings:
             max_header_bytes=get("ANTRIAN_MAX_HEADER_BYTES", _int(1024, 1024 * 1024),
                                  d.max_header_bytes),
             max_screens=get("ANTRIAN_MAX_SCREENS", _int(1, 100_000), d.max_screens),
+            survey_rate=get("ANTRIAN_SURVEY_RATE", Rate.parse, d.survey_rate),
+            survey_minutes=get("ANTRIAN_SURVEY_MINUTES", _int(1, 1440), d.survey_minutes),
+            pin_attempts=get("ANTRIAN_PIN_ATTEMPTS", _int(1, 100), d.pin_attempts),
+            pin_lock_s=get("ANTRIAN_PIN_LOCK_SECONDS", _int(1, 86_400), d.pin_lock_s),
         )
 
 

@@ -54,7 +54,7 @@ def _script(name: str) -> str:
 
 # Every script, each run after the generated key layout and common.lua.
 SCRIPTS = ("issue", "call", "counter_action", "snapshot", "ticket_status", "skipped", "played",
-           "screens")
+           "screens", "survey")
 
 
 @dataclass(frozen=True)
@@ -134,27 +134,29 @@ class Store:
                                                  service, quota, priority)
         return result
 
-    async def call(self, counter: int, *, ticket: str = "",
-                   request_id: str | None = None) -> dict[str, Any]:
-        """Call the next waiting ticket (or the given one) at `counter`."""
+    async def call(self, counter: int, *, ticket: str = "", request_id: str | None = None,
+                   officer: str = "") -> dict[str, Any]:
+        """Call the next waiting ticket (or the given one) at `counter`; `officer` (an officer
+        id, or "") goes on the events and the ticket."""
         c = self.site.counter(counter)
         assert c is not None
         result: dict[str, Any] = await self._run(
             "call", str(counter), request_id, (ticket,), self.site.priority_every, c.policy,
-            ",".join(c.services), ticket,
+            ",".join(c.services), ticket, officer,
         )
         return result
 
     async def act(self, counter: int, action: str, arg: str = "", *,
-                  request_id: str | None = None) -> dict[str, Any]:
-        """Apply a counter action (one of STATE_ACTIONS) with its argument."""
+                  request_id: str | None = None, officer: str = "") -> dict[str, Any]:
+        """Apply a counter action (one of STATE_ACTIONS) with its argument; `officer` as in
+        `call`."""
         if action not in STATE_ACTIONS:
             raise ValueError(f"unknown counter action {action!r}")
         c = self.site.counter(counter)
         assert c is not None
         result: dict[str, Any] = await self._run(
             "counter_action", str(counter), request_id, (action, arg), action, arg,
-            ",".join(c.services), self.grace_ms,
+            ",".join(c.services), self.grace_ms, officer,
         )
         return result
 
@@ -208,6 +210,26 @@ class Store:
             await self._eval("skipped", ",".join(services), self.grace_ms, limit))
         return rows
 
+    async def rate(self, day: str, code: str, answers: list[int],
+                   profile: dict[str, str] | None, *, via: str, counter: int | None = None,
+                   window_ms: int | None = None) -> dict[str, Any]:
+        """Record the survey answers of ticket `code` of `day` (checked by the caller): once per
+        served ticket (not_served, already_rated), as a `survey` event. With `counter`, only a
+        ticket that counter finished (and, with `window_ms`, within that many ms)."""
+        tenants = {s.code: s.tenant for s in self.site.services}
+        result: dict[str, Any] = await self._run(
+            "survey", "", None, (), "rate", day, code, json.dumps(answers),
+            json.dumps(profile, sort_keys=True) if profile else "", via,
+            "" if counter is None else str(counter), "" if window_ms is None else window_ms,
+            json.dumps(tenants))
+        return result
+
+    async def survey_pending(self, counter: int, window_ms: int) -> dict[str, Any] | None:
+        """The ticket `counter` finished last, if it has no survey answer yet and finished
+        within `window_ms`; else None."""
+        raw = await self._eval("survey", "pending", str(counter), window_ms)
+        return json.loads(raw) if raw else None
+
     async def last_event_id(self) -> str:
         last = await self.redis.xrevrange(self.events_key, count=1)
         return str(last[0][0]) if last else "0-0"
@@ -255,15 +277,19 @@ class Store:
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit)
         return len(rows or ())
 
-    async def record_played(self, screen: str, event_id: str, cap: int) -> None:
+    async def record_played(self, screen: str, event_id: str, cap: int,
+                            dropped: bool = False) -> None:
         """Remember that `screen` played the announcement of the call or recall `event_id` (for
-        the office): unknown_screen unless the config declares it or the office registered it,
+        the office), or with `dropped` that it handled it unspoken (`dropped_id`, `dropped_at`):
+        unknown_screen unless the config declares it or the office registered it,
         unknown_event unless the stream holds that call, too_many_screens past `cap` a day."""
         declared = "1" if self.site.screen(screen) is not None else "0"
-        _raise_error(json.loads(await self._eval("played", screen, event_id, declared, cap)))
+        _raise_error(json.loads(await self._eval("played", screen, event_id, declared, cap,
+                                                 "1" if dropped else "0")))
 
     async def played(self) -> dict[str, Any]:
-        """Today's acknowledgements: screen -> {"event_id", "at"}, by screen id."""
+        """Today's acknowledgements: screen -> {"event_id", "at"} of its last play and/or
+        {"dropped_id", "dropped_at"} of its last call handled unspoken, by screen id."""
         raw = cast(dict[str, str],
                    await self.redis.hgetall(self.keys("played", self.today())))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}

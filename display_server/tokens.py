@@ -30,6 +30,19 @@ def load_secret(data_dir: Path, configured: str | None = None) -> bytes:
     return path.read_text("ascii").strip().encode()
 
 
+def read_secret(data_dir: Path, configured: str | None = None) -> bytes | None:
+    """The site secret as `load_secret` finds it, but never generated: None when the config
+    sets none and `data_dir` has no secret file (a client of a server whose data dir this is
+    not, such as `antrian demo`, must not create a second secret)."""
+    if configured:
+        return configured.encode()
+    try:
+        secret = (data_dir / SECRET_FILE).read_text("ascii").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return secret.encode() or None
+
+
 def counter_token(secret: bytes, site_id: str, counter: int) -> str:
     """The bearer token of `counter`: stable for a secret, different for every counter and site."""
     message = f"antrian:{site_id}:counter:{counter}".encode()

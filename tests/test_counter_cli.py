@@ -42,7 +42,7 @@ def test_wrong_token_from_the_environment(site: Site) -> None:
     """ANTRIAN_TOKEN is used; a wrong one gets the server's 401 message."""
     result = counter("--counter", "1", "--server", site.server.url,
                      env={"ANTRIAN_TOKEN": "salah"})
-    refused(result, 2, "Token loket tidak ada atau salah.")
+    refused(result, 2, "Kode akses loket tidak ada atau salah.")
 
 
 def test_another_counters_token(site: Site) -> None:

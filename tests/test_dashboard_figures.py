@@ -91,7 +91,7 @@ def test_todays_figures_agree_with_the_archive_report(archived: Api, clock: Fake
     csv_text = api.client.get("/admin/laporan.csv?dari=2026-11-25&sampai=2026-11-25",
                               headers={"Cookie": cookie}).text
     total = next(row for row in csv.DictReader(io.StringIO(csv_text)) if row["Kode"] == "total")
-    assert (shown["visitors"], shown["served"]) == (total["Diambil"], total["Selesai"]) \
+    assert (shown["visitors"], shown["served"]) == (total["Diambil"], total["Dilayani"]) \
         == ("3", "1")
     assert shown["max_wait"] == number(int(total[t("report.wait_max_s")]) / 60) == "8"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import Api, FakeClock
+from test_officers import officer_day
 from test_sessions import sign_in
 
 from display_server.archive import db
@@ -79,6 +80,7 @@ def test_every_key_of_a_working_day_matches_one_pattern_with_its_expiry(
     its row says (kept, fixed seconds, or computed)."""
     work_a_day(api)
     sign_in_and_out_everywhere(api)
+    officer_day(api)
     asyncio.run(archive_once(redis_url, api))
     keys = SiteKeys(api.site.id)
     client = redis.Redis.from_url(redis_url, decode_responses=True)

@@ -36,7 +36,7 @@ def test_sign_in_sets_a_strict_httponly_session(live: Live, make_page: Any) -> N
     page.goto(f"{live.url}/counter/1")
     page.fill("#token", live.api.token(2))
     page.click("button[type=submit]")
-    wait_text(page, ".c-error", "Token salah")
+    wait_text(page, ".c-error", "Kode akses salah")
     screenshot(page, "console-login-1920x1080")
     sign_in(page, live, 1)
     cookie = next(c for c in page.context.cookies() if c["name"] == "antrian_loket_1")
@@ -174,7 +174,7 @@ def test_admin_needs_the_office_token(live: Live, make_page: Any) -> None:
     assert page.locator("#counts").count() == 0
     page.fill("#token", live.api.token(1))
     page.click("button[type=submit]")
-    wait_text(page, ".c-error", "Token kantor salah")
+    wait_text(page, ".c-error", "Kode akses kantor salah")
     admin_sign_in(page, live)
     cookie = next(c for c in page.context.cookies() if c["name"] == "antrian_admin")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["path"] == "/admin"

@@ -196,7 +196,7 @@ def test_csv_table_and_xlsx_have_indonesian_headings(
     base = ["report", "--config", str(archive), "--from", DAY]
     assert main([*base, "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("Kode,Nama,Diambil,Dipanggil,Selesai,Tuntas,Belum tuntas,")
+    assert lines[0].startswith("Kode,Nama,Diambil,Dipanggil,Dilayani,Tuntas,Belum tuntas,")
     assert lines[1].startswith("A,Perpanjangan STNK,5,5,3,2,1,1,1,230,360,360,300,360")
     assert lines[3] == "C,Balik Nama,0,0,0,0,0,0,0,,,,,"
     assert lines[-1].startswith("total,Jumlah,7,7,5,")

@@ -131,7 +131,7 @@ async def test_productivity_as_csv_and_an_indonesian_table(
         day: tuple[Path, SiteConfig], capsys: pytest.CaptureFixture[str]) -> None:
     config, _ = day
     lines = run(config, capsys, "--format", "csv").splitlines()
-    assert lines[0] == ("Kode,Nama,Selesai,Waktu buka (detik),Selesai per jam buka,"
+    assert lines[0] == ("Kode,Nama,Dilayani,Waktu buka (detik),Dilayani per jam buka,"
                         "Jeda (detik),Jeda Gangguan (detik),Jeda Istirahat (detik),"
                         "Jeda Rapat (detik)")
     assert lines[1].split(",")[2:] == ["3", "3300", "3.27", "2700", "0", "1800", "900"]

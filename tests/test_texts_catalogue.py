@@ -46,7 +46,7 @@ def test_a_second_language_only_has_keys_indonesian_has() -> None:
 # Words of Indonesian a person reads (the program's name "antrian counter/token/..." aside).
 INDONESIAN = re.compile(
     r"\b(Silakan|silakan|Loket|loket|Nomor|nomor|tidak|Tidak|sudah|"
-    r"antrian (?!(?:counter|token|serve|say|voice|report|announcer|demo)\b)|Antrian |"
+    r"antrian (?!(?:counter|token|serve|say|voice|report|announcer|demo|officer)\b)|Antrian |"
     r"menunggu|Menunggu|layanan|Layanan|dipanggil|Panggil|Selesai|Jeda|Tutup|"
     r"terputus|kesalahan|Masukkan|Berkas|pakai|belum|Belum)\b")
 

@@ -40,6 +40,8 @@ def split(event: Mapping[str, Any]) -> list[dict[str, Any]]:
     if event.get("type") == "call" and event.get("completed"):
         done = {"type": "done", "ticket": event["completed"], "counter": event["counter"],
                 "outcome": "completed", "at": event["at"]}
+        if event.get("officer"):
+            done["officer"] = event["officer"]
         call = {k: v for k, v in event.items() if k != "completed"}
         return [done, call]
     return [dict(event)]
@@ -79,6 +81,7 @@ def apply(event: Mapping[str, Any], visit: Row | None, legs: list[Row],
         if leg["counter"] != counter:  # the counter that serves it: first call there
             leg["counter"], leg["called_ms_at_counter"] = counter, ms
         v["final_counter"] = counter
+        v["officer"] = event.get("officer") or None  # who serves it now (None: a token)
     elif kind == "recall":
         v["recalls"] += 1
     elif kind in ("skip", "done"):
@@ -86,6 +89,8 @@ def apply(event: Mapping[str, Any], visit: Row | None, legs: list[Row],
         v["outcome"] = leg["outcome"] = outcome
         v["finished_ms"] = leg["finished_ms"] = ms
         v["final_counter"] = counter
+        if event.get("officer"):
+            v["officer"] = event["officer"]
     elif kind == "restore":
         v["outcome"] = v["finished_ms"] = leg["outcome"] = leg["finished_ms"] = None
     elif kind == "transfer":
@@ -99,3 +104,24 @@ def apply(event: Mapping[str, Any], visit: Row | None, legs: list[Row],
                "outcome": None, "finished_ms": None}
         return Changes(v, [leg, nxt])
     return Changes(v, [leg])
+
+
+PROFILE_FIELDS = ("gender", "age", "education", "occupation")
+
+
+def survey_row(event_id: str, event: Mapping[str, Any]) -> Row | None:
+    """The `survey_responses` row of a `survey` event (None for any other event, or one
+    without its nine answers)."""
+    answers = event.get("answers")
+    if event.get("type") != "survey" or not isinstance(answers, list) or len(answers) != 9:
+        return None
+    profile = event.get("profile")
+    profile = profile if isinstance(profile, dict) else {}
+    counter = event.get("counter")
+    return {"day": event_day(event), "code": str(event["ticket"]), "event_id": event_id,
+            "ms": event_ms(event), "service": str(event.get("service") or ""),
+            "tenant": str(event.get("tenant") or ""),
+            "counter": counter if isinstance(counter, int) else None,
+            "officer": event.get("officer") or None, "via": str(event.get("via") or ""),
+            **{f"u{n}": int(a) for n, a in enumerate(answers, start=1)},
+            **{name: profile.get(name) or None for name in PROFILE_FIELDS}}

@@ -1,5 +1,7 @@
 -- Call the next ticket (or ARGV[11], a given waiting ticket code) at counter SCOPE.
--- ARGV[8] priority_every, ARGV[9] policy ('order' | 'oldest'), ARGV[10] services (comma list).
+-- ARGV[8] priority_every, ARGV[9] policy ('order' | 'oldest'), ARGV[10] services (comma list),
+-- ARGV[12] the officer of a PIN session ('' for a token).
+OFFICER = ARGV[12] or ''
 local prev = remembered()
 if prev then return prev end
 local n = SCOPE
@@ -56,6 +58,11 @@ local t = load_ticket(chosen)
 if t.priority ~= '' then since = 0 else since = since + 1 end
 redis.call('HSET', ticket_key(chosen), 'status', 'called', 'counter', n, 'called_ms', NOW,
            'called_at', AT, 'calls', 1)
+if OFFICER ~= '' then
+  redis.call('HSET', ticket_key(chosen), 'officer', OFFICER)
+else
+  redis.call('HDEL', ticket_key(chosen), 'officer')
+end
 redis.call('HSET', ck, 'status', 'serving', 'ticket', chosen, 'since', NOW, 'since_priority', since)
 local wait = NOW - tonumber(t.issued_ms)
 count(t.day, 'called:' .. t.service)

@@ -14,6 +14,10 @@ local DAY = ARGV[5]
 local RID = ARGV[6]
 local SCOPE = ARGV[7]
 local FINGERPRINT = ARGV[#ARGV]
+-- The officer of a console's PIN session ('' for a counter token): call.lua and
+-- counter_action.lua set it from their arguments; emit() names them on every event, finish()
+-- on the ticket (the archive's visits.officer, the survey's officer).
+local OFFICER = ''
 
 local function fail(code, detail)
   return cjson.encode({error = {code = code, detail = detail or ''}})
@@ -107,6 +111,7 @@ end
 
 local function emit(ev)
   ev.at = AT
+  if OFFICER ~= '' then ev.officer = OFFICER end
   return redis.call('XADD', KEYS[1], 'MAXLEN', '~', MAXLEN, '*', 'd', cjson.encode(ev))
 end
 
@@ -124,6 +129,8 @@ local function finish(n, id, outcome, silent)
   redis.call('HDEL', ck, 'ticket')
   if not t then return nil end
   redis.call('HSET', ticket_key(id), 'status', 'served', 'outcome', outcome, 'finished_ms', NOW)
+  if OFFICER ~= '' then redis.call('HSET', ticket_key(id), 'officer', OFFICER) end
+  redis.call('HSET', ck, 'finished', id)  -- the ticket its survey tablet offers (survey.lua)
   local took = NOW - tonumber(t.called_ms or NOW)
   count(t.day, 'served:' .. t.service)
   count(t.day, outcome .. ':' .. t.service)

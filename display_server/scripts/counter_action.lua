@@ -1,9 +1,11 @@
 -- Act on counter SCOPE's current ticket or state: ARGV[8] action, ARGV[9] argument,
--- ARGV[10] the counter's services (comma list), ARGV[11] grace window in ms.
+-- ARGV[10] the counter's services (comma list), ARGV[11] grace window in ms, ARGV[12] the
+-- officer of a PIN session ('' for a token).
 --   recall | skip | done (arg: outcome) | transfer (arg: service) | pause (arg: reason)
 --   resume | restore (arg: ticket code of a no-show, put back in its queue within the grace window)
 local prev = remembered()
 if prev then return prev end
+OFFICER = ARGV[12] or ''
 local n, action, arg = SCOPE, ARGV[8], ARGV[9]
 local ck = counter_key(n)
 local c = redis.call('HMGET', ck, 'status', 'ticket')
@@ -60,6 +62,7 @@ elseif action == 'done' then
   eid = finish(n, current, arg, false)
 elseif action == 'skip' then
   redis.call('HSET', ticket_key(current), 'status', 'no_show', 'skipped_ms', NOW)
+  if OFFICER ~= '' then redis.call('HSET', ticket_key(current), 'officer', OFFICER) end
   redis.call('ZADD', skipped_key(DAY), NOW, current)
   redis.call('EXPIRE', skipped_key(DAY), TTL.skipped)
   redis.call('HSET', ck, 'status', 'idle', 'since', NOW)

@@ -1,0 +1,66 @@
+"""What `antrian serve` prints when it starts: the URLs of the pages it serves (for the address it
+listens on, or this machine's addresses when it listens on all of them) and how to get the
+access codes."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+from display_server.config import SiteConfig
+from texts import t
+
+ANY_ADDRESS = {"0.0.0.0", "::", ""}
+
+
+def machine_addresses() -> list[str]:
+    """This machine's IPv4 addresses others can reach it on (the one of the default route
+    first), without loopback; empty when it has none."""
+    found: list[str] = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: a UDP connect sends no packet
+            found.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        infos = []
+    found += [str(info[4][0]) for info in infos]
+    unique: list[str] = []
+    for address in found:
+        if address not in unique and not ipaddress.ip_address(address).is_loopback:
+            unique.append(address)
+    return unique
+
+
+def base_urls(host: str, port: int) -> list[str]:
+    """The base URLs a browser can use for a server listening on `host`:`port`, the one to show
+    first; 0.0.0.0 or :: (every address) is this machine's addresses, then 127.0.0.1."""
+    hosts = [*machine_addresses(), "127.0.0.1"] if host in ANY_ADDRESS else [host]
+    return [f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
+            for name in hosts]
+
+
+def start_block(site: SiteConfig, host: str, port: int, data_dir: Path) -> str:
+    """The Indonesian block `antrian serve` prints before it starts listening."""
+    urls = base_urls(host, port)
+    base = urls[0]
+    first = site.counters[0].number if site.counters else 1
+    pages = [
+        (t("serve.home"), "/"),
+        (t("serve.display"), "/display"),
+        (t("serve.kiosk"), "/kiosk"),
+        (t("serve.counter", n=first), f"/counter/{first}"),
+        (t("serve.admin"), "/admin"),
+    ]
+    width = max(len(label) for label, _ in pages)
+    lines = [t("serve.ready", site=site.name)]
+    lines += [f"  {label.ljust(width)}  {base}{path}" for label, path in pages]
+    if len(urls) > 1:
+        lines.append(t("serve.also", urls=", ".join(f"{url}/" for url in urls[1:])))
+    lines.append(t("serve.tokens", data_dir=data_dir))
+    lines.append(t("serve.stop"))
+    return "\n".join(lines)
