@@ -28,8 +28,15 @@ def services_view(site: SiteConfig, clock: Clock, waiting: dict[str, int]) -> li
     return out
 
 
+# Events for the archive only: never sent to screens (a visitor's survey answers).
+INTERNAL_EVENTS = frozenset({"survey"})
+
+
 def wants(services: frozenset[str] | None, event: dict[str, Any]) -> bool:
-    """Whether a screen limited to `services` (None = all) shows this event."""
+    """Whether a screen limited to `services` (None = all) shows this event; none shows an
+    internal one."""
+    if event.get("type") in INTERNAL_EVENTS:
+        return False
     if services is None:
         return True
     touched = {event.get("service"), event.get("from")} - {None}

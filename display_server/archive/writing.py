@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from display_server.archive.apply import Row, apply, event_day, split
-from display_server.archive.tables import archiver_state, events, legs, visits
+from display_server.archive.apply import Row, apply, event_day, split, survey_row
+from display_server.archive.tables import archiver_state, events, legs, survey_responses, visits
 
 Key = tuple[str, str]  # (day, code)
 
@@ -41,6 +41,13 @@ def upsert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any
                            list(rows))
     else:
         connection.execute(statement.on_conflict_do_nothing(index_elements=keys), list(rows))
+
+
+def insert_new(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert `rows`, leaving any that clash with a row already there on any unique key."""
+    if rows:
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        connection.execute(insert(table).on_conflict_do_nothing(), list(rows))
 
 
 class Tickets:
@@ -144,6 +151,8 @@ def write(db: Engine, site: str, tenant_of: Mapping[str, str],
                     tickets.apply(change, tenant_of)
         upsert(connection, events, [event_row(site, i, e) for i, e in fresh], update=False)
         tickets.save()
+        insert_new(connection, survey_responses,
+                   [{"site": site, **row} for i, e in fresh if (row := survey_row(i, e))])
         if ids:
             save_state(connection, site, now_ms, last_event_id=ids[-1])
         return len(fresh)

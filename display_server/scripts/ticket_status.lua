@@ -6,4 +6,7 @@ local view = public(t)
 view.called_at = t.called_at
 view.outcome = t.outcome
 view.ahead = ahead(t)
+-- the satisfaction survey: 'open' once served, 'done' once answered (survey.lua)
+if t.rated then view.survey = 'done' elseif t.status == 'served' then view.survey = 'open'
+else view.survey = cjson.null end
 return cjson.encode(view)
