@@ -1,6 +1,7 @@
-"""Kiosk ticket issue with a per-client rate limit, waiting-time estimates, printing on the
-server's printer when there is one, the ticket's QR code and the JSON behind the visitor's live
-status page."""
+"""The kiosk: its page's data (priority first, popular documents, search, agency tiles with
+icons or logos), ticket issue with a per-client rate limit, waiting-time estimates, where the
+service is served (agency, counters, floor), printing on the server's printer when there is
+one, the ticket's QR code and the JSON behind the visitor's live status page."""
 
 from __future__ import annotations
 
@@ -10,21 +11,93 @@ import json
 import logging
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import qrcode  # type: ignore[import-untyped]
 import qrcode.image.svg  # type: ignore[import-untyped]
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from display_screens import printer
-from display_server import api, ratelimit
+from display_server import api, ratelimit, wayfinding
+from display_server.clock import local_now
+from display_server.errors import ApiError
+from display_server.hours import describe, is_open
 from texts import clock, long_date, t
 
 log = logging.getLogger("antrian.kiosk")
 
 DEFAULT_SERVICE_MINUTES = 5.0
 MIN_SERVICE_MINUTES = 2.0
+IDLE_MS, TICKET_MS = 30_000, 20_000  # back to the first step after this long untouched
+
+
+def _ms_param(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name, "")
+    return min(600_000, max(1000, int(raw))) if raw.isascii() and raw.isdigit() else default
+
+
+def page_data(request: Request) -> dict[str, Any]:
+    """What the kiosk page shows and its script searches: the priority categories, the popular
+    buttons, the tenants (icon or logo) with their services, each with its keywords, opening
+    state, the reason it is closed, and where it is served."""
+    c = api.ctx(request)
+    site = c.site
+    now = local_now(c.clock, site.tz)
+    services: list[dict[str, Any]] = []
+    for s in site.services:
+        open_now = is_open(s.hours, now, site.holidays)
+        services.append({
+            "code": s.code, "name": s.name, "tenant": s.tenant, "keywords": list(s.keywords),
+            "open": open_now, "hours": describe(s.hours), "has_hours": s.hours is not None,
+            "closed_reason": closed_reason(describe(s.hours) if s.hours else None),
+            **wayfinding.place(site, s.code),
+        })
+    tenants = []
+    for tenant in site.tenants:
+        own = [s for s in services if s["tenant"] == tenant.id]
+        if own:
+            tenants.append({
+                "id": tenant.id, "name": tenant.name, "icon": tenant.icon or "document",
+                "logo": f"/kiosk/logo/{tenant.id}" if tenant.logo else None,
+                "services": own, "open": sum(1 for s in own if s["open"]),
+            })
+    by_code = {s["code"]: s for s in services}
+    popular = [{"id": str(i), "label": p.label, "icon": p.icon or "document",
+                "services": [by_code[code] for code in p.services]}
+               for i, p in enumerate(site.popular)]
+    paper = "58" if request.query_params.get("paper") == "58" else "80"
+    return {
+        "tenants": tenants,
+        "popular": popular,
+        "priorities": [{"id": p.id, "name": p.name} for p in site.priority_categories],
+        "paper": paper,
+        "config": {
+            "paper": paper, "print": request.query_params.get("print") != "0",
+            "server_printer": c.settings.printer is not None,
+            "idle_ms": _ms_param(request, "idle", IDLE_MS),
+            "ticket_ms": _ms_param(request, "ticket_idle", TICKET_MS),
+            "priorities": {p.id: p.name for p in site.priority_categories},
+            "services": [{k: s[k] for k in ("code", "name", "tenant", "tenant_name",
+                                            "keywords", "has_hours")} for s in services],
+        },
+    }
+
+
+def closed_reason(hours: str | None) -> str:
+    """Why a closed service takes no tickets: its opening hours, or closed today (a holiday)."""
+    return t("kiosk.closed_hours", hours=hours) if hours else t("kiosk.closed_now")
+
+
+async def logo(request: Request) -> Response:
+    """GET /kiosk/logo/{tenant}: a tenant's logo image from the site config (`icon = "x.png"`)."""
+    tenant = api.ctx(request).site.tenant(request.path_params["tenant"])
+    if tenant is None or tenant.logo is None:
+        raise ApiError("not_found")
+    kind = wayfinding.LOGO_TYPES[Path(tenant.logo).suffix.lower()]
+    return FileResponse(tenant.logo, media_type=kind,
+                        headers={"Cache-Control": "public, max-age=3600"})
 
 
 async def limit(request: Request) -> None:
@@ -64,6 +137,7 @@ async def issue(request: Request) -> Response:
     ticket: dict[str, Any] = json.loads(bytes(response.body))
     service = api.ctx(request).site.service(ticket["service"])
     ticket["service_name"] = service.name if service else ticket["service"]
+    ticket.update(wayfinding.place(api.ctx(request).site, ticket["service"]))
     ticket["estimate_min"] = await estimate_minutes(request, ticket["service"], ticket["ahead"])
     path = ticket["status_url"]  # the API's: relative
     ticket["status_url"] = status_url(request, ticket["day"], ticket["code"])
@@ -75,10 +149,14 @@ async def issue(request: Request) -> Response:
 
 
 def ticket_lines(ticket: dict[str, Any]) -> list[str]:
-    """What a printed ticket says under its code: people ahead, estimate, date and time."""
+    """What a printed ticket says under its code: the agency, counters and floor, people ahead,
+    estimate, date and time."""
     ahead, minutes = ticket.get("ahead") or 0, ticket.get("estimate_min") or 0
     issued = datetime.fromisoformat(ticket["issued_at"])
+    place = [ticket.get("tenant_name"), " · ".join(
+        x for x in (ticket.get("counters_text"), ticket.get("where")) if x)]
     return [
+        *(line for line in place if line),
         t("ticket.people_ahead", n=ahead) if ahead > 0 else t("ticket.nobody_ahead"),
         t("ticket.estimate", n=minutes) if minutes > 0 else t("ticket.estimate_soon"),
         f"{long_date(issued)} {clock(issued)}",
@@ -118,6 +196,7 @@ async def ticket_view(request: Request) -> dict[str, Any]:
     ticket: dict[str, Any] = json.loads(bytes(response.body))
     service = c.site.service(ticket["service"])
     ticket["service_name"] = service.name if service else ticket["service"]
+    ticket.update(wayfinding.place(c.site, ticket["service"]))
     counter = c.site.counter(ticket["counter"]) if ticket.get("counter") else None
     ticket["counter_name"] = counter.name if counter else None
     ahead = ticket.get("ahead")

@@ -23,12 +23,14 @@ NO_PRINT_DIALOG = "window.printed = 0; window.print = () => { window.printed += 
 
 
 def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any) -> None:
-    """Tenant → service → the ticket large, with people ahead, estimate, QR; printed once."""
+    """Umum → tenant → service → the ticket large, with people ahead, estimate, QR; printed
+    once; then, back at the first step, a priority ticket goes first."""
     live.api.ticket("A")
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
     screenshot(page, "kiosk-1920x1080")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#pt-code", "A002")
@@ -44,12 +46,13 @@ def test_kiosk_issues_a_ticket_with_qr_and_prints_it(live: Live, make_page: Any)
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert live.api.client.get(f"/t/{day}/A002/qr.svg").status_code == 404
     assert live.api.state()["waiting"]["A"] == 2
-    page.click("#finish")
-    page.click('.k-tenant[data-tenant="samsat"]')
+    page.click("#finish")  # back to the first step: priority
     page.click('.k-prio[data-priority="lansia"]')
+    page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#pt-code", "A003")
     assert "Anda berikutnya" in text(page, "#pt-ahead")  # priority goes first
+    assert text(page, "#pt-priority") == "Prioritas: Lansia"
     link = (page.get_attribute("#pt-qr", "src") or "").removesuffix("/qr.svg")
     status = live.api.client.get(f"{link}/status").json()
     assert status["code"] == "A003" and "priority" not in status  # the visitor knows it
@@ -71,6 +74,7 @@ def test_kiosk_retry_after_a_lost_answer_takes_one_ticket(live: Live, make_page:
 
     page.route("**/kiosk/tickets", lose_first_answer)
     page.goto(live.url + "/kiosk")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#message-text", "Tidak dapat menghubungi server")
@@ -86,6 +90,7 @@ def test_kiosk_refuses_a_closed_service(live: Live, make_page: Any) -> None:
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="samsat"]')
     closed = page.locator('.k-service[data-service="C"]')
     assert closed.is_disabled()
@@ -105,10 +110,12 @@ def test_kiosk_rate_limit_says_so(server_factory: Any, make_page: Any) -> None:
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
     for expected in ("A001", "A002"):
+        page.click('.k-prio[data-priority=""]')  # Umum
         page.click('.k-tenant[data-tenant="samsat"]')
         page.click('.k-service[data-service="A"]')
         wait_text(page, "#pt-code", expected)
         page.click("#finish")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#message-text", "Terlalu banyak permintaan")
@@ -131,7 +138,7 @@ def test_status_page_follows_the_ticket_live(live: Live, make_page: Any) -> None
     wait_text(page, "#headline", "1 orang lagi di depan Anda")
     live.api.call(3)
     live.api.call(5)
-    wait_text(page, "#headline", "Silakan menuju loket 5")
+    wait_text(page, "#headline", "Silakan menuju Loket 5")
     screenshot(page, "status-phone")
     page.set_viewport_size({"width": 1920, "height": 1080})
     screenshot(page, "status-1920x1080")
@@ -150,6 +157,7 @@ def test_script_in_a_service_name_is_shown_as_text(server_factory: Any, make_pag
     live.api.ticket("B")
     page = make_page()
     page.goto(live.url + "/kiosk")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="capil"]')
     assert evil in page.inner_text('.k-service[data-service="B"]')
     page.goto(live.url + "/display?mute=1&hold=300")
@@ -175,6 +183,7 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     page = make_page()
     page.add_init_script(NO_PRINT_DIALOG)
     page.goto(live.url + "/kiosk")
+    page.click('.k-prio[data-priority=""]')  # Umum
     page.click('.k-tenant[data-tenant="samsat"]')
     page.click('.k-service[data-service="A"]')
     wait_text(page, "#message-text", "Tiket gagal dicetak")
