@@ -34,7 +34,7 @@ def test_token_for_an_unknown_counter_is_a_clear_error(tmp_path: Path) -> None:
     config = write_site(tmp_path / "site.toml", "cli-site")
     out = antrian("token", "--counter", "42", "--config", str(config), "--data-dir", str(tmp_path))
     assert out.returncode == 2
-    assert "loket 42 tidak ada" in out.stderr and "Traceback" not in out.stderr
+    assert "Loket 42 tidak ada" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_a_bad_config_names_the_field_and_exits_2(tmp_path: Path) -> None:

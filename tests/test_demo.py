@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from conftest import ROOT
 from test_pages_support import close_service_today
 
@@ -147,3 +148,17 @@ def test_never_creates_a_secret(server_factory: Any, tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert str(home / "antrian" / SECRET_FILE) in result.stderr
     assert not home.exists()
+
+
+def test_token_says_when_it_creates_the_secret(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`antrian token` in a data dir without a secret creates one and says so on stderr (a
+    server with another data dir would refuse the code); the next time it says nothing."""
+    from antrian.cli import main
+
+    assert main(["token", "--admin", "--data-dir", str(tmp_path)]) == 0
+    first = capsys.readouterr()
+    assert "Rahasia situs baru dibuat" in first.err and str(tmp_path / SECRET_FILE) in first.err
+    assert main(["token", "--admin", "--data-dir", str(tmp_path)]) == 0
+    again = capsys.readouterr()
+    assert again.err == "" and again.out == first.out
