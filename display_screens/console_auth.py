@@ -193,7 +193,9 @@ async def officer_login(request: Request) -> Response:
     query = {"wrong": f"?salah=pin&sisa={result.remaining}",
              "locked": f"?salah=kunci&detik={result.seconds}",
              "disabled": "?salah=nonaktif", "not_allowed": "?salah=bukan_loket"}
-    return RedirectResponse(target + query[result.outcome], status_code=303)
+    typed = str(form.get("officer", "")).strip().lower()
+    again = f"&petugas={typed}" if officers.OFFICER_ID.fullmatch(typed) else ""
+    return RedirectResponse(target + query[result.outcome] + again, status_code=303)
 
 
 def sign_in_error(request: Request, counter_name: str) -> str | None:
@@ -226,8 +228,12 @@ def remembered_counter(request: Request) -> int | None:
 
 
 def remembered_officer(request: Request) -> str:
-    raw = request.cookies.get(LAST_OFFICER_COOKIE, "")
-    return raw if officers.OFFICER_ID.fullmatch(raw) else ""
+    """The officer id the form starts with: the one just tried, else the device's last."""
+    for raw in (request.query_params.get("petugas", ""),
+                request.cookies.get(LAST_OFFICER_COOKIE, "")):
+        if officers.OFFICER_ID.fullmatch(raw):
+            return raw
+    return ""
 
 
 async def logout(request: Request) -> Response:

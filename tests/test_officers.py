@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import redis
@@ -165,7 +166,7 @@ def console_csrf(api: Api, counter: int, cookie: str) -> str:
 def officer_day(api: Api) -> None:
     """An officer account and a wrong PIN (test_keys: every key of the layout is used)."""
     add_officer(api, "siti", "1,3")
-    assert pin_sign_in(api, 1, "siti", "0000")[0] == "/counter/1?salah=pin&sisa=4"
+    assert pin_sign_in(api, 1, "siti", "0000")[0] == "/counter/1?salah=pin&sisa=4&petugas=siti"
 
 
 def test_wrong_pins_lock_the_id_and_the_client_even_for_the_right_pin(
@@ -175,15 +176,18 @@ def test_wrong_pins_lock_the_id_and_the_client_even_for_the_right_pin(
     add_officer(api, "siti", "1")
     add_officer(api, "budi", "1", pin="2468", name="Budi")
     for left in (4, 3, 2, 1):
-        assert pin_sign_in(api, 1, "siti", "0000") == (f"/counter/1?salah=pin&sisa={left}", None)
+        assert pin_sign_in(api, 1, "siti", "0000") == (
+            f"/counter/1?salah=pin&sisa={left}&petugas=siti", None)
     lock = Settings().pin_lock_s
-    assert pin_sign_in(api, 1, "siti", "0000") == (f"/counter/1?salah=kunci&detik={lock}", None)
+    assert pin_sign_in(api, 1, "siti", "0000") == (
+        f"/counter/1?salah=kunci&detik={lock}&petugas=siti", None)
     where, cookie = pin_sign_in(api, 1, "siti", PIN)
     assert cookie is None and where.startswith("/counter/1?salah=kunci&detik=")
-    assert 0 < int(where.rsplit("=", 1)[1]) <= lock
+    assert 0 < int(parse_qs(urlsplit(where).query)["detik"][0]) <= lock
     assert pin_sign_in(api, 1, "budi", "2468")[1] is None  # the client is locked as well
     page = api.client.get(where).text
     assert "Terlalu banyak PIN salah. Masuk dikunci; coba lagi dalam 5 menit." in page
+    assert 'maxlength="32" value="siti"' in page  # the id stays typed in
     keys = SiteKeys(api.site.id)
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     assert 0 < client.ttl(keys("pin_failures_officer", "siti")) <= lock
@@ -195,10 +199,11 @@ def test_wrong_pins_lock_the_id_and_the_client_even_for_the_right_pin(
 
 def test_officer_not_allowed_on_the_counter_disabled_and_unknown(api: Api) -> None:
     add_officer(api, "siti", "1,3")
-    assert pin_sign_in(api, 2, "siti", PIN) == ("/counter/2?salah=bukan_loket", None)
+    assert pin_sign_in(api, 2, "siti", PIN) == ("/counter/2?salah=bukan_loket&petugas=siti", None)
     page = api.client.get("/counter/2?salah=bukan_loket").text
     assert "Anda tidak terdaftar untuk Loket 2." in page
-    assert pin_sign_in(api, 3, "tidakada", PIN) == ("/counter/3?salah=pin&sisa=4", None)
+    assert pin_sign_in(api, 3, "tidakada", PIN) == (
+        "/counter/3?salah=pin&sisa=4&petugas=tidakada", None)
     where, cookie = pin_sign_in(api, 3, "siti", PIN)
     assert where == "/counter/3" and cookie is not None
     office, csrf = sign_in(api, "admin")
@@ -208,7 +213,7 @@ def test_officer_not_allowed_on_the_counter_disabled_and_unknown(api: Api) -> No
     # the open session ends at once, and the right PIN now says the account is disabled
     assert api.client.get("/counter/3/tickets/waiting",
                           headers={"Cookie": cookie}).status_code == 401
-    assert pin_sign_in(api, 3, "siti", PIN) == ("/counter/3?salah=nonaktif", None)
+    assert pin_sign_in(api, 3, "siti", PIN) == ("/counter/3?salah=nonaktif&petugas=siti", None)
 
 
 def test_actions_of_an_officer_session_name_the_officer_and_reach_the_archive(
