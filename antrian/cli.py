@@ -118,7 +118,9 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="antrian", description=t("cli.description"))
+    from antrian.arguments import Parser
+
+    parser = Parser(prog="antrian", description=t("cli.description"))
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:

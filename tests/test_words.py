@@ -87,3 +87,27 @@ def test_report_headings_have_no_english_word() -> None:
     words = {w.lower() for heading in headings for w in re.findall(r"[A-Za-z_]+", heading)}
     assert words & ENGLISH == set(), headings
     assert len(headings) >= 20
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["token"], "antrian token: pilih salah satu: --counter --admin --kiosk"),
+    (["token", "--counter", "x"], "antrian token: --counter: nilai 'x' tidak sah"),
+    (["token", "--counter", "1", "--admin"], "--admin tidak dapat dipakai bersama --counter"),
+    (["bogus"], "antrian: perintah: 'bogus' tidak dikenal (pilihan: 'serve', 'token',"),
+    (["serve", "--port"], "antrian serve: --port: nilainya belum diberikan"),
+    (["demo", "--rate", "0"], "--rate: harus lebih dari 0 dan paling banyak 1000"),
+    (["token", "--admin", "--zzz"], "antrian: pilihan tidak dikenal: --zzz"),
+])
+def test_option_errors_are_one_indonesian_line(argv: list[str], says: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """What the office types wrong is answered in Indonesian, one line, exit 2 (argparse
+    would write "error: the following arguments are required" and a usage line)."""
+    from antrian.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1
+    assert not {"error", "usage", "argument", "invalid", "expected", "required"} & set(
+        re.findall(r"[a-z]+", err))

@@ -1,0 +1,50 @@
+"""The `antrian` command's option errors in Bahasa Indonesia: argparse writes them in English
+("the following arguments are required: ..."), and the office reads them. Each known message
+is put into Indonesian; the command's own messages (argparse.ArgumentTypeError) already are."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from typing import NoReturn
+
+from texts import t
+
+# argparse's messages (Python 3.11 and later), each with the catalogue key that says it
+KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), key) for pattern, key in (
+        (r"the following arguments are required: (?P<names>.+)", "args.required"),
+        (r"unrecognized arguments: (?P<names>.+)", "args.unrecognized"),
+        (r"one of the arguments (?P<names>.+) is required", "args.one_of"),
+        (r"ambiguous option: (?P<option>\S+) could match (?P<names>.+)", "args.ambiguous"),
+        (r"argument (?P<argument>[^:]+): invalid choice: (?P<value>.+?) \(choose from "
+         r"(?P<names>.+)\)", "args.invalid_choice"),
+        (r"argument (?P<argument>[^:]+): invalid \S+ value: (?P<value>.+)", "args.invalid_value"),
+        (r"argument (?P<argument>[^:]+): expected .*argument.*", "args.expected"),
+        (r"argument (?P<argument>[^:]+): not allowed with argument (?P<names>.+)",
+         "args.not_allowed"),
+        (r"argument (?P<argument>[^:]+): (?P<message>.+)", "args.other"),
+    ))
+
+
+def indonesian(message: str) -> str:
+    """argparse's error `message` in Indonesian (unknown ones as they are)."""
+    for pattern, key in KNOWN:
+        found = pattern.fullmatch(message)
+        if found:
+            values = found.groupdict()
+            if values.get("argument") == "command":  # the subcommand's place
+                values["argument"] = t("args.command")
+            return t(key, **values)
+    return message
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one Indonesian line (and exit 2); its subcommands'
+    parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: {indonesian(message)} "
+              f"{t('args.help_hint', command=self.prog)}", file=sys.stderr)
+        raise SystemExit(2)
