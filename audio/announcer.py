@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import signal
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from audio import wavs
-from audio.events import Announcement, announcement_of, check_screen, is_stale
+from audio.events import Announcement, Turn, announcement_of, check_screen, plan_turn, track
 from audio.player import Player
 from audio.render import Renderer
 from audio.speech import SpeechError
@@ -60,11 +61,16 @@ class Announcer:
     It follows with protocol.follower (each event once, in order, replayed with ``since``
     after a drop); with a ``position_file`` it also resumes there after a restart of the
     announcer itself.
-    An announcement older than ``max_age_seconds`` when its turn comes is dropped
-    with a log line. Each played announcement is acknowledged to the server as
-    ``{"type": "played", ...}``; acknowledgements made while disconnected are sent
-    after reconnecting, and none are sent once the server says it does not know the
-    screen (it still announces). Bad calls and failing players are logged, never fatal.
+    When several calls wait (a burst), up to the settings' ``merge_max`` of them are said as
+    one announcement after one chime (``merge_template``, joined with commas). A call whose
+    counter has since called someone else, gone idle or paused is never said, nor one older
+    than ``max_age_seconds`` when its turn comes: each drop is a log line.
+    Each call said, alone or merged, is acknowledged to the server as
+    ``{"type": "played", ...}``, each dropped one as ``{"type": "played", ..., "dropped": true}``
+    (handled, not said: /admin does not count the screen as silent for it);
+    acknowledgements made while disconnected are sent after reconnecting, and none are sent
+    once the server says it does not know the screen (it still announces). Bad calls and
+    failing players are logged, never fatal. ``history`` keeps the last turns said.
     """
 
     def __init__(
@@ -89,7 +95,10 @@ class Announcer:
                                  heartbeat_timeout=SILENCE_SECONDS,
                                  max_backoff=RECONNECT_MAX_SECONDS)
         self._saved = self.follower.since
-        self._pending: asyncio.Queue[Announcement] = asyncio.Queue()
+        self._pending: collections.deque[Announcement] = collections.deque()
+        self._wake = asyncio.Event()
+        self.current: dict[int, str | None] = {}  # counter → the ticket it serves now
+        self.history: collections.deque[Turn] = collections.deque(maxlen=100)
         self.acks_refused = False
 
     async def run(self) -> None:
@@ -105,9 +114,11 @@ class Announcer:
         elif kind == SNAPSHOT:
             resync = " (missed events were too old to replay)" if message.get("resync") else ""
             log.info("snapshot at event %s%s", message.get("event_id"), resync)
+        track(self.current, message)
         announcement = announcement_of(message)
         if announcement is not None:
-            self._pending.put_nowait(announcement)
+            self._pending.append(announcement)
+            self._wake.set()
         if self.follower.since != self._saved:
             self._saved = self.follower.since
             save_position(self.position_file, self._saved)
@@ -124,26 +135,49 @@ class Announcer:
 
     async def _announce(self) -> None:
         while True:
-            announcement = await self._pending.get()
-            await self._play(announcement)
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                waiting = list(self._pending)
+                self._pending.clear()
+                turn = plan_turn(waiting, self.current, self.now(), self.max_age_seconds,
+                                 self.renderer.settings.merge_max)
+                self._pending.extendleft(reversed(turn.rest))
+                for call, why in turn.dropped:
+                    self._drop(call, why)
+                if turn.speak:
+                    await self._play(turn)
 
-    async def _play(self, call: Announcement) -> None:
+    def _drop(self, call: Announcement, why: str) -> None:
         what = f"{call.kind} {call.ticket} at counter {call.counter} ({call.event_id})"
-        if is_stale(call, self.now(), self.max_age_seconds):
+        if why == "stale":
             log.warning("dropped stale %s: made at %s, more than %.0f s ago", what,
                         call.at and call.at.isoformat(), self.max_age_seconds)
-            return
+        else:
+            log.info("dropped %s: the counter has moved on", what)
+        self._ack(call, dropped=True)
+
+    def _ack(self, call: Announcement, dropped: bool = False) -> None:
+        if not self.acks_refused:
+            ack: dict[str, Any] = {"type": PLAYED, "event_id": call.event_id,
+                                   "screen": self.screen}
+            self.follower.send({**ack, "dropped": True} if dropped else ack)
+
+    async def _play(self, turn: Turn) -> None:
+        what = ", ".join(f"{call.kind} {call.ticket} at counter {call.counter} ({call.event_id})"
+                         for call in turn.speak)
         try:
-            path = await self.renderer.render(call.ticket, call.counter, call.service)
+            path = await self.renderer.render_merged(
+                [(call.ticket, call.counter, call.service) for call in turn.speak])
             seconds = wavs.file_duration(path)
         except (ValueError, SpeechError, OSError) as error:
             log.error("cannot announce %s: %s", what, error)
             return
         if await self.player.play(path, seconds + PLAY_MARGIN_SECONDS):
             log.info("played %s", what)
-            if not self.acks_refused:
-                self.follower.send({"type": PLAYED, "event_id": call.event_id,
-                                    "screen": self.screen})
+            self.history.append(turn)
+            for call in (*turn.speak, *turn.also):
+                self._ack(call)
 
 
 async def serve(announcer: Announcer) -> int:

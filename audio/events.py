@@ -63,6 +63,73 @@ def is_stale(announcement: Announcement, now: datetime, max_age_seconds: float) 
     return (now - announcement.at).total_seconds() > max_age_seconds
 
 
+MOVED_ON = frozenset({"done", "skip", "transfer"})
+
+
+def track(current: dict[int, str | None], message: Any) -> None:
+    """Keep `current` (counter → the ticket it serves, None when idle or paused) up to date
+    from a snapshot or an event; other messages change nothing."""
+    if not isinstance(message, dict):
+        return
+    kind, counter = message.get("type"), message.get("counter")
+    if kind == "snapshot":
+        current.clear()
+        for row in message.get("counters") or ():
+            if isinstance(row, dict) and isinstance(row.get("number"), int):
+                ticket = row.get("ticket")
+                serving = row.get("status") == "serving" and isinstance(ticket, dict)
+                current[row["number"]] = str(ticket["code"]) if serving and ticket else None
+    elif isinstance(counter, bool) or not isinstance(counter, int):
+        return
+    elif kind == "call" and isinstance(message.get("ticket"), str):
+        current[counter] = message["ticket"]
+    elif (kind in MOVED_ON and current.get(counter) == message.get("ticket")) or kind in (
+            "pause", "resume"):
+        current[counter] = None
+
+
+def still_current(call: Announcement, current: dict[int, str | None]) -> bool:
+    """True while the call's counter still serves its ticket (a counter the announcer has not
+    seen yet counts as serving it: better said than lost)."""
+    return current.get(call.counter, call.ticket) == call.ticket
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one turn of the speaker does with the calls waiting for it."""
+
+    speak: tuple[Announcement, ...] = ()   # said as one announcement, in event order
+    also: tuple[Announcement, ...] = ()    # the same ticket and counter again (a recall behind
+                                           # its call): counted as said with it
+    dropped: tuple[tuple[Announcement, str], ...] = ()  # never said: "stale" or "moved_on"
+    rest: tuple[Announcement, ...] = ()    # wait for the next turn, in order
+
+
+def plan_turn(waiting: list[Announcement], current: dict[int, str | None], now: datetime,
+              max_age_seconds: float, merge_max: int) -> Turn:
+    """Which waiting calls the next announcement says (at most `merge_max`, merged into one
+    sentence), which are dropped because they are too old or their counter has since called
+    someone else, gone idle or paused, and which wait."""
+    keep: list[Announcement] = []
+    also: list[Announcement] = []
+    dropped: list[tuple[Announcement, str]] = []
+    for call in waiting:
+        if is_stale(call, now, max_age_seconds):
+            dropped.append((call, "stale"))
+        elif not still_current(call, current):
+            dropped.append((call, "moved_on"))
+        elif any(k.counter == call.counter and k.ticket == call.ticket for k in keep):
+            also.append(call)
+        else:
+            keep.append(call)
+    speak = tuple(keep[:merge_max])
+    return Turn(speak=speak,
+                also=tuple(a for a in also if any(a.counter == s.counter for s in speak)),
+                dropped=tuple(dropped),
+                rest=tuple(keep[merge_max:]) + tuple(
+                    a for a in also if not any(a.counter == s.counter for s in speak)))
+
+
 def screen_name(hostname: str | None = None) -> str:
     """The name the announcer reports plays under: "announcer-<hostname>", ≤ 64 safe chars."""
     host = _NOT_SCREEN_CHARS.sub("-", hostname if hostname is not None else socket.gethostname())

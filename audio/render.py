@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from audio import wavs
@@ -85,6 +86,12 @@ class Renderer:
     async def render(self, code: str, counter: int, service: str | None = None) -> Path:
         """``render_file`` without blocking the event loop."""
         return await asyncio.to_thread(self.render_file, code, counter, service)
+
+    async def render_merged(self, calls: Sequence[tuple[str, int, str | None]]) -> Path:
+        """A burst of (code, counter, service) calls as one announcement: one chime, then
+        ``settings.merged_text`` (raises ValueError for a bad code or counter)."""
+        text = self.settings.merged_text(calls)
+        return await asyncio.to_thread(self.render_text, text)
 
     def compose(self, text: str) -> wavs.Clip:
         """Chime, then the spoken sentence ``repeat`` times with a pause between."""

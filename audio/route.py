@@ -1,4 +1,5 @@
-"""GET /audio/calls/{event_id}.wav: the chime and spoken announcement of one call, for TVs."""
+"""GET /audio/calls/{event_id}.wav: the chime and spoken announcement of one call (or of a
+burst, `{id},{id}.wav`, as one announcement), for TVs."""
 
 from __future__ import annotations
 
@@ -35,15 +36,21 @@ class CallAudio:
             return self._renderer
 
     async def call_audio(self, request: Request) -> Response:
+        """One call's announcement, or a burst's: `{id},{id}...` (up to the site's
+        `merge_max` calls, each a call or recall) spoken as one, after one chime."""
         c = ctx(request)
-        event_id = request.path_params["event_id"]
-        if not is_event_id(event_id):
+        event_ids = request.path_params["event_id"].split(",")
+        if not 1 <= len(event_ids) <= c.site.announcement.merge_max or not all(
+                is_event_id(event_id) for event_id in event_ids):
             raise ApiError("invalid_parameter", "event_id")
-        event = await c.store.event(event_id) or {}
-        if event.get("type") not in ANNOUNCED:
-            raise ApiError("unknown_event", event_id)
+        calls: list[tuple[str, int, str | None]] = []
+        for event_id in event_ids:
+            event = await c.store.event(event_id) or {}
+            if event.get("type") not in ANNOUNCED:
+                raise ApiError("unknown_event", event_id)
+            calls.append((event["ticket"], int(event["counter"]), event.get("service")))
         renderer = await self._get(c)
-        path = await renderer.render(event["ticket"], int(event["counter"]), event.get("service"))
+        path = await renderer.render_merged(calls)
         return FileResponse(path, media_type="audio/wav",
                             headers={"Cache-Control": "public, max-age=86400, immutable"})
 

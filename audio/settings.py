@@ -3,7 +3,7 @@ config), the data dir's folders, and each service's template and names."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -82,15 +82,30 @@ class AnnouncementSettings(Announcement):
             tenant=names.tenant,
         )
 
+    def merged_text(self, calls: Sequence[tuple[str, int, str | None]]) -> str:
+        """One sentence for a burst of (code, counter, service) calls, each part from
+        `merge_template`, joined with commas: "Nomor a dua belas ke loket tiga, nomor b empat
+        ke loket tujuh". A single call is its own service's sentence (`text`)."""
+        if len(calls) == 1:
+            return self.text(*calls[0])
+        parts = []
+        for code, counter, service in calls:
+            names = self.service_names.get(service if service is not None
+                                           else ticket_prefix(code), ServiceNames("", ""))
+            parts.append(announcement_text(code, counter, template=self.merge_template,
+                                           style=self.number_style, service=names.service,
+                                           tenant=names.tenant))
+        return ", ".join([parts[0], *(p[:1].lower() + p[1:] for p in parts[1:])])
+
     def templates(self) -> list[str]:
-        """Every template in use: the default one and the per-service ones."""
-        return [self.template, *self.service_templates.values()]
+        """Every template in use: the default one, the burst's and the per-service ones."""
+        return [self.template, self.merge_template, *self.service_templates.values()]
 
     def vocabulary(self) -> list[str]:
         """Every word these settings can announce, names included where templates use them."""
         names: list[str] = []
         for code, known in self.service_names.items():
-            template = self.service_templates.get(code, self.template)
+            template = self.service_templates.get(code, self.template) + self.merge_template
             names += [known.service] if "{service}" in template else []
             names += [known.tenant] if "{tenant}" in template else []
         return spoken_vocabulary(self.templates(), names)

@@ -12,9 +12,11 @@ from texts import t
 NumberStyle = Literal["words", "digits"]
 NUMBER_STYLES: tuple[NumberStyle, ...] = ("words", "digits")
 DEFAULT_TEMPLATE = t("announce.template")
+DEFAULT_MERGE_TEMPLATE = t("announce.merge_template")
 PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
 SECTION = "announcement"
-KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack")
+KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack",
+        "merge_template", "merge_max")
 
 
 def check_template(template: str) -> str:
@@ -53,6 +55,10 @@ class Announcement:
     rate: int = 150
     voice: str = "id"
     voice_pack: str | None = None  # a folder of recorded clips, relative to the data dir
+    # a burst: up to merge_max waiting calls spoken as one announcement, each call's part from
+    # merge_template, joined with commas ("Nomor A12 ke loket 3, nomor B4 ke loket 7")
+    merge_template: str = DEFAULT_MERGE_TEMPLATE
+    merge_max: int = 3
 
     def __post_init__(self) -> None:
         try:
@@ -63,6 +69,11 @@ class Announcement:
             _fail("number_style", t("config.one_of", choices=", ".join(NUMBER_STYLES)),
                   self.number_style)
         _check_int(self.repeat, "repeat", 1, 10)
+        try:
+            check_template(self.merge_template)
+        except ValueError as error:
+            raise ValueError(f"[{SECTION}] merge_template: {error}") from None
+        _check_int(self.merge_max, "merge_max", 1, 6)
         age = self.max_age_seconds
         if isinstance(age, bool) or not isinstance(age, int | float) or not 0 < age < 1e9:
             _fail("max_age_seconds", t("config.positive_seconds"), age)

@@ -19,6 +19,7 @@ from texts import t
 PLAYED_SCHEMA = {
     "event_id": Field(str, required=True, max_length=41, check=is_event_id),
     "screen": Field(str, required=True, pattern=SCREEN_ID, max_length=64),
+    "dropped": Field(bool),  # not spoken: its counter had moved on (or salat): still handled
 }
 SCREEN_SCHEMA = {
     "id": Field(str, required=True, pattern=SCREEN_ID, max_length=64),
@@ -26,15 +27,16 @@ SCREEN_SCHEMA = {
 }
 
 
-async def acknowledge(c: Context, screen: str, event_id: str) -> None:
-    """Record that a known screen played the call or recall `event_id` (ApiError otherwise)."""
-    await c.store.record_played(screen, event_id, c.settings.max_screens)
+async def acknowledge(c: Context, screen: str, event_id: str, dropped: bool = False) -> None:
+    """Record that a known screen played the call or recall `event_id`, or with `dropped` that
+    it handled it without speaking it (its counter had moved on); ApiError otherwise."""
+    await c.store.record_played(screen, event_id, c.settings.max_screens, dropped)
 
 
 async def played(request: Request) -> JSONResponse:
     """POST /api/played: a TV or announcer reports that it played a call's announcement."""
     data = await body(request, PLAYED_SCHEMA)
-    await acknowledge(ctx(request), data["screen"], data["event_id"])
+    await acknowledge(ctx(request), data["screen"], data["event_id"], data.get("dropped", False))
     return JSONResponse({"ok": True})
 
 

@@ -88,7 +88,7 @@ async def _receive(ws: WebSocket, c: Context) -> None:
             await ws.send_text('{"type":"pong"}')
         elif kind == "played" and _valid_ack(data):
             try:
-                await acknowledge(c, data["screen"], data["event_id"])
+                await acknowledge(c, data["screen"], data["event_id"], data.get("dropped") is True)
             except ApiError as exc:
                 await ws.send_text(json.dumps({"type": "error", **exc.body()}))
         else:
@@ -97,6 +97,8 @@ async def _receive(ws: WebSocket, c: Context) -> None:
 
 def _valid_ack(data: dict[str, Any]) -> bool:
     event_id, screen = data.get("event_id"), data.get("screen")
+    if not isinstance(data.get("dropped", False), bool):
+        return False
     return (isinstance(event_id, str) and is_event_id(event_id)
             and isinstance(screen, str) and bool(SCREEN_ID.fullmatch(screen)))
 

@@ -1,12 +1,15 @@
 "use strict";
-/* Lobby TV: the now-calling card (every call shown in turn for at least hold_ms, with chime and
-   announcement, never overlapping), the counters grid, recent calls, waiting per service, the
-   clock and the running text — all kept current from the live link. */
+/* Lobby TV: the now-calling card (always the newest call whose counter still serves it), the
+   announcements (chime and speech, never overlapping; a burst said as one announcement, a call
+   whose counter has moved on never said), the counters grid, recent calls, waiting per service,
+   the clock, the running text, notices when the hall is quiet and the prayer times — all kept
+   current from the live link. */
 
 const CONFIG = readJson("config");
 const RECENT_SHOWN = 5;
 const RECENT_KEPT = 20;
 const QUEUE_MAX = 60;
+const LOG_KEPT = 200;
 const FRESH_MS = 6000;
 const BLINK_STEPS = 10;
 const CHIME_NOTES = [[659.25, 0.45], [523.25, 0.8]]; // [Hz, seconds]: E5 then C5, as audio/chime.py
@@ -20,9 +23,11 @@ const view = {
   chips: new Map(), // code -> {node, n}
   recent: [],
   recentRows: [],
+  waitingPage: 0,
   day: null,
   resetDay: null,
   ticker: null,
+  cardCall: null, // the call the card shows
 };
 
 /* The id this TV reports its plays under: ?screen=, else its ?profile= (both as the site's
@@ -73,9 +78,9 @@ class Announcer {
 
   /* The server's announcement WAV (chime and speech), or this page's own chime when the
      server has none for the call. True when something played. */
-  async announce(call) {
+  async announce(calls) {
     if (!this.ready) return false;
-    const buffer = await this.fetchSpeech(call.event_id);
+    const buffer = await this.fetchSpeech(calls.map((call) => call.event_id).join(","));
     await (buffer ? this.play(buffer) : this.chime());
     return true;
   }
@@ -135,14 +140,27 @@ class Announcer {
 
 /* ------------------------------------------------------------------ now-calling card */
 
+/* True while the call's counter still serves its ticket (a counter this TV does not show
+   counts as serving it). */
+function isCurrent(call) {
+  const entry = view.counters.get(call.counter);
+  if (!entry) return true;
+  const { data } = entry;
+  return data.status === "serving" && !!data.ticket && data.ticket.code === call.ticket;
+}
+
+/* The announcements: calls wait here while an earlier announcement plays. Each turn drops the
+   calls too old or whose counter has moved on (reported with "dropped", so /admin does not call
+   the TV silent), says up to merge_max of the rest as one announcement, and reports each one
+   said as played. `log` (newest last) is what was said or dropped, with the last event this TV
+   had taken then. */
 const presenter = {
   queue: [],
   busy: false,
-  shown: 0,
-  since: 0,
+  log: [],
 
   push(call) {
-    if (this.queue.length >= QUEUE_MAX) this.queue.shift();
+    if (this.queue.length >= QUEUE_MAX) this.drop(this.queue.shift(), "overflow");
     this.queue.push(call);
     if (!this.busy) this.run();
   },
@@ -150,22 +168,80 @@ const presenter = {
   async run() {
     this.busy = true;
     while (this.queue.length) {
-      const call = this.queue.shift();
-      if (!isFresh(call.at)) continue; // a long backlog: too old to announce, still in the list
-      this.since = performance.now(); // when this call took the card
-      showCard(call, true);
-      this.shown += 1;
+      const { speak, also } = this.take();
+      if (!speak.length) continue;
+      this.note("said", speak);
       try {
-        if (await announcer.announce(call)) reportPlayed(call.event_id);
+        if (await announcer.announce(speak)) [...speak, ...also].forEach((c) => reportPlayed(c.event_id));
       } catch (err) {
-        /* a sound that fails must not stop the card: the next call still shows */
+        /* a sound that fails must not stop the next one */
       }
-      const left = CONFIG.hold_ms - (performance.now() - this.since);
-      if (left > 0) await sleep(left);
     }
     this.busy = false;
   },
+
+  take() {
+    const keep = [];
+    const also = [];
+    for (const call of this.queue.splice(0)) {
+      const why = !isFresh(call.at) ? "stale" : !isCurrent(call) ? "moved_on"
+        : signage.quietFor() ? "salat" : null;
+      if (why) this.drop(call, why);
+      else if (keep.some((k) => k.counter === call.counter && k.ticket === call.ticket)) also.push(call);
+      else keep.push(call);
+    }
+    const speak = keep.slice(0, CONFIG.merge_max);
+    const later = keep.slice(CONFIG.merge_max);
+    const inSpeak = (c) => speak.some((k) => k.counter === c.counter);
+    this.queue.unshift(...later, ...also.filter((c) => !inSpeak(c)));
+    return { speak, also: also.filter(inSpeak) };
+  },
+
+  drop(call, why) {
+    this.note(why, [call]);
+    reportPlayed(call.event_id, true);
+  },
+
+  note(what, calls) {
+    this.log.push({ what, seen: link.lastId, at: Date.now(),
+      calls: calls.map((c) => ({ event_id: c.event_id, ticket: c.ticket, counter: c.counter })) });
+    if (this.log.length > LOG_KEPT) this.log.splice(0, this.log.length - LOG_KEPT);
+  },
 };
+
+/* The card shows the newest call whose counter still serves it (blinking when it is new), else
+   the welcome. */
+function refreshCard(fresh) {
+  if (fresh) {
+    view.cardCall = fresh;
+    showCard(fresh, true);
+    return;
+  }
+  if (view.cardCall && isCurrent(view.cardCall)) return;
+  const newest = view.recent.find((call) => isCurrent(call));
+  if (newest) {
+    view.cardCall = { ...newest, type: "call" };
+    showCard(view.cardCall, false);
+  } else {
+    view.cardCall = null;
+    showIdle();
+  }
+}
+
+function showIdle() {
+  const card = $("card");
+  card.classList.add("idle");
+  clearInterval(blinkTimer);
+  card.classList.remove("flash");
+  const label = $("card-label");
+  label.classList.remove("alert");
+  setText(label, t("display.welcome"));
+  setText($("card-go"), t("display.welcome_sub"));
+  setText($("card-tenant"), "");
+  setText($("card-service"), "");
+  delete card.dataset.ticket;
+  delete card.dataset.counter;
+}
 
 /* Long codes ("ABC1234") get a smaller card font, without reading layout back. */
 function fitCode(node, code) {
@@ -206,11 +282,12 @@ function startBlink(card) {
 }
 
 /* Played reports stop once the server says it does not know this screen: the TV still shows
-   and plays every call. */
+   and plays every call. `dropped`: handled without being said. */
 let reportsRefused = false;
-function reportPlayed(eventId) {
+function reportPlayed(eventId, dropped) {
   if (reportsRefused) return;
-  const ack = { event_id: eventId, screen: SCREEN };
+  const ack = dropped ? { event_id: eventId, screen: SCREEN, dropped: true }
+    : { event_id: eventId, screen: SCREEN };
   if (!link.send({ type: "played", ...ack })) {
     postJson("/api/played", ack).then((result) => refusedReport(result.data && result.data.error))
       .catch(() => {});
@@ -236,8 +313,9 @@ function buildGrid(counters) {
     const node = el("div", "tile idle");
     node.dataset.counter = String(counter.number);
     const code = el("div", "tile-code", t("display.idle"));
-    node.append(el("div", "tile-head", `${t("page.counter")} ${counter.number}`), code,
-      el("div", "tile-name", shortName(counter)));
+    const name = el("div", "tile-name");
+    name.append(el("span", null, shortName(counter)));
+    node.append(el("div", "tile-head", `${t("page.counter")} ${counter.number}`), code, name);
     grid.append(node);
     view.counters.set(counter.number, { data: counter, node, code, fresh: null });
   }
@@ -248,21 +326,46 @@ function shortName(counter) {
   return (counter.name || "").replace(/^\s*loket\s*\d+\s*[–—:-]?\s*/i, "");
 }
 
+/* Columns and rows that give the ticket codes the most room below the captions (2.4rem head,
+   3.4rem for a two-line name), then the names narrowed where two lines are not enough. */
 function layoutGrid() {
   const grid = $("grid");
   const n = view.counters.size || 1;
   const box = grid.getBoundingClientRect();
-  let best = { cols: 1, rows: n, score: -1 };
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
+  let best = { cols: 1, rows: n, score: -Infinity };
   for (let cols = 1; cols <= n; cols += 1) {
     const rows = Math.ceil(n / cols);
-    const score = Math.min(box.width / cols, (box.height / rows) * 1.7);
+    const w = (box.width - gap * (cols - 1)) / cols;
+    const h = (box.height - gap * (rows - 1)) / rows;
+    const score = Math.min(w * 0.22, (h - 5.8 * rem) * 0.85) + Math.min(0, w - 11 * rem);
     if (score > best.score + 0.5) best = { cols, rows, score };
   }
-  const gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
   grid.style.setProperty("--cols", String(best.cols));
   grid.style.setProperty("--rows", String(best.rows));
   grid.style.setProperty("--tile-w", `${(box.width - gap * (best.cols - 1)) / best.cols}px`);
   grid.style.setProperty("--tile-h", `${(box.height - gap * (best.rows - 1)) / best.rows}px`);
+  for (const entry of view.counters.values()) fitName(entry.node.querySelector(".tile-name > span"));
+  for (const chip of view.chips.values()) chip.fitted = false;
+}
+
+/* A name that does not fit its box in full is narrowed: the condensed face, then squeezed
+   sideways (its text wraps in a wider box shown at the box's width), never cut or shrunk below
+   its font size. */
+function fitName(span) {
+  if (!span) return;
+  const box = span.parentElement;
+  span.style.fontStretch = "";
+  span.style.width = "";
+  span.style.transform = "";
+  const fits = () => span.scrollHeight <= box.clientHeight + 1 && span.scrollWidth <= span.clientWidth + 1;
+  if (fits()) return;
+  span.style.fontStretch = "condensed";
+  for (let k = 1; k >= 0.5 && !fits(); k -= 0.05) {
+    span.style.width = `${100 / k}%`;
+    span.style.transform = `scaleX(${k.toFixed(2)})`;
+  }
 }
 
 function renderCounter(entry) {
@@ -328,23 +431,47 @@ function buildWaiting(services) {
   view.chips.clear();
   for (const service of services) {
     const node = el("div", "chip none");
-    node.title = service.name;
     node.dataset.service = service.code;
     const n = el("span", "chip-n", "0");
-    node.append(el("span", "chip-code", service.code), n);
+    const name = el("span", "chip-name", service.name);
+    node.append(el("span", "chip-code", service.code), name, n);
     box.append(node);
-    view.chips.set(service.code, { node, n });
+    view.chips.set(service.code, { node, n, name, count: 0 });
   }
+  view.waitingPage = 0;
 }
 
 function setWaiting(waiting) {
   for (const [code, count] of Object.entries(waiting || {})) {
     const chip = view.chips.get(code);
     if (!chip) continue;
+    chip.count = count;
     setText(chip.n, count);
+    chip.node.title = t("display.waiting_people", { n: count });
     chip.node.classList.toggle("some", count > 0);
     chip.node.classList.toggle("none", count === 0);
   }
+  pageWaiting(false);
+}
+
+/* The services with people waiting, as many as the panel holds; the next ones every few
+   seconds. */
+function pageWaiting(turn) {
+  const list = $("waiting");
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  const fit = Math.max(1, Math.floor((list.clientHeight + 0.5 * rem) / (4.7 * rem)));
+  const some = Array.from(view.chips.values()).filter((chip) => chip.count > 0);
+  const pages = Math.max(1, Math.ceil(some.length / fit));
+  if (turn) view.waitingPage += 1;
+  view.waitingPage %= pages;
+  const first = view.waitingPage * fit;
+  some.forEach((chip, i) => {
+    chip.node.classList.toggle("off-page", i < first || i >= first + fit);
+    if (!chip.fitted && i >= first && i < first + fit) {
+      fitName(chip.name);
+      chip.fitted = true;
+    }
+  });
 }
 
 /* ------------------------------------------------------------------ clock and ticker */
@@ -357,7 +484,9 @@ function tick() {
   if (view.day && today !== view.day && view.resetDay !== today) {
     view.resetDay = today; // a new day: fresh snapshot, the queues start again
     link.reset();
+    signage.load();
   }
+  signage.tick();
 }
 
 function setTicker(texts) {
@@ -371,6 +500,116 @@ function setTicker(texts) {
   node.style.setProperty("--ticker-s", `${seconds.toFixed(1)}s`);
   $("ticker").parentElement.parentElement.hidden = !text;
 }
+
+/* ------------------------------------------------------------------ signage */
+
+/* Notices (the folder's images and videos, the texts within their dates) over the left column
+   once no call came for quiet_ms, hidden at the next call; the day's prayer times in the
+   header; with pause on, no call is said from a prayer's time for pause_ms. */
+const signage = {
+  data: CONFIG.signage,
+  lastCall: performance.now(),
+  shown: false,
+  index: -1,
+  until: 0,
+
+  async load() {
+    try {
+      const response = await fetch("/display/papan", { cache: "no-store" });
+      if (response.ok) this.data = await response.json();
+    } catch (err) {
+      return; /* offline: the last one stays */
+    }
+    this.renderPrayer();
+  },
+
+  items() {
+    const d = this.data;
+    return d ? [...d.media.map((m) => ({ ...m })), ...d.texts.map((text) => ({ kind: "text", text }))] : [];
+  },
+
+  renderPrayer() {
+    const box = $("prayer");
+    const prayer = this.data && this.data.prayer;
+    box.hidden = !prayer;
+    if (!prayer) return;
+    box.replaceChildren(...prayer.times.map((p) => {
+      const row = el("li", "prayer");
+      row.dataset.prayer = p.id;
+      row.append(el("span", "prayer-name", p.name), el("span", "prayer-at", p.at));
+      return row;
+    }));
+  },
+
+  /* The prayer whose pause is now (announcements not said), else null. */
+  quietFor() {
+    const prayer = this.data && this.data.prayer;
+    if (!prayer || !prayer.pause) return null;
+    const now = SiteTime.now().getTime();
+    return prayer.times.find((p) => now >= p.ms && now < p.ms + prayer.pause_ms) || null;
+  },
+
+  call() {
+    this.lastCall = performance.now();
+    this.hide();
+  },
+
+  tick() {
+    const prayer = this.data && this.data.prayer;
+    if (prayer) {
+      const now = SiteTime.now().getTime();
+      const next = prayer.times.find((p) => p.ms > now);
+      const quiet = this.quietFor();
+      for (const row of $("prayer").children) {
+        row.classList.toggle("next", !!next && row.dataset.prayer === next.id);
+        row.classList.toggle("now", !!quiet && row.dataset.prayer === quiet.id);
+      }
+    }
+    const items = this.items();
+    const quietHall = this.data && performance.now() - this.lastCall >= this.data.quiet_ms;
+    if (!quietHall || !items.length) {
+      this.hide();
+      return;
+    }
+    if (!this.shown || performance.now() >= this.until) this.next(items);
+  },
+
+  next(items) {
+    this.index = (this.index + 1) % items.length;
+    const item = items[this.index];
+    const box = $("notice");
+    let node;
+    if (item.kind === "image") {
+      node = el("img", "notice-media");
+      node.src = item.url;
+      node.alt = "";
+    } else if (item.kind === "video") {
+      node = el("video", "notice-media");
+      node.src = item.url;
+      node.muted = true;
+      node.autoplay = true;
+      node.playsInline = true;
+      node.addEventListener("ended", () => { this.until = 0; });
+    } else {
+      node = el("p", "notice-text", item.text);
+    }
+    box.replaceChildren(node);
+    this.until = performance.now() + (item.kind === "video" ? 5 * 60000 : this.data.slide_ms);
+    if (!this.shown) {
+      this.shown = true;
+      $("notices").hidden = false;
+      document.body.classList.add("quiet");
+    }
+  },
+
+  hide() {
+    if (!this.shown) return;
+    this.shown = false;
+    $("notices").hidden = true;
+    $("notice").replaceChildren();
+    document.body.classList.remove("quiet");
+  },
+};
 
 /* ------------------------------------------------------------------ messages */
 
@@ -389,10 +628,9 @@ function onSnapshot(snap) {
   renderRecent();
   setTicker(snap.running_text);
   layoutGrid();
-  if (!presenter.busy && view.recent.length) {
-    const last = view.recent[0];
-    showCard({ ...last, type: "call" }, false);
-  }
+  pageWaiting(false);
+  view.cardCall = null;
+  refreshCard(null);
   tick();
 }
 
@@ -416,14 +654,18 @@ function onMessage(msg) {
       setWaiting(msg.waiting);
       addRecent(msg);
       if (entry) flashCounter(entry);
-      if (isFresh(msg.at)) presenter.push(msg);
+      refreshCard(msg);
+      if (isFresh(msg.at)) presenter.push(msg); // a replayed backlog is shown, not said
+      signage.call();
       return;
     }
     case "recall": {
       const entry = view.counters.get(msg.counter);
       if (entry && entry.data.ticket) entry.data.ticket.calls = msg.calls;
       if (entry) flashCounter(entry);
+      refreshCard(msg);
       if (isFresh(msg.at)) presenter.push(msg);
+      signage.call();
       return;
     }
     case "done":
@@ -434,13 +676,16 @@ function onMessage(msg) {
         updateCounter(msg.counter, { status: "idle", ticket: null });
       }
       if (msg.waiting) setWaiting(msg.waiting);
+      refreshCard(null);
       return;
     }
     case "pause":
       updateCounter(msg.counter, { status: "paused", reason: msg.reason, ticket: null });
+      refreshCard(null);
       return;
     case "resume":
       updateCounter(msg.counter, { status: "idle", reason: null });
+      refreshCard(null);
       return;
     default:
   }
@@ -464,9 +709,12 @@ const link = new LiveLink({
   query: CONFIG.query, onMessage, onOnline: checkVersion, onError: refusedReport,
   retryMaxMs: CONFIG.retry_max_ms, watchdogMs: CONFIG.watchdog_ms,
 });
-window.antrianDisplay = { view, presenter, link };
+window.antrianDisplay = { view, presenter, link, signage };
 window.addEventListener("resize", layoutGrid);
 setInterval(tick, 1000);
 setInterval(checkVersion, 15 * 60 * 1000);
+setInterval(() => signage.load(), 5 * 60 * 1000);
+setInterval(() => pageWaiting(true), 8000);
+signage.renderPrayer();
 tick();
 link.start();
