@@ -27,17 +27,18 @@ def served(api: Any, counter: int = 1, outcome: str = "completed") -> dict[str, 
     ticket = api.ticket("A")
     assert api.call(counter)["ticket"]["code"] == ticket["code"]
     assert api.act(counter, "done", {"outcome": outcome}).status_code == 200
-    return ticket
+    return dict(ticket)
 
 
 def post(api: Any, ticket: dict[str, Any], body: Any, *, under_api: bool = False,
          **kwargs: Any) -> httpx.Response:
     tail = ticket["status_url"] + "/survey"
     path = "/api/tickets/" + tail.removeprefix("/t/") if under_api else tail
+    client: httpx.Client = api.client
     if isinstance(body, bytes | str):
-        return api.client.post(path, content=body, headers={"content-type": "application/json"},
-                               **kwargs)
-    return api.client.post(path, json=body, **kwargs)
+        return client.post(path, content=body, headers={"content-type": "application/json"},
+                           **kwargs)
+    return client.post(path, json=body, **kwargs)
 
 
 def test_one_answer_per_served_ticket_and_the_status_says_so(api: Api) -> None:
@@ -64,8 +65,8 @@ def test_the_answer_under_api_tickets_and_the_survey_event(api: Api, redis_url: 
     r = post(api, ticket, {"answers": GOOD, "profile": {"education": "s1", "occupation": ""}},
              under_api=True)
     assert r.status_code == 201, r.text
-    raw = redis.Redis.from_url(redis_url).xrange(SiteKeys(api.site.id)("events"),
-                                                 min=r.json()["event_id"], max="+")
+    raw: Any = redis.Redis.from_url(redis_url).xrange(SiteKeys(api.site.id)("events"),
+                                                      min=r.json()["event_id"], max="+")
     event = json.loads(raw[0][1][b"d"])
     assert event == {"type": "survey", "ticket": ticket["code"], "ticket_day": ticket["day"],
                      "service": "A", "tenant": "samsat", "counter": 3, "outcome": "completed",
@@ -254,10 +255,36 @@ async def test_a_screen_never_receives_the_survey_event(server_factory: Any) -> 
         r = server.api.client.post(ticket["status_url"] + "/survey", json={"answers": GOOD})
         assert r.status_code == 201
         server.api.ticket("B")
-        seen = []
+        seen: list[dict[str, Any]] = []
         while not any(m.get("type") == "ticket" for m in seen):
             seen.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
         assert [m["type"] for m in seen if m["type"] != "heartbeat"] == ["ticket"]
     async with websockets.connect(f"{server.ws_url}/ws/display?since={since}") as ws:
         replayed = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert replayed["type"] == "ticket"
+
+
+async def test_the_answer_names_the_officer_who_finished_the_ticket(redis_url: str) -> None:
+    """A ticket finished from an officer's PIN session: its survey event names that officer
+    (the report's `--by officer`); one finished with the counter's token names none."""
+    from conftest import WEDNESDAY_10AM, make_site
+
+    from display_server.store import Store, connect
+
+    site = make_site()
+    client = connect(redis_url, pool_size=4, pool_timeout=5)
+    store = Store(client, site, FakeClock(WEDNESDAY_10AM))
+    try:
+        first = await store.issue("A")
+        second = await store.issue("A")
+        await store.call(1, officer="budi")
+        await store.act(1, "done", "completed", officer="budi")
+        await store.call(1)
+        await store.act(1, "done", "completed")
+        with_officer = await store.rate(first["day"], first["code"], GOOD, None, via="status")
+        without = await store.rate(second["day"], second["code"], GOOD, None, via="counter")
+        named = [(await store.event(saved["event_id"]) or {}).get("officer")
+                 for saved in (with_officer, without)]
+        assert named == ["budi", None]
+    finally:
+        await client.aclose()
