@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,10 +20,28 @@ from display_screens import console_auth
 from display_screens.pages import error_page, render
 from display_server import api, complaints, complaints_api, ratelimit
 from display_server.errors import ApiError
-from texts import t
+from texts import clock, long_date, t
 
 Handler = Callable[[Request], Awaitable[Response]]
 ACTIONS = ("assign", "answer", "close")
+
+
+def _when(iso: str | None) -> str:
+    """'Senin, 30 November 2026 10.30' of an ISO time ('' for none)."""
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso)
+    return f"{long_date(moment.date())} {clock(moment)}"
+
+
+def readable(entry: dict[str, Any]) -> dict[str, Any]:
+    """A complaint's times and due day as people read them (`*_text`)."""
+    out = {**entry, "due_text": long_date(date.fromisoformat(entry["due"]))}
+    for name in ("created_at", "answered_at", "closed_at"):
+        out[name.removesuffix("_at") + "_text"] = _when(entry.get(name))
+    if "notes" in entry:
+        out["notes"] = [{**note, "at_text": _when(note["at"])} for note in entry["notes"]]
+    return out
 
 
 def _ticket(request: Request) -> dict[str, str] | None:
@@ -79,7 +98,8 @@ async def lookup_page(request: Request) -> Response:
 def _lookup_page(request: Request, found: dict[str, Any] | None, typed: str,
                  status: int) -> Response:
     return render(request, "complaint_lookup.html",
-                  {"complaint": found, "typed": typed, "not_found": status == 404},
+                  {"complaint": readable(found) if found else None, "typed": typed,
+                   "not_found": status == 404},
                   status=status)
 
 
@@ -102,8 +122,8 @@ async def inbox_page(request: Request) -> Response:
     rows = await asyncio.to_thread(complaints.office_list, complaints_api.archive(c), c.site,
                                    filters, complaints_api.today(c))
     return render(request, "admin_complaints.html", {
-        "rows": rows, "filters": filters, "statuses": complaints.STATUS_NAMES,
-        "tenants": c.site.tenants})
+        "rows": [readable(row) for row in rows], "filters": filters,
+        "statuses": complaints.STATUS_NAMES, "tenants": c.site.tenants})
 
 
 async def entry_page(request: Request) -> Response:
@@ -117,7 +137,7 @@ async def entry_page(request: Request) -> Response:
     if found is None:
         raise ApiError("unknown_complaint")
     return render(request, "admin_complaint.html", {
-        "c": found, "csrf": signed_in.csrf, "tenants": c.site.tenants,
+        "c": readable(found), "csrf": signed_in.csrf, "tenants": c.site.tenants,
         "done": request.query_params.get("ok", "") in ACTIONS})
 
 

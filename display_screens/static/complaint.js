@@ -3,6 +3,8 @@
    contact and photo, sent as a multipart form to POST /api/complaints; then the tracking code,
    big. Everything the visitor typed is shown with textContent only. */
 
+const KIOSK_RETURN_MS = 90000;
+
 (function () {
   const config = readJson("config");
   const form = document.getElementById("complaint-form");
@@ -16,6 +18,11 @@
     setText(error, message);
     error.hidden = !message;
   }
+
+  photo.addEventListener("change", () => {
+    const file = photo.files && photo.files[0];
+    setText(document.getElementById("photo-name"), file ? file.name : t("complaint.photo_none"));
+  });
 
   text.addEventListener("input", () => {
     setText(count, `${text.value.trim().length}/${config.text_max}`);
@@ -57,6 +64,8 @@
       form.hidden = true;
       document.getElementById("sent").hidden = false;
       window.scrollTo(0, 0);
+      /* a kiosk goes back to the ticket machine by itself: the next visitor must not see the code */
+      if (config.kiosk) setTimeout(() => { window.location.href = "/kiosk"; }, KIOSK_RETURN_MS);
     } catch (err) {
       showError(t("page.offline"));
     } finally {

@@ -1,0 +1,136 @@
+"""The complaint desk in Chromium: on the kiosk (1080x1920 portrait) a visitor sends a complaint
+with a photo and gets the tracking code; on a phone, from a ticket's status page, the complaint
+is tied to that visit; the office's inbox assigns, answers and closes it; the visitor's lookup
+then shows the answer. Markup a visitor or the office writes appears literally and never runs."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from PIL import Image
+from playwright.sync_api import Dialog, Page
+from test_pages_support import Live, admin_sign_in, screenshot, text
+
+from texts import long_date
+
+TRACKING = re.compile(r"PGD-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
+MARKUP = "<script>alert(1)</script> Antrean loket 3 lama sekali, <b>tolong</b> diperbaiki."
+ANSWER = "Terima kasih. <i>Petugas</i> sudah kami tambah.\nSalam, kantor MPP."
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (320, 240), (20, 120, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def no_dialogs(page: Page, seen: list[str]) -> None:
+    def dialog(d: Dialog) -> None:
+        seen.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
+
+
+def send_form(page: Page, category: str, words: str, contact: str = "",
+              photo: bytes | None = None) -> str:
+    page.click(f'.p-category:has(input[value="{category}"])')
+    page.fill("#text", words)
+    if contact:
+        page.fill("#contact", contact)
+    if photo is not None:
+        page.set_input_files("#photo", files=[{"name": "foto.png", "mimeType": "image/png",
+                                               "buffer": photo}])
+        assert text(page, "#photo-name") == "foto.png"
+    page.click("#send")
+    page.wait_for_selector("#sent", state="visible")
+    code = text(page, "#tracking").strip()
+    assert TRACKING.fullmatch(code), code
+    return code
+
+
+def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None:
+    dialogs: list[str] = []
+    kiosk = make_page(1080, 1920)
+    no_dialogs(kiosk, dialogs)
+    kiosk.goto(f"{live.url}/kiosk")
+    screenshot(kiosk, "complaint-kiosk-link")
+    kiosk.click("#complaint-link")
+    kiosk.wait_for_selector("#complaint-form")
+    assert kiosk.is_visible("#back")  # from the kiosk: a way back to it
+    kiosk.click("#send")  # nothing chosen yet: the form says what is missing, sends nothing
+    assert text(kiosk, "#error") == "Pilih salah satu kategori."
+    screenshot(kiosk, "complaint-kiosk-form")
+    code = send_form(kiosk, "sarana", MARKUP, contact="0812 1111 2222", photo=png())
+    screenshot(kiosk, "complaint-kiosk-sent")
+    kiosk.click("#see")
+    kiosk.wait_for_selector("#status")
+    assert text(kiosk, "#tracking") == code
+    assert text(kiosk, "#status-name") == "Baru"
+    assert long_date(datetime.now(ZoneInfo("Asia/Jakarta")).date()) in text(kiosk, "#status")
+    assert kiosk.is_visible("#no-answer")
+    assert "0812 1111 2222" not in kiosk.content()
+
+    # on a phone, from the status page of a ticket: the complaint names the visit
+    ticket = live.api.ticket("A")
+    phone = make_page(390, 844)
+    no_dialogs(phone, dialogs)
+    phone.goto(f"{live.url}{ticket['status_url']}")
+    phone.click("#complaint-link")
+    phone.wait_for_selector("#ticket-tie")
+    assert ticket["code"] in text(phone, "#ticket-tie")
+    screenshot(phone, "complaint-phone-form")
+    visit_code = send_form(phone, "petugas", "Petugas sangat membantu, terima kasih banyak.")
+    screenshot(phone, "complaint-phone-sent")
+
+    office = make_page()
+    no_dialogs(office, dialogs)
+    admin_sign_in(office, live)
+    assert "0 lewat tenggat" in text(office, "#complaints-flag")
+    office.click("#complaints-flag a")
+    office.wait_for_selector("#inbox")
+    assert office.eval_on_selector_all("#inbox tbody tr", "rs => rs.map(r => r.dataset.tracking)") \
+        == [visit_code, code]
+    assert "<script>alert(1)</script>" in text(office, f'tr[data-tracking="{code}"] .c-text')
+    screenshot(office, "complaint-office-inbox")
+    office.click(f'tr[data-tracking="{visit_code}"] a')
+    office.wait_for_selector("#entry")
+    assert ticket["code"] in text(office, "#ticket")
+    office.goto(f"{live.url}/admin/pengaduan")
+    office.click(f'tr[data-tracking="{code}"] a')
+    office.wait_for_selector("#entry")
+    assert text(office, "#text") == MARKUP
+    assert text(office, "#contact") == "0812 1111 2222"
+    office.wait_for_function("document.querySelector('#photo').complete")
+    assert office.eval_on_selector("#photo", "img => img.naturalWidth") == 320
+    office.select_option("#assign select", "samsat")
+    office.click("#assign button")
+    office.wait_for_selector("#done")
+    assert text(office, "#status-name") == "Diproses" and text(office, "#tenant") == "Samsat"
+    office.fill("#answer-text", ANSWER)
+    office.click("#answer-form button")
+    office.wait_for_selector("#answer")
+    assert text(office, "#answer") == ANSWER and text(office, "#status-name") == "Dijawab"
+    screenshot(office, "complaint-office-entry")
+    office.click("#close button")
+    office.wait_for_selector('#entry[data-status="ditutup"]')
+    assert not office.is_visible("#answer-form")
+    assert office.eval_on_selector_all("#notes .c-action", "ls => ls.map(l => l.textContent)") == [
+        "Dikirim pengunjung", "Diteruskan ke tenan: Samsat", "Dijawab kantor", "Ditutup"]
+
+    kiosk.goto(f"{live.url}/pengaduan")
+    kiosk.click(".p-lookup a")  # "already have a code?"
+    kiosk.fill("#kode", code.lower().replace("-", " "))
+    kiosk.click(".p-find button")
+    kiosk.wait_for_selector("#answer")
+    assert text(kiosk, "#answer") == ANSWER
+    assert text(kiosk, "#status-name") == "Ditutup"
+    assert kiosk.eval_on_selector_all("#answer *", "nodes => nodes.length") == 0
+    screenshot(kiosk, "complaint-kiosk-lookup")
+    kiosk.goto(f"{live.url}/pengaduan/PGD-ZZZZZ-ZZZZZ")
+    assert "tidak ditemukan" in text(kiosk, "#not-found")
+    assert dialogs == []  # no markup ran anywhere
