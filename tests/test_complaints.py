@@ -324,3 +324,22 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
     assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2")
     assert main(["report", "--complaints", "--by", "service", "--format", "xlsx",
                  "--config", str(config)]) == 2
+
+
+def test_the_complaints_section_of_the_site_config() -> None:
+    document = site_document("c-config")
+    assert [c.id for c in parse_config(document).complaints.categories][:2] == ["petugas",
+                                                                                "waktu"]
+    document["complaints"] = {"categories": [{"id": "antre", "name": "Antrean"}],
+                              "answer_days": 3, "working_days": False}
+    rules = parse_config(document).complaints
+    assert rules.category("antre") is not None and rules.category("petugas") is None
+    assert (rules.answer_days, rules.working_days) == (3, False)
+    for bad, words in (({"answer_days": 0}, "[complaints] answer_days"),
+                       ({"categories": [{"id": "Besar", "name": "x"}]}, "id kategori"),
+                       ({"max_photo_kb": 10**6}, "max_photo_kb"),
+                       ({"rate": "banyak"}, "[complaints] rate"),
+                       ({"warna": "merah"}, "[complaints] warna")):
+        document["complaints"] = bad
+        with pytest.raises(ValueError, match=re.escape(words)):
+            parse_config(document)
