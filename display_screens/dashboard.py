@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from display_screens import charts, complaints_pages, console_auth, downloads
+from display_screens import charts, complaints_pages, console_auth, downloads, skm_page
 from display_screens.pages import SECURITY_HEADERS, error_page, render, sign_in_page
 from display_server import api
 from display_server.archive_charts import heat, per_day, wait_bins
@@ -91,6 +91,7 @@ async def admin(request: Request) -> Response:
         "groupings": {k: t(v) for k, v in SHEETS.items()},
         "alarm": c.archiver.state.alarm if c.archiver else None,
         "complaints_overdue": await complaints_pages.overdue_count(request),
+        "skm": await skm_page.dashboard_index(request, span),
         "charts": {name: t(label) for name, label in CHARTS.items()} if c.archiver else None})
 
 
@@ -161,4 +162,5 @@ routes: list[BaseRoute] = [
     Route("/admin/produktivitas", _signed_in(productivity_part)),
     Route("/admin/laporan.csv", _signed_in(downloads.report_csv)),
     Route("/admin/laporan.xlsx", _signed_in(downloads.report_xlsx)),
+    *skm_page.routes,
 ]

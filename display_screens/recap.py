@@ -52,10 +52,15 @@ def page_html(site: SiteConfig, year: int, report: dict[str, Any], *,
 
 def write_pdf(site: SiteConfig, year: int, report: dict[str, Any], out: Path) -> None:
     """The recap printed to `out` by headless Chromium (the page with its stylesheet inline)."""
+    html_to_pdf(page_html(site, year, report, inline_css=(STATIC / "recap.css").read_text()), out)
+
+
+def html_to_pdf(html: str, out: Path) -> None:
+    """A self-contained page printed to `out` by headless Chromium (also the SKM report's);
+    ReportError when the machine has none."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         raise ReportError(t("recap.no_chromium"))
-    html = page_html(site, year, report, inline_css=(STATIC / "recap.css").read_text())
     with tempfile.TemporaryDirectory() as scratch:
         page = Path(scratch) / "rekap.html"
         page.write_text(html, encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date, format_time, get_day_names, get_month_names
 from babel.numbers import format_decimal
@@ -13,6 +14,15 @@ LOCALE = "id_ID"
 def number(value: float, locale: str = LOCALE) -> str:
     """2.5 → '2,5'; 12345 → '12.345'."""
     return format_decimal(value, locale=locale)
+
+
+def fixed(value: float | Decimal, places: int, locale: str = LOCALE) -> str:
+    """A fixed number of decimals, rounded half up as reports round: (3.1, 3) → '3,100';
+    (78.125, 2) → '78,13'; (1234.5, 2) → '1.234,50'."""
+    step = Decimal(1).scaleb(-places)
+    exact = Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+    return format_decimal(exact, format="#,##0." + "0" * places if places else "#,##0",
+                          locale=locale)
 
 
 def long_date(day: date, locale: str = LOCALE) -> str:

@@ -1,0 +1,93 @@
+"""The SKM report on /admin in headless Chromium: the index of today and of the range on the
+dashboard, the printable report (/admin/skm) in the regulation's layout and its PDF, each
+showing the IKM of answers given through the tickets' status links, computed here by hand."""
+
+from __future__ import annotations
+
+import subprocess
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from test_pages_support import SCREENSHOTS, Live, admin_sign_in, screenshot, text, until
+
+ANSWERS = (
+    ([4, 3, 4, 2, 3, 4, 4, 1, 3], {"gender": "p", "age": "30-39"}),
+    ([3, 3, 3, 3, 3, 3, 3, 3, 3], {"gender": "l", "education": "s1"}),
+    ([3, 4, 1, 4, 4, 2, 3, 2, 4], None),
+)
+
+
+def comma(value: Fraction, places: int) -> str:
+    """`value` rounded half up to `places` decimals, written the Indonesian way (3,333)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)).replace(
+        ".", ",")
+
+
+def answer_surveys(live: Live) -> None:
+    """Three visitors are served at counter 1 and answer through their status links."""
+    for answers, profile in ANSWERS:
+        ticket = live.api.ticket("A")
+        live.api.call(1)
+        assert live.api.act(1, "done", {"outcome": "completed"}).status_code == 200
+        body: dict[str, Any] = {"answers": answers}
+        if profile:
+            body["profile"] = profile
+        r = live.api.client.post(ticket["status_url"] + "/survey", json=body)
+        assert r.status_code == 201, r.text
+    until(lambda: live.api.client.get("/api/health").json()["archive"]["lag"] == 0,
+          timeout=10, what="the archive")
+
+
+def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path: Path) -> None:
+    """The index (mean of the nine element means x 25, two decimals) is the one computed here,
+    on the dashboard, the report page and in the PDF; NRR per element, the profile's counts and
+    percentages and the weakest element are as answered."""
+    answer_surveys(live)
+    means = [Fraction(sum(a[0][n] for a in ANSWERS), len(ANSWERS)) for n in range(9)]
+    ikm = comma(sum(means, Fraction(0)) / 9 * 25, 2)
+    assert ikm == "75,93"  # 82 answers' points / 27 x 25 = 75,9259...
+
+    page = make_page()
+    anonymous = page.goto(f"{live.url}/admin/skm")
+    assert anonymous is not None and anonymous.status == 401  # no office session, no figures
+    admin_sign_in(page, live)
+    screenshot(page, "admin-skm-index-1920x1080")
+    for part in ("today", "range"):
+        line = text(page, f'[data-skm="{part}"]')
+        assert ikm in line and "mutu C (Kurang Baik)" in line and "3 responden" in line, line
+    page.click("#skm-report")
+    page.wait_for_selector("#skm-ikm")
+    assert text(page, "#skm-ikm") == ikm
+    assert text(page, "#skm-grade") == "C" and text(page, "#skm-mutu") == "Kurang Baik"
+    assert text(page, "#skm-respondents") == "3 orang"
+    assert text(page, "#skm-unit") == "MPP Uji"
+    for n, mean in enumerate(means, start=1):
+        cells = page.eval_on_selector_all(f'#skm-elements tr[data-element="U{n}"] td',
+                                          "tds => tds.map(td => td.textContent)")
+        assert cells[2] == comma(mean, 3), (n, cells)
+        assert cells[3] == comma(mean * Fraction("0.111"), 4), (n, cells)
+    assert text(page, "#skm-mean") == comma(sum(means, Fraction(0)) / 9, 4)
+    profile = page.eval_on_selector_all(
+        "#skm-profile tbody tr", "trs => trs.map(tr => [...tr.querySelectorAll('td')]"
+        ".map(td => td.textContent))")
+    assert ["Perempuan", "1", "33,33"] in profile and ["Laki-laki", "1", "33,33"] in profile
+    assert ["Tidak diisi", "1", "33,33"] in profile  # the third left the profile out
+    weakest = page.eval_on_selector_all("#skm-weakest li", "lis => lis.map(l => l.dataset.element)")
+    assert weakest[0] == "U8"  # (1 + 3 + 2) / 3 = 2,000: the lowest element
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "skm-report-full.png"), full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#skm-pdf")
+    pdf = tmp_path / info.value.suggested_filename
+    info.value.save_as(pdf)
+    assert pdf.name.startswith("skm-") and pdf.read_bytes().startswith(b"%PDF")
+    words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert ikm in words and "Kurang Baik" in words and "MPP Uji" in words
+
+    bad = page.goto(f"{live.url}/admin/skm?dari=2026-13-40")
+    assert bad is not None and bad.status == 400
