@@ -150,11 +150,11 @@ def build_parser() -> argparse.ArgumentParser:
     from antrian import demo
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
-    from display_screens import recap
+    from display_screens import recap, skm_page
     from display_server import officer_commands, report, simulate
     from display_server.archive import commands as archive_commands
 
-    report.register(sub, common, recap_pdf=recap.write_pdf)
+    report.register(sub, common, recap_pdf=recap.write_pdf, skm_pdf=skm_page.print_report)
     demo.register(sub, common)
     audio_commands.register(sub, common)
     counter_commands.register(sub, common)

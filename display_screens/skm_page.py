@@ -3,7 +3,8 @@ regulation's usual layout: unit, period, respondents, their profile, NRR per ele
 weighted NRR (x 0,111), the index and its conversion (x 25), mutu and kinerja, the weakest
 elements, the index per service and month. `/admin/skm?dari=&sampai=` shows it behind the
 office session and `/admin/skm.pdf` prints the same page with headless Chromium
-(recap.html_to_pdf); the figures are reporting.skm_report.summary's."""
+(recap.html_to_pdf), as `antrian report --skm --format pdf` does (print_report, handed to
+the report command by antrian.cli); the figures are reporting.skm_report.summary's."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -107,15 +109,27 @@ def page_html(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | 
         **view(site, report, means), query=query, inline_css=inline_css, printed=long_date(today))
 
 
+Figures = tuple[dict[str, Any], list[Fraction] | None]
+
+
+def figures(connection: Connection, site: SiteConfig, first: date, last: date) -> Figures:
+    """The range's summary (reporting.skm_report.summary) and the exact element means."""
+    group = total(tallies(connection, site.id, first, last, "month").values())
+    return summary(connection, site, first, last), element_means(group)
+
+
+def print_report(connection: Connection, site: SiteConfig, first: date, last: date,
+                 today: date, out: Path) -> None:
+    """`antrian report --skm --format pdf --out F`: the range's report printed to `out`."""
+    write_pdf(site, *figures(connection, site, first, last), today, out)
+
+
 def write_pdf(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None,
               today: date, out: Path) -> None:
     """The report printed to `out` by headless Chromium (the page with its stylesheet inline);
     ReportError when the machine has no Chromium."""
     html = page_html(site, report, means, today, inline_css=(STATIC / "skm.css").read_text())
     html_to_pdf(html, out)
-
-
-Figures = tuple[dict[str, Any], list[Fraction] | None]
 
 
 async def _summary(request: Request) -> tuple[downloads.DateRange, Figures]:
@@ -129,8 +143,7 @@ async def _summary(request: Request) -> tuple[downloads.DateRange, Figures]:
 
     def build() -> Figures:
         with engine.connect() as connection:
-            group = total(tallies(connection, c.site.id, span.first, span.last, "month").values())
-            return summary(connection, c.site, span.first, span.last), element_means(group)
+            return figures(connection, c.site, span.first, span.last)
 
     return span, await asyncio.to_thread(build)
 

@@ -45,6 +45,8 @@ FORMATS = ("table", "csv", "json", "xlsx")
 MAX_DAYS = 3653  # ten years
 # (site, year, the year's report by tenant, the PDF's path): the recap printed to PDF
 RecapPdf = Callable[[SiteConfig, int, dict[str, Any], Path], None]
+# (archive, site, first day, last day, today, the PDF's path): the SKM report printed to PDF
+SkmPdf = Callable[[Connection, SiteConfig, date, date, date, Path], None]
 
 
 def days(first: date, last: date) -> Iterator[date]:
@@ -140,17 +142,21 @@ def _progress() -> Iterator[Progress | None]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def _report(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
+def _report(args: argparse.Namespace, recap_pdf: RecapPdf | None,
+            skm_pdf: SkmPdf | None = None) -> int:
     try:
-        return _run(args, recap_pdf)
+        return _run(args, recap_pdf, skm_pdf)
     except (ReportError, DatabaseError) as exc:
         print(f"antrian: {exc}", file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None) -> int:
+def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None,
+         skm_pdf: SkmPdf | None = None) -> int:
     site = load_config(args.config)
     today = local_now(system_clock, site.tz).date()
+    if args.skm and args.format == "pdf":
+        return _skm_pdf(args, site, today, skm_pdf)
     if args.format not in FORMATS:
         raise ReportError(t("report.error.bad_format", value=args.format,
                             choices=", ".join(FORMATS)))
@@ -232,6 +238,18 @@ def _skm(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
     return 0
 
 
+def _skm_pdf(args: argparse.Namespace, site: SiteConfig, today: date,
+             skm_pdf: SkmPdf | None) -> int:
+    """`--skm --format pdf --out F`: the printable SKM report of the range, printed by the page
+    layer (handed in by antrian.cli)."""
+    if skm_pdf is None or not args.out:
+        raise ReportError(t("report.error.needs_out", format=args.format))
+    first, last = days_asked(args.start, args.end, today)
+    with archive(database_url(data_dir(args.data_dir))) as connection:
+        skm_pdf(connection, site, first, last, today, Path(args.out))
+    return 0
+
+
 def _complaints(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
     """`--complaints`: the complaint desk's report (reporting.complaints) per category (the
     default) or tenant, as a table, CSV or JSON."""
@@ -255,7 +273,7 @@ def _complaints(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
-             recap_pdf: RecapPdf | None = None) -> None:
+             recap_pdf: RecapPdf | None = None, skm_pdf: SkmPdf | None = None) -> None:
     p = sub.add_parser("report", help="the visit report from the archive (ANTRIAN_DATABASE_URL)")
     common(p)
     p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (default today)")
@@ -270,8 +288,9 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
     p.add_argument("--productivity", action="store_true",
                    help="counter productivity: served per open hour, pause time by reason")
     p.add_argument("--skm", action="store_true",
-                   help="the satisfaction survey (SKM) report; --by also takes officer")
+                   help="the satisfaction survey (SKM) report; --by also takes officer; "
+                        "--format pdf --out F: the printable report of the range")
     p.add_argument("--complaints", action="store_true",
                    help="the complaint desk: received, answered, closed, overdue per category "
                         "(or --by tenant)")
-    p.set_defaults(func=lambda args: _report(args, recap_pdf))
+    p.set_defaults(func=lambda args: _report(args, recap_pdf, skm_pdf))

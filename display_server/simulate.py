@@ -24,6 +24,7 @@ from display_server.hours import is_open
 from display_server.paths import data_dir
 from display_server.reporting import months
 from display_server.store import Store, connect
+from display_server.survey_questions import PROFILE, profile_values
 from texts import pause_reasons, t
 
 SECOND = 1000
@@ -47,6 +48,7 @@ class Behaviour:
     call_through: float = 0.2           # Panggil while serving (completes the current ticket)
     pause: float = 0.03                 # an idle counter pauses (prayer, break, ...)
     service_mean_s: float = 300.0       # mean service time at the counter
+    survey: float = 0.3                 # a served visitor answers the satisfaction survey
 
 
 class SimClock:
@@ -85,6 +87,7 @@ class Simulation:
         self.site: SiteConfig = store.site
         self.clock = clock
         self.rng = random.Random(seed)
+        self.survey_rng = random.Random(seed + 1)  # its own: the traffic stays the same
         self.how = behaviour or Behaviour()
         self.done: Tally[str] = Tally()
         self.reasons = pause_reasons()
@@ -252,8 +255,31 @@ class Simulation:
             return
         outcome = "not_completed" if self.rng.random() < self.how.not_completed else "completed"
         await self._act(desk, "done", outcome)
+        await self._survey(desk)
         desk.ticket = ""
         self._at(ms + self.rng.randrange(10 * SECOND, 60 * SECOND), "desk", desk)
+
+
+    async def _survey(self, desk: Desk) -> None:
+        """Some served visitors answer the survey, on the counter's tablet or their phone:
+        mostly 3 and 4, fees mostly free (U4), complaint handling (U8) and facilities (U9)
+        weaker; some give their profile."""
+        rng = self.survey_rng
+        if not desk.ticket or rng.random() >= self.how.survey:
+            return
+        weights = [(1, 5), (2, 12), (3, 53), (4, 30)]
+        weaker = [(1, 8), (2, 25), (3, 47), (4, 20)]
+        answers = [rng.choices([v for v, _ in w], [n for _, n in w])[0]
+                   for w in [weights] * 3 + [[(2, 5), (3, 15), (4, 80)]] + [weights] * 3
+                   + [weaker] * 2]
+        profile = {name: rng.choice(values) for name, values in PROFILE_CHOICES.items()
+                   if rng.random() < 0.6}
+        await self.store.rate(self.store.today(), desk.ticket, answers, profile or None,
+                              via=rng.choice(("status", "counter")))
+        self.done["survey"] += 1
+
+
+PROFILE_CHOICES = {name: profile_values(name) for name in PROFILE}
 
 
 async def drain(archiver: Archiver) -> int:

@@ -1,6 +1,7 @@
 """The SKM report on /admin in headless Chromium: the index of today and of the range on the
-dashboard, the printable report (/admin/skm) in the regulation's layout and its PDF, each
-showing the IKM of answers given through the tickets' status links, computed here by hand."""
+dashboard, the printable report (/admin/skm) in the regulation's layout and its PDF (also from
+`antrian report --skm --format pdf`), each showing the IKM of answers given through the
+tickets' status links, computed here by hand."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from test_pages_support import SCREENSHOTS, Live, admin_sign_in, screenshot, text, until
+
+from antrian.cli import main
 
 ANSWERS = (
     ([4, 3, 4, 2, 3, 4, 4, 1, 3], {"gender": "p", "age": "30-39"}),
@@ -24,6 +27,11 @@ def comma(value: Fraction, places: int) -> str:
     exact = Decimal(value.numerator) / Decimal(value.denominator)
     return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)).replace(
         ".", ",")
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
+                          text=True, check=True).stdout
 
 
 def answer_surveys(live: Live) -> None:
@@ -85,9 +93,17 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
     pdf = tmp_path / info.value.suggested_filename
     info.value.save_as(pdf)
     assert pdf.name.startswith("skm-") and pdf.read_bytes().startswith(b"%PDF")
-    words = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                           text=True, check=True).stdout
+    words = pdf_text(pdf)
     assert ikm in words and "Kurang Baik" in words and "MPP Uji" in words
+
+    # the same report from the command line, read from the server's archive
+    out = tmp_path / "skm-cli.pdf"
+    command = ["report", "--config", str(live.config), "--data-dir", str(live.data_dir),
+               "--skm", "--format", "pdf"]
+    assert main([*command, "--out", str(out)]) == 0
+    words = pdf_text(out)
+    assert ikm in words and "3 orang" in words and "Penanganan pengaduan" in words
+    assert main(command) == 2  # a PDF needs --out
 
     bad = page.goto(f"{live.url}/admin/skm?dari=2026-13-40")
     assert bad is not None and bad.status == 400

@@ -19,6 +19,7 @@ from support_report_check import expected, tickets
 from antrian.cli import main
 from display_server.archive.db import database_url as normalized
 from display_server.archive.tables import events as archive_events
+from display_server.archive.tables import survey_responses
 from display_server.archive.tables import visits
 from display_server.config import SiteConfig, parse_config
 from display_server.keys import SiteKeys
@@ -156,3 +157,14 @@ def test_the_command_simulates_and_archives_days(redis_url: str, tmp_path: Path,
         days = set(connection.scalars(select(visits.c.day).distinct()))
     assert archived == client.xlen(SiteKeys(site_id)("events")) > 120
     assert days == {"2026-03-06", "2026-03-07"}
+    # some served visitors answered the survey: each answer archived, in the SKM report
+    stream = client.xrange(SiteKeys(site_id)("events"))
+    surveys = sum(1 for _, fields in stream if b'"type":"survey"' in fields[b"d"])
+    with create_engine(archive).connect() as connection:
+        answered = connection.scalar(select(func.count()).select_from(survey_responses))
+    assert answered == surveys > 0
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", archive)
+    assert main(["report", "--skm", "--config", str(config), "--from", "2026-03-06", "--to",
+                 "2026-03-07", "--format", "json"]) == 0
+    skm = json.loads(capsys.readouterr().out)
+    assert skm["total"]["responses"] == surveys and 25 <= skm["total"]["ikm"] <= 100
