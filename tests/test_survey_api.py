@@ -55,6 +55,7 @@ def test_one_answer_per_served_ticket_and_the_status_says_so(api: Api) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["ok"] is True and r.json()["ticket"] == ticket["code"]
     assert api.status(ticket).json()["survey"] == "done"
+    assert api.client.get(ticket["status_url"] + "/status").json()["survey"] == "done"  # the page's
     for under_api in (False, True):
         again = post(api, ticket, {"answers": [1] * 9}, under_api=under_api)
         assert (again.status_code, again.json()["error"]["code"]) == (409, "already_rated")
