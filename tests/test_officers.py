@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +27,7 @@ from display_server.archive.archiver import Archiver
 from display_server.archive.tables import visits
 from display_server.clock import system_clock
 from display_server.keys import SiteKeys
+from display_server.reporting.visit import visit_report
 from display_server.settings import Settings
 from display_server.store import connect
 
@@ -255,8 +257,14 @@ def test_actions_of_an_officer_session_name_the_officer_and_reach_the_archive(
     with engine.connect() as connection:
         rows = dict(connection.execute(sa.select(visits.c.code, visits.c.officer).where(
             visits.c.site == api.site.id)).all())
+        today = date.fromisoformat(day)
+        report = visit_report(connection, api.site, today, today, "officer")
     engine.dispose()
     assert rows == {"A001": "siti", "A002": None}
+    # antrian report --by officer: a row per officer who served; token work only in the total
+    assert [(r["key"], r["called"], r["completed"], r["issued"]) for r in report["rows"]] == [
+        ("siti", 1, 1, 0)]
+    assert (report["total"]["issued"], report["total"]["called"]) == (2, 2)
 
 
 def test_token_sign_in_still_works_and_the_device_remembers_its_counter(api: Api) -> None:

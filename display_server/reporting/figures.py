@@ -13,7 +13,7 @@ from typing import Any
 COUNTS = ("issued", "called", "served", "completed", "not_completed", "no_show", "transferred")
 TIMES = ("wait_p50_s", "wait_p90_s", "wait_max_s", "service_p50_s", "service_p90_s")
 COLUMNS = ("key", "name", *COUNTS, *TIMES)
-GROUPINGS = ("tenant", "service", "counter", "day", "month")
+GROUPINGS = ("tenant", "service", "counter", "officer", "day", "month")
 
 
 @dataclass

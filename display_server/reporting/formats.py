@@ -28,7 +28,7 @@ HEADINGS = {
 SHEETS = {
     "tenant": N_("report.by.tenant"), "service": N_("report.by.service"),
     "counter": N_("report.by.counter"), "day": N_("report.by.day"),
-    "month": N_("report.by.month"),
+    "month": N_("report.by.month"), "officer": N_("report.by.officer"),
 }
 
 

@@ -6,6 +6,8 @@ SQL on SQLite and PostgreSQL) that fill one figures.Tally per group.
 - waits, from `visits`: first call − issue, in the group of the first call (its service and
   tenant are the visit's origin, its counter the first counter);
 - service times, from `legs` that ended done: finished − the first call at that counter.
+By officer, a leg counts under its visit's officer (`visits.officer`: who called, skipped or
+finished the ticket last from a PIN session; tickets only token sessions served are in no row).
 Durations are whole seconds (rounded down) counted per value, so the percentiles are exact on
 those seconds and the database sends a few thousand rows, not one per ticket."""
 
@@ -30,6 +32,7 @@ KEYS: dict[str, Grouping] = {
     "tenant": lambda table: table.c.tenant + literal_column("''"),
     "counter": lambda table: (table.c.first_counter if table is visits else table.c.counter)
     + literal_column("0"),
+    "officer": lambda table: visits.c.officer + literal_column("''"),
     "day": lambda table: table.c.day,
     # literal numbers: the same SQL text in SELECT and GROUP BY (PostgreSQL compares them)
     "month": lambda table: func.substr(table.c.day, literal_column("1"), literal_column("7")),
@@ -58,10 +61,13 @@ def tallies(connection: Connection, site: str, first: date, last: date,
         return found
 
     key = KEYS[by]
+    # by officer the legs are read with their visit, which names the officer
+    source = legs.join(visits, and_(visits.c.site == legs.c.site, visits.c.day == legs.c.day,
+                                    visits.c.code == legs.c.code)) if by == "officer" else legs
     counts = select(
         key(legs), _count(legs.c.leg == 0), _count(legs.c.first_call_ms.is_not(None)),
         *(_count(legs.c.outcome == outcome) for outcome in OUTCOMES),
-    ).where(_where(legs, site, first, last)).group_by(key(legs))
+    ).select_from(source).where(_where(legs, site, first, last)).group_by(key(legs))
     for group, issued, called, *outcomes in connection.execute(counts):
         counted = tally(group).counts
         counted.update({"issued": issued or 0, "called": called or 0})
@@ -75,7 +81,7 @@ def tallies(connection: Connection, site: str, first: date, last: date,
         tally(group).waits[int(seconds)] += n
 
     service = (legs.c.finished_ms - legs.c.called_ms_at_counter) // 1000
-    services = select(key(legs), service, func.count()).where(
+    services = select(key(legs), service, func.count()).select_from(source).where(
         _where(legs, site, first, last), legs.c.called_ms_at_counter.is_not(None),
         legs.c.finished_ms.is_not(None), legs.c.outcome.in_(("completed", "not_completed")),
     ).group_by(key(legs), service)

@@ -1,5 +1,6 @@
 """The visit report of SPEC.md: `{"from", "to", "by", "rows", "total"}` for local days
-first..last, one ROW per tenant, service, counter, day or month, named from the site config.
+first..last, one ROW per tenant, service, counter, officer, day or month, named from the site
+config (an officer by their id).
 
 Long ranges are read a month at a time (tallies are histograms, so they add up exactly), which
 is what the progress callback counts; a month the archiver has closed is read from
@@ -49,6 +50,8 @@ def _named_keys(site: SiteConfig, by: str, first: date, last: date) -> dict[str,
         return {str(c.number): c.name for c in site.counters}
     if by == "day":
         return {d.isoformat(): long_date(d) for d in _days(first, last)}
+    if by == "officer":  # officers who served someone in the range, by id (Redis has names)
+        return {}
     return {d.isoformat()[:7]: month_year(d) for d in _days(first, last)
             if d.day == 1 or d == first}
 
@@ -90,15 +93,16 @@ def _add(groups: dict[str | None, Tally], more: dict[str | None, Tally]) -> None
 
 def visit_report(connection: Connection, site: SiteConfig, first: date, last: date, by: str,
                  progress: Progress | None = None) -> dict[str, Any]:
-    """The report's JSON. A counter issues nothing: counter rows have issued 0 (the total counts
-    every ticket). Legs no counter called belong to no counter row, only to the total."""
+    """The report's JSON. A counter or an officer issues nothing: their rows have issued 0 (the
+    total counts every ticket). Legs no counter called belong to no counter row, only to the
+    total."""
     groups = _groups(connection, site.id, first, last, by, progress)
     names = _named_keys(site, by, first, last)
     extra = sorted(k for k in groups if k is not None and k not in names)
     rows = []
     for key in [*names, *extra]:
         figures = row(key, names.get(key, key), groups.get(key, Tally()))
-        if by == "counter":
+        if by in ("counter", "officer"):
             figures["issued"] = 0
         rows.append(figures)
     return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows,
