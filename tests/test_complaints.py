@@ -343,3 +343,35 @@ def test_the_complaints_section_of_the_site_config() -> None:
         document["complaints"] = bad
         with pytest.raises(ValueError, match=re.escape(words)):
             parse_config(document)
+
+
+def test_the_office_pages_take_actions_only_with_the_session_and_its_csrf_token(
+        desk: Desk) -> None:
+    api = desk()
+    tracking = send(api).json()["tracking"]
+    client = api.client
+    client.get("/admin")  # the sign-in form sets its nonce cookie
+    nonce = client.cookies.get("antrian_masuk")
+    assert nonce
+    signed = client.post("/admin/login", data={"token": api.admin_token(), "csrf": nonce},
+                         follow_redirects=False)
+    assert signed.status_code == 303
+    inbox = client.get("/admin/pengaduan?status=baru")
+    assert inbox.status_code == 200 and tracking in inbox.text
+    page = client.get(f"/admin/pengaduan/{tracking}").text
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', page)
+    assert found
+    refused = client.post(f"/admin/pengaduan/{tracking}/close", data={"csrf": "0" * 40},
+                          follow_redirects=False)
+    assert refused.status_code == 403
+    other_site = client.post(f"/admin/pengaduan/{tracking}/close",
+                             data={"csrf": found[1]}, headers={"Origin": "http://jahat.example"},
+                             follow_redirects=False)
+    assert other_site.status_code == 403
+    assert api.client.get(f"/api/complaints/{tracking}").json()["status"] == "baru"
+    done = client.post(f"/admin/pengaduan/{tracking}/close", data={"csrf": found[1]},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/admin/pengaduan/{tracking}?ok=close"
+    assert api.client.get(f"/api/complaints/{tracking}").json()["status"] == "ditutup"
+    assert client.get("/admin/pengaduan?status=salah").status_code == 400
