@@ -193,8 +193,8 @@ def _path(data: Mapping[str, Any], key: str, base: Path, directory: bool) -> Pat
         raise ValueError(f"{SECTION}.{key}: " + t("config.signage_folder", path=str(path),
                                                       error=exc.strerror)) from None
     if is_dir != directory:
-        _fail(f"{SECTION}.{key}", t("config.folder_path" if directory else "config.signage_file"),
-              value)
+        _fail(f"{SECTION}.{key}",
+              t("config.folder_path") if directory else t("config.signage_file"), value)
     return path
 
 

@@ -560,6 +560,9 @@ const signage = {
       const now = SiteTime.now().getTime();
       const next = prayer.times.find((p) => p.ms > now);
       const quiet = this.quietFor();
+      const note = $("card-note");
+      note.hidden = !quiet;
+      setText(note, quiet ? t("display.salat_quiet", { name: quiet.name }) : "");
       for (const row of $("prayer").children) {
         row.classList.toggle("next", !!next && row.dataset.prayer === next.id);
         row.classList.toggle("now", !!quiet && row.dataset.prayer === quiet.id);
