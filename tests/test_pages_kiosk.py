@@ -200,4 +200,5 @@ def test_server_printer_prints_and_a_failed_print_can_be_retried(server_factory:
     link = re.search(rb"/t/[0-9-]{10}/A001/[0-9a-f]{24}", printed)
     assert link is not None and live.api.client.get(link[0].decode()).status_code == 200
     assert b"Anda berikutnya" in printed and b"Perpanjangan STNK" in printed
+    assert b"Samsat\n" in printed and b"Loket 1-29" in printed  # where: every counter serves A
     assert page.evaluate("window.printed") == 0
