@@ -17,13 +17,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from display_screens import console_auth
-from display_screens.pages import error_page, render
+from display_screens.pages import _int_param, error_page, render
 from display_server import api, complaints, complaints_api, ratelimit
 from display_server.errors import ApiError
 from texts import clock, long_date, t
 
 Handler = Callable[[Request], Awaitable[Response]]
 ACTIONS = ("assign", "answer", "close")
+KIOSK_IDLE_MS = 120_000
 
 
 def _when(iso: str | None) -> str:
@@ -58,7 +59,9 @@ def _ticket(request: Request) -> dict[str, str] | None:
 
 
 async def form_page(request: Request) -> Response:
-    """GET /pengaduan[?tiket=…][&dari=kiosk]: the form (on the kiosk: a way back to it)."""
+    """GET /pengaduan[?tiket=…][&dari=kiosk[&idle=ms]]: the form; on the kiosk a way back to
+    it, and back by itself after `idle` ms (default 2 minutes) without a touch or key, or that
+    long after the code was shown, so the next visitor sees neither."""
     c = api.ctx(request)
     rules = c.site.complaints
     ticket = _ticket(request)
@@ -67,6 +70,7 @@ async def form_page(request: Request) -> Response:
         "categories": rules.categories, "ticket": ticket, "kiosk": kiosk,
         "max_photo_mb": round(rules.max_photo_kb / 1024, 1),
         "config": {"ticket": ticket["link"] if ticket else None, "kiosk": kiosk,
+                   "idle_ms": _int_param(request, "idle", KIOSK_IDLE_MS, 1000, 3_600_000),
                    "max_photo_bytes": rules.max_photo_kb * 1024,
                    "text_min": complaints.TEXT_MIN, "text_max": complaints.TEXT_MAX}})
 

@@ -67,7 +67,10 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     screenshot(kiosk, "complaint-kiosk-form")
     code = send_form(kiosk, "sarana", MARKUP, contact="0812 1111 2222", photo=png())
     screenshot(kiosk, "complaint-kiosk-sent")
-    kiosk.click("#see")
+    assert not kiosk.query_selector("#see")  # the kiosk offers no way to reopen it
+    kiosk.click("#done")
+    kiosk.wait_for_url(f"{live.url}/kiosk")
+    kiosk.goto(f"{live.url}/pengaduan/{code}")
     kiosk.wait_for_selector("#status")
     assert text(kiosk, "#tracking") == code
     assert text(kiosk, "#status-name") == "Baru"
@@ -86,6 +89,9 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     screenshot(phone, "complaint-phone-form")
     visit_code = send_form(phone, "petugas", "Petugas sangat membantu, terima kasih banyak.")
     screenshot(phone, "complaint-phone-sent")
+    phone.click("#see")
+    phone.wait_for_selector("#status")
+    assert text(phone, "#tracking") == visit_code
 
     office = make_page()
     no_dialogs(office, dialogs)
@@ -134,3 +140,14 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     kiosk.goto(f"{live.url}/pengaduan/PGD-ZZZZZ-ZZZZZ")
     assert "tidak ditemukan" in text(kiosk, "#not-found")
     assert dialogs == []  # no markup ran anywhere
+
+
+def test_the_kiosk_form_goes_back_to_the_kiosk_when_left_alone(live: Live,
+                                                              make_page: Any) -> None:
+    """A visitor who walks away mid-sentence leaves nothing for the next one to read."""
+    kiosk = make_page(1080, 1920)
+    kiosk.goto(f"{live.url}/pengaduan?dari=kiosk&idle=1500")
+    kiosk.fill("#text", "Setengah ditulis lalu ditinggal")
+    kiosk.wait_for_url(f"{live.url}/kiosk", timeout=10_000)
+    kiosk.goto(f"{live.url}/pengaduan?dari=kiosk&idle=1500")
+    assert kiosk.input_value("#text") == ""

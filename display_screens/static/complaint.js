@@ -3,8 +3,6 @@
    contact and photo, sent as a multipart form to POST /api/complaints; then the tracking code,
    big. Everything the visitor typed is shown with textContent only. */
 
-const KIOSK_RETURN_MS = 90000;
-
 (function () {
   const config = readJson("config");
   const form = document.getElementById("complaint-form");
@@ -23,6 +21,18 @@ const KIOSK_RETURN_MS = 90000;
     const file = photo.files && photo.files[0];
     setText(document.getElementById("photo-name"), file ? file.name : t("complaint.photo_none"));
   });
+
+  /* On the kiosk: back to the ticket machine after config.idle_ms without a touch or key, so
+     the next visitor sees neither a half-written complaint nor someone's code. */
+  let idleSince = Date.now();
+  if (config.kiosk) {
+    for (const kind of ["pointerdown", "keydown", "input"]) {
+      document.addEventListener(kind, () => { idleSince = Date.now(); }, true);
+    }
+    setInterval(() => {
+      if (Date.now() - idleSince >= config.idle_ms) window.location.href = "/kiosk";
+    }, Math.min(1000, config.idle_ms));
+  }
 
   text.addEventListener("input", () => {
     setText(count, `${text.value.trim().length}/${config.text_max}`);
@@ -60,12 +70,12 @@ const KIOSK_RETURN_MS = 90000;
         return;
       }
       setText(document.getElementById("tracking"), answer.tracking);
-      document.getElementById("see").href = answer.url;
+      const see = document.getElementById("see"); /* not on the kiosk: the next visitor */
+      if (see) see.href = answer.url;
       form.hidden = true;
       document.getElementById("sent").hidden = false;
       window.scrollTo(0, 0);
-      /* a kiosk goes back to the ticket machine by itself: the next visitor must not see the code */
-      if (config.kiosk) setTimeout(() => { window.location.href = "/kiosk"; }, KIOSK_RETURN_MS);
+      idleSince = Date.now(); /* the kiosk goes back after the same idle time */
     } catch (err) {
       showError(t("page.offline"));
     } finally {
