@@ -131,3 +131,45 @@ def test_counter_tablet_offers_the_finished_ticket_and_resets(live: Live,
         "/api/counters/2/survey", headers=live.api.auth(2)).json()["ticket"]["code"]
         == left["code"], what="the unanswered ticket still pending")
 
+
+
+def test_tablet_routes_refuse_forged_and_bad_requests(live: Live, make_page: Any) -> None:
+    """The tablet's JSON routes need its session (401), the answer also its CSRF token from the
+    same origin (403); another counter's tablet, the console's session or an unknown counter
+    open nothing; malformed answers are 400 and record nothing."""
+    page = make_page(**TABLET)
+    tablet_sign_in(page, live, 2, "")
+    ticket = live.api.ticket("A")
+    finish(live, 2)
+    session = {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in page.context.cookies())}
+    csrf = page.evaluate("JSON.parse(document.getElementById('config').textContent).csrf")
+    good = {"ticket": ticket["code"], "answers": [4] * 9}
+    client = live.api.client
+    assert client.get("/rating/2/survey").status_code == 401
+    assert client.get("/rating/3/survey", headers=session).status_code == 401
+    assert client.get("/rating/2/survey", headers=session).json()["ticket"]["code"] \
+        == ticket["code"]
+    assert client.post("/rating/2/survey", json=good).status_code == 401
+    assert client.post("/rating/2/survey", json=good, headers=session).status_code == 403
+    cross = client.post("/rating/2/survey", json=good, headers={
+        **session, "X-CSRF-Token": csrf, "Origin": "http://evil.example"})
+    assert cross.status_code == 403
+    signed = {**session, "X-CSRF-Token": csrf}
+    for bad in ({"ticket": ticket["code"], "answers": [5] * 9},
+                {"ticket": ticket["code"], "answers": [4] * 8},
+                {"ticket": ticket["code"], "answers": [True] * 9},
+                {"ticket": "<b>A001</b>", "answers": [4] * 9},
+                {"ticket": ticket["code"], "answers": [4] * 9, "profile": {"gender": "x"}},
+                {"ticket": ticket["code"], "answers": [4] * 9, "extra": 1}):
+        r = client.post("/rating/2/survey", json=bad, headers=signed)
+        assert r.status_code == 400 and r.json()["error"]["code"] in (
+            "invalid_field", "unknown_field"), (bad, r.text)
+    assert live.api.status(ticket).json()["survey"] == "open"  # nothing recorded
+    page.goto(f"{live.url}/counter/2")  # the tablet's session is not the console's
+    assert page.is_visible("#token")
+    missing = page.goto(f"{live.url}/rating/99")
+    assert missing is not None and missing.status == 404
+    done = client.post("/rating/2/survey", json=good, headers=signed)
+    assert done.status_code == 201, done.text
+    again = client.post("/rating/2/survey", json=good, headers=signed)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
