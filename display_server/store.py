@@ -65,8 +65,14 @@ class Event:
     data: str
 
     def message(self) -> str:
-        """The WebSocket message: the event JSON with `event_id` first."""
-        return f'{{"event_id":"{self.id}",{self.data[1:]}'
+        """The WebSocket message: the event JSON with `event_id` first, without `officer` (who
+        pressed the button is for the archive and the reports, not for the lobby's screens)."""
+        data = self.data
+        if '"officer":' in data:
+            fields = json.loads(data)
+            fields.pop("officer", None)
+            data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return f'{{"event_id":"{self.id}",{data[1:]}'
 
     def fields(self) -> dict[str, Any]:
         return dict(json.loads(self.data), event_id=self.id)

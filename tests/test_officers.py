@@ -29,7 +29,7 @@ from display_server.clock import system_clock
 from display_server.keys import SiteKeys
 from display_server.reporting.visit import visit_report
 from display_server.settings import Settings
-from display_server.store import connect
+from display_server.store import Event, connect
 
 PIN = "482913"
 
@@ -247,6 +247,13 @@ def test_actions_of_an_officer_session_name_the_officer_and_reach_the_archive(
     assert by_type[("call", "A001")]["officer"] == "siti"
     assert by_type[("done", "A001")]["officer"] == "siti"
     assert "officer" not in by_type[("call", "A002")]
+    # the screens' WebSocket messages leave the officer out (the lobby needs no one's NIP)
+    first_id, first = next((i, f) for i, f in client.xrange(keys("events"))
+                           if json.loads(f["d"])["type"] == "call")
+    assert json.loads(first["d"])["officer"] == "siti"
+    message = json.loads(Event(first_id, first["d"]).message())
+    assert message["type"] == "call" and message["event_id"] == first_id
+    assert "officer" not in message and message["ticket"] == "A001"
     day = api.client.get("/api/state").json()["day"]
     assert client.hget(keys("ticket", f"{day}:A001"), "officer") == "siti"
     assert client.hget(keys("ticket", f"{day}:A002"), "officer") is None
