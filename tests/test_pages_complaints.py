@@ -83,6 +83,8 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     phone = make_page(390, 844)
     no_dialogs(phone, dialogs)
     phone.goto(f"{live.url}{ticket['status_url']}")
+    phone.wait_for_selector("#complaint-link")
+    screenshot(phone, "complaint-status-link")
     phone.click("#complaint-link")
     phone.wait_for_selector("#ticket-tie")
     assert ticket["code"] in text(phone, "#ticket-tie")
