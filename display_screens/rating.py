@@ -7,6 +7,7 @@ the answer)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,6 +35,24 @@ def _seconds(request: Request, name: str, bounds: tuple[float, float, float]) ->
     return min(high, max(low, float(raw))) if SECONDS.fullmatch(raw) else default
 
 
+def _timeouts(request: Request) -> str:
+    """The request's well-formed `idle` and `thanks` as a query string ("" without them): kept
+    across the sign-in, so a tablet set up with `/rating/5?idle=30` stays so."""
+    keep = {name: value for name in ("idle", "thanks")
+            if SECONDS.fullmatch(value := request.query_params.get(name, ""))}
+    return urlencode(keep)
+
+
+async def login(request: Request) -> Response:
+    """POST /rating/{n}/login[?idle=&thanks=] (form: token, csrf): console_auth.rating_login,
+    back to the tablet with its timeouts."""
+    response = await console_auth.rating_login(request)
+    location, keep = response.headers.get("location", ""), _timeouts(request)
+    if response.status_code == 303 and keep and "?" not in location:
+        response.headers["location"] = f"{location}?{keep}"
+    return response
+
+
 async def rating_page(request: Request) -> Response:
     """GET /rating/{n}[?idle=60&thanks=8]: the tablet, or its sign-in form (counter token)."""
     try:
@@ -47,7 +66,9 @@ async def rating_page(request: Request) -> Response:
     if signed_in is None:
         return sign_in_page(request, {
             "title": t("rating.title"), "heading": counter.name,
-            "action": f"/rating/{number}/login", "intro": t("rating.login_intro"),
+            "action": f"/rating/{number}/login" + (f"?{keep}" if (keep := _timeouts(request))
+                                                   else ""),
+            "intro": t("rating.login_intro"),
             "label": t("console.token"), "bad_token": t("console.bad_token")})
     return render(request, "rating.html", {
         "counter": counter,
@@ -85,7 +106,7 @@ async def answer(request: Request) -> Response:
 
 routes: list[BaseRoute] = [
     Route("/rating/{n}", rating_page),
-    Route("/rating/{n}/login", console_auth.rating_login, methods=["POST"]),
+    Route("/rating/{n}/login", login, methods=["POST"]),
     Route("/rating/{n}/survey", pending),
     Route("/rating/{n}/survey", answer, methods=["POST"]),
 ]

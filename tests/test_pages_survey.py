@@ -78,13 +78,12 @@ def test_survey_on_the_phone_from_the_status_link(live: Live, make_page: Any) ->
 
 
 def tablet_sign_in(page: Page, live: Live, counter: int, query: str) -> None:
-    """Sign the tablet in, then open it with the timeouts of `query` (seconds)."""
-    page.goto(f"{live.url}/rating/{counter}")
+    """Sign the tablet in at /rating/{counter}{query}: it comes back with the same timeouts."""
+    page.goto(f"{live.url}/rating/{counter}{query}")
     page.fill("#token", live.api.token(counter))
     page.click("button[type=submit]")
     page.wait_for_selector('body[data-state="idle"] #idle')
-    page.goto(f"{live.url}/rating/{counter}{query}")
-    page.wait_for_selector('body[data-state="idle"] #idle')
+    assert page.url == f"{live.url}/rating/{counter}{query}"
 
 
 def test_counter_tablet_offers_the_finished_ticket_and_resets(live: Live,
