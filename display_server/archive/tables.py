@@ -124,6 +124,7 @@ survey_responses = Table(
     Column("education", String(16)),
     Column("occupation", String(16)),
     Index("ux_survey_responses_site_event", "site", "event_id", unique=True),
+    sqlite_with_rowid=False,  # stored in key order: a range of days is read in one sweep
 )
 
 # the suggestion and complaint desk (display_server/complaints.py): one row per complaint,
