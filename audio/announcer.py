@@ -12,8 +12,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from audio import wavs
-from audio.events import Announcement, Turn, announcement_of, check_screen, plan_turn, track
+from audio.events import (
+    Announcement,
+    Turn,
+    announcement_of,
+    check_screen,
+    plan_turn,
+    salat_pause,
+    track,
+)
 from audio.player import Player
 from audio.render import Renderer
 from audio.speech import SpeechError
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 SILENCE_SECONDS = 30.0
 PLAY_MARGIN_SECONDS = 10.0
 RECONNECT_MAX_SECONDS = 5.0
+SIGNAGE_SECONDS = 300.0  # how often the site's prayer times are read again
 
 
 def utc_now() -> datetime:
@@ -71,6 +82,8 @@ class Announcer:
     acknowledgements made while disconnected are sent after reconnecting, and none are sent
     once the server says it does not know the screen (it still announces). Bad calls and
     failing players are logged, never fatal. ``history`` keeps the last turns said.
+    When the site's `[signage.prayer]` has ``pause_announcements``, no call is said during
+    each prayer's pause (read from the server's ``/display/papan``): such calls are dropped.
     """
 
     def __init__(
@@ -100,12 +113,28 @@ class Announcer:
         self.current: dict[int, str | None] = {}  # counter → the ticket it serves now
         self.history: collections.deque[Turn] = collections.deque(maxlen=100)
         self.acks_refused = False
+        self.server = server
+        self.papan: dict[str, Any] = {}  # the server's /display/papan: the prayer times
 
     async def run(self) -> None:
         """Follow and announce until cancelled."""
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.follower.run())
             tasks.create_task(self._announce())
+            tasks.create_task(self._read_signage())
+
+    async def _read_signage(self) -> None:
+        """Keep the site's prayer times (for the salat pause) fresh; failures are logged."""
+        url = self.server.rstrip("/") + "/display/papan"
+        async with httpx.AsyncClient(timeout=10) as client:
+            while True:
+                try:
+                    answer = await client.get(url)
+                    if answer.status_code == 200:
+                        self.papan = answer.json()
+                except (httpx.HTTPError, ValueError) as error:
+                    log.warning("cannot read the prayer times from %s: %s", url, error)
+                await asyncio.sleep(SIGNAGE_SECONDS)
 
     def _receive(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -140,8 +169,10 @@ class Announcer:
             while self._pending:
                 waiting = list(self._pending)
                 self._pending.clear()
-                turn = plan_turn(waiting, self.current, self.now(), self.max_age_seconds,
-                                 self.renderer.settings.merge_max)
+                now = self.now()
+                turn = plan_turn(waiting, self.current, now, self.max_age_seconds,
+                                 self.renderer.settings.merge_max,
+                                 salat=salat_pause(self.papan, now) is not None)
                 self._pending.extendleft(reversed(turn.rest))
                 for call, why in turn.dropped:
                     self._drop(call, why)
@@ -153,6 +184,8 @@ class Announcer:
         if why == "stale":
             log.warning("dropped stale %s: made at %s, more than %.0f s ago", what,
                         call.at and call.at.isoformat(), self.max_age_seconds)
+        elif why == "salat":
+            log.info("dropped %s: announcements pause for salat", what)
         else:
             log.info("dropped %s: the counter has moved on", what)
         self._ack(call, dropped=True)

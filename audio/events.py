@@ -106,10 +106,10 @@ class Turn:
 
 
 def plan_turn(waiting: list[Announcement], current: dict[int, str | None], now: datetime,
-              max_age_seconds: float, merge_max: int) -> Turn:
+              max_age_seconds: float, merge_max: int, salat: bool = False) -> Turn:
     """Which waiting calls the next announcement says (at most `merge_max`, merged into one
-    sentence), which are dropped because they are too old or their counter has since called
-    someone else, gone idle or paused, and which wait."""
+    sentence), which are dropped because they are too old, their counter has since called
+    someone else, gone idle or paused, or `salat` pauses the announcements, and which wait."""
     keep: list[Announcement] = []
     also: list[Announcement] = []
     dropped: list[tuple[Announcement, str]] = []
@@ -118,6 +118,8 @@ def plan_turn(waiting: list[Announcement], current: dict[int, str | None], now: 
             dropped.append((call, "stale"))
         elif not still_current(call, current):
             dropped.append((call, "moved_on"))
+        elif salat:
+            dropped.append((call, "salat"))
         elif any(k.counter == call.counter and k.ticket == call.ticket for k in keep):
             also.append(call)
         else:
@@ -128,6 +130,20 @@ def plan_turn(waiting: list[Announcement], current: dict[int, str | None], now: 
                 dropped=tuple(dropped),
                 rest=tuple(keep[merge_max:]) + tuple(
                     a for a in also if not any(a.counter == s.counter for s in speak)))
+
+
+def salat_pause(papan: Any, now: datetime) -> str | None:
+    """The prayer (its Indonesian name) whose announcement pause `now` falls in, from the
+    server's `/display/papan` JSON, or None (no pause configured, or not now)."""
+    prayer = papan.get("prayer") if isinstance(papan, dict) else None
+    if not isinstance(prayer, dict) or prayer.get("pause") is not True:
+        return None
+    span, ms = prayer.get("pause_ms"), now.timestamp() * 1000
+    for row in prayer.get("times") or ():
+        start = row.get("ms") if isinstance(row, dict) else None
+        if isinstance(start, int) and isinstance(span, int) and start <= ms < start + span:
+            return str(row.get("name", ""))
+    return None
 
 
 def screen_name(hostname: str | None = None) -> str:

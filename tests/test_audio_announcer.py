@@ -225,6 +225,31 @@ async def test_stale_calls_are_dropped_with_a_log_line(
     assert "more than 60 s ago" in caplog.text
 
 
+async def test_no_call_is_said_during_a_salat_pause(
+    server_factory: Any, renderer: Renderer, tmp_path: Path
+) -> None:
+    """With [signage.prayer] pause_announcements, a call made during a prayer's pause (the
+    announcer's clock set to Zuhur plus a minute) is not said and is acknowledged as dropped;
+    after the pause the next call is said."""
+    config = server_factory.config
+    config.write_text(config.read_text() + "\n[signage.prayer]\nlatitude = -6.08\n"
+                      "longitude = 106.33\npause_announcements = true\n")
+    server: ServerProcess = server_factory()
+    server.api.register_screen(SCREEN)
+    zuhur = server.api.client.get("/display/papan").json()["prayer"]["times"][1]["ms"] / 1000
+    clock = [datetime.fromtimestamp(zuhur + 60, UTC)]
+    speaker = Speaker(tmp_path / "speaker")
+    async with announcing(server, renderer, speaker, now=lambda: clock[0],
+                          max_age_seconds=1e8) as announcer:
+        await eventually(lambda: bool(announcer.papan), "the prayer times")
+        await call(server, 1)
+        await eventually(lambda: "dropped_id" in played_ack(server), "the dropped ack")
+        clock[0] = datetime.fromtimestamp(zuhur + 3600, UTC)
+        await call(server, 2)
+        await eventually(lambda: said(announcer) == [("A002", 2)], "the call after the pause")
+    assert len(speaker.played()) == 1
+
+
 async def test_a_server_restart_loses_nothing(
     server_factory: Any, server: ServerProcess, renderer: Renderer, tmp_path: Path
 ) -> None:

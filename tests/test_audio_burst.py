@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from audio.events import Announcement, plan_turn, still_current, track
+from audio.events import Announcement, plan_turn, salat_pause, still_current, track
 from audio.settings import AnnouncementSettings
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -78,3 +78,15 @@ def test_the_merged_sentence_uses_the_burst_template_once_per_call() -> None:
     custom = AnnouncementSettings(merge_template="{ticket} loket {counter}")
     assert custom.merged_text([("A1", 1, None), ("A2", 2, None)]) == (
         "a satu loket satu, a dua loket dua")
+
+
+def test_salat_pause_is_read_from_the_servers_signage() -> None:
+    zuhur = int(NOW.timestamp() * 1000) - 60_000
+    papan = {"prayer": {"pause": True, "pause_ms": 600_000, "times": [
+        {"id": "dhuhr", "name": "Zuhur", "at": "09.59", "ms": zuhur}]}}
+    assert salat_pause(papan, NOW) == "Zuhur"
+    assert salat_pause(papan, NOW + timedelta(minutes=10)) is None
+    assert salat_pause({**papan, "prayer": {**papan["prayer"], "pause": False}}, NOW) is None
+    assert salat_pause({"prayer": None}, NOW) is None and salat_pause("junk", NOW) is None
+    turn = plan_turn([call("A001", 1, 1)], {1: "A001"}, NOW, 120, 3, salat=True)
+    assert turn.speak == () and [why for _, why in turn.dropped] == ["salat"]

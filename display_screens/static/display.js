@@ -461,6 +461,7 @@ function pageWaiting(turn) {
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const fit = Math.max(1, Math.floor((list.clientHeight + 0.5 * rem) / (4.7 * rem)));
   const some = Array.from(view.chips.values()).filter((chip) => chip.count > 0);
+  $("waiting-empty").hidden = some.length > 0;
   const pages = Math.max(1, Math.ceil(some.length / fit));
   if (turn) view.waitingPage += 1;
   view.waitingPage %= pages;
