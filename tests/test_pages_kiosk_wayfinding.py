@@ -265,3 +265,23 @@ def test_status_page_tells_the_visitor_when_next_and_when_called(demo: Live,
     demo.api.act(13, "done", {"outcome": "completed"})
     wait_text(page, "#headline", "Layanan selesai")
     assert page.is_hidden("#sound")
+
+
+def test_a_site_without_popular_buttons_gives_the_agencies_the_width(live: Live,
+                                                                      make_page: Any) -> None:
+    """The test site (two agencies, no [[kiosk.popular]]): the tiles take the whole width and
+    the search still finds a service by its agency's name."""
+    page = kiosk(make_page, live, 1366, 768)
+    page.click('.k-prio[data-priority=""]')
+    assert page.locator(".k-pop").count() == 0
+    assert page.evaluate(OVERFLOW) == []
+    right = "Math.max(...[...document.querySelectorAll('.k-tenant')]" \
+            ".map(n => n.getBoundingClientRect().right))"
+    left = "Math.min(...[...document.querySelectorAll('.k-tenant')]" \
+           ".map(n => n.getBoundingClientRect().left))"
+    assert page.evaluate(f"({right} - {left}) / innerWidth") > 0.9
+    screenshot(page, "wayfinding-no-popular-1366x768")
+    page.click("#open-search")
+    page.fill("#query", "disdukcapil")
+    found = page.eval_on_selector_all("#results .k-service", "ns => ns.map(n => n.dataset.service)")
+    assert found == ["B", "D"]

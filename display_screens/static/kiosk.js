@@ -274,6 +274,7 @@ function layout() {
     pops.style.setProperty("--cols", String(pc));
     pops.style.setProperty("--rows", String(Math.ceil(p / pc)));
   }
+  tenants.classList.toggle("few", n <= 8); /* a small site: fewer, bigger tiles */
   document.body.classList.toggle("portrait", portrait);
 }
 
