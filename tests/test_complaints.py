@@ -322,6 +322,11 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
     assert lines[0].startswith("Kode,Nama,Diterima,Dijawab,Ditutup")
     assert lines[1].startswith("capil,Disdukcapil,1,1,0,0,0")
     assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2")
+    assert main(["report", "--complaints", "--config", str(config), "--from", "2026-11-25",
+                 "--to", "2026-11-30"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "Lewat tenggat" in table[0] and "Median hari sampai dijawab" in table[0]
+    assert table[-1].split()[:2] == ["total", "Jumlah"] and table[-1].endswith("3,5")
     assert main(["report", "--complaints", "--by", "service", "--format", "xlsx",
                  "--config", str(config)]) == 2
 
