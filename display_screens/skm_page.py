@@ -188,8 +188,8 @@ def _index_line(row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def dashboard_index(request: Request, span: downloads.DateRange) -> dict[str, Any] | None:
-    """The index on /admin: today's and the range's `{"today", "range"}` (see _index_line);
-    None when the process has no archive."""
+    """The index on /admin: today's and the range's `{"today", "range"}` (see _index_line)
+    and the range's days as people read them; None when the process has no archive."""
     c = api.ctx(request)
     if c.archiver is None:
         return None
@@ -201,7 +201,8 @@ async def dashboard_index(request: Request, span: downloads.DateRange) -> dict[s
             return {"today": _index_line(skm_report(connection, c.site, today, today,
                                                     "day")["total"]),
                     "range": _index_line(skm_report(connection, c.site, span.first, span.last,
-                                                    "month")["total"])}
+                                                    "month")["total"]),
+                    "first": long_date(span.first), "last": long_date(span.last)}
 
     return await asyncio.to_thread(build)
 

@@ -62,6 +62,7 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
     anonymous = page.goto(f"{live.url}/admin/skm")
     assert anonymous is not None and anonymous.status == 401  # no office session, no figures
     admin_sign_in(page, live)
+    page.locator("#skm-index").scroll_into_view_if_needed()
     screenshot(page, "admin-skm-index-1920x1080")
     for part in ("today", "range"):
         line = text(page, f'[data-skm="{part}"]')
