@@ -54,8 +54,8 @@ def check_profile(value: Any) -> dict[str, str] | None:
         if choice is None or choice == "":
             continue
         if not isinstance(choice, str) or choice not in profile_values(name):
-            raise ApiError("invalid_field", t("error.detail.survey_profile",
-                                              field=f"profile.{name}"))
+            where = "profile." + name
+            raise ApiError("invalid_field", t("error.detail.survey_profile", field=where))
         out[name] = choice
     return out or None
 
