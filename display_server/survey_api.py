@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from display_server import ratelimit
-from display_server.api import Context, authorize, ctx, ticket_link
+from display_server.api import DAY, Context, authorize, ctx, ticket_link
 from display_server.bodies import Field, read_json, validate
 from display_server.counters import TICKET_CODE
 from display_server.errors import ApiError
@@ -28,6 +28,7 @@ SCHEMA = {
 }
 COUNTER_SCHEMA = {
     "ticket": Field(str, required=True, pattern=TICKET_CODE, max_length=8),
+    "day": Field(str, pattern=DAY, max_length=10),  # the ticket's day (default today)
     **SCHEMA,
 }
 
@@ -93,13 +94,15 @@ async def pending(c: Context, counter: int) -> dict[str, Any]:
 
 
 async def answer_at_counter(c: Context, counter: int, data: Any) -> dict[str, Any]:
-    """Record the answers `data` (parsed JSON: `ticket`, `answers`, `profile`) for today's
-    ticket that `counter` finished within the window: `{"ok": true, ...}`; 409 `not_served` for
+    """Record the answers `data` (parsed JSON: `ticket`, `day`?, `answers`, `profile`) for
+    the ticket (of today, or of `day`: the one `pending` named, just before midnight) that
+    `counter` finished within the window: `{"ok": true, ...}`; 409 `not_served` for
     a ticket not finished there, `survey_expired` past the window, `already_rated`."""
     fields = validate(data, COUNTER_SCHEMA)
     answers = check_answers(fields["answers"])
     profile = check_profile(fields.get("profile"))
-    saved = await c.store.rate(c.store.today(), fields["ticket"], answers, profile,
+    saved = await c.store.rate(fields.get("day") or c.store.today(), fields["ticket"], answers,
+                               profile,
                                via=VIA_COUNTER, counter=counter,
                                window_ms=c.settings.survey_minutes * 60_000)
     return {"ok": True, **saved}

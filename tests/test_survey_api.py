@@ -192,6 +192,25 @@ def test_the_counter_tablet_offers_the_ticket_just_finished(api: Api, clock: Fak
     assert post(api, second, {"answers": GOOD}).status_code == 201   # the link has no window
 
 
+def test_the_counter_tablet_names_the_tickets_day(api: Api) -> None:
+    """A ticket finished just before midnight is answered on the tablet just after: the day the
+    GET named goes with the answers; another day is a ticket that does not exist."""
+    ticket = served(api, counter=4)
+    pending = api.client.get("/api/counters/4/survey", headers=api.auth(4)).json()["ticket"]
+    assert (pending["code"], pending["day"]) == (ticket["code"], ticket["day"])
+
+    def rate(body: dict[str, Any]) -> httpx.Response:
+        client: httpx.Client = api.client
+        return client.post("/api/counters/4/survey", headers=api.auth(4),
+                           json={"ticket": ticket["code"], "answers": GOOD, **body})
+
+    assert rate({"day": "2026-11-24"}).json()["error"]["code"] == "unknown_ticket"
+    assert rate({"day": "24-11-2026"}).status_code == 400
+    r = rate({"day": pending["day"]})
+    assert r.status_code == 201, r.text
+    assert r.json()["day"] == ticket["day"]
+
+
 def test_the_counter_tablet_needs_the_counters_token(api: Api) -> None:
     served(api, counter=1)
     assert api.client.get("/api/counters/1/survey").status_code == 401
