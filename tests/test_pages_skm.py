@@ -6,10 +6,12 @@ tickets' status links, computed here by hand."""
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from test_pages_support import SCREENSHOTS, Live, admin_sign_in, screenshot, text, until
 
@@ -106,5 +108,9 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
     assert ikm in words and "3 orang" in words and "Penanganan pengaduan" in words
     assert main(command) == 2  # a PDF needs --out
 
+    yesterday = (datetime.now(ZoneInfo("Asia/Jakarta")) - timedelta(days=1)).date().isoformat()
+    page.goto(f"{live.url}/admin/skm?dari={yesterday}&sampai={yesterday}")  # before the answers
+    assert page.is_visible("#skm-empty") and text(page, "#skm-ikm") == "-"
+    assert text(page, "#skm-respondents") == "0 orang"
     bad = page.goto(f"{live.url}/admin/skm?dari=2026-13-40")
     assert bad is not None and bad.status == 400
