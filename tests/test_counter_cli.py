@@ -48,7 +48,7 @@ def test_wrong_token_from_the_environment(site: Site) -> None:
 def test_another_counters_token(site: Site) -> None:
     """Counter 2's token for counter 1: the server's 403 message."""
     result = counter("--counter", "1", "--server", site.server.url, "--token", site.api.token(2))
-    refused(result, 2, "Token ini milik loket lain.")
+    refused(result, 2, "Kode akses ini milik loket lain.")
 
 
 def test_a_server_that_is_not_antrian(plain_http: str) -> None:  # noqa: F811
@@ -89,7 +89,7 @@ def test_a_missing_token_file(tmp_path: Path) -> None:
     """A token file that does not exist is named."""
     path = tmp_path / "nope"
     result = counter("--counter", "1", "--server", "http://127.0.0.1:1", "--token-file", str(path))
-    refused(result, 2, f"Berkas token {path} tidak dapat dibaca")
+    refused(result, 2, f"Berkas kode akses {path} tidak dapat dibaca")
 
 
 @pytest.mark.parametrize(("text", "words"), [
