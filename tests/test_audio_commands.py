@@ -87,7 +87,7 @@ def test_say_out_renders_a_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["say", "A001", "5"], "loket 5 tidak ada (loket: 29)"),
+        (["say", "A001", "5"], "Loket 5 tidak ada (loket yang ada: 29)"),
         (["say", "Q001", "29"], "layanan Q tidak ada (layanan: A, B)"),
         (["say", "a001", "29"], "kode antrian 'a001' tidak sah"),
         (["say", "A" + "1" * 40, "29"], "kode antrian"),

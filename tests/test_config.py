@@ -190,7 +190,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL + BASE_COUNTERS,
-        ["counters[1].number", "loket 1 tercantum dua kali"],
+        ["counters[1].number", "Loket 1 tercantum dua kali"],
         id="duplicate-counter",
     ),
     pytest.param(
