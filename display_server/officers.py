@@ -217,15 +217,23 @@ async def is_active(store: Store, officer_id: str) -> bool:
 async def sign_in(store: Store, officer_id: str, pin: str, counter: int, client: str, *,
                   attempts: int, lock_seconds: int) -> SignIn:
     """Check a PIN sign-in at `counter` from `client` against the lock, the PIN, the account's
-    state and its counters; a wrong PIN counts against the id and the client."""
+    state and its counters. Each try is counted against the id and the client before the PIN
+    is checked, so a burst of tries in parallel cannot get past the lock; a right PIN gives its
+    count back (and clears the id's), a try while locked checks nothing and does not extend
+    the lock, a wrong PIN makes both counts expire `lock_seconds` after it."""
     officer_id = officer_id.strip().lower()[:40]
     valid_id = bool(OFFICER_ID.fullmatch(officer_id))
     failure_keys = [store.keys("pin_failures_client", client)]
     if valid_id:
         failure_keys.insert(0, store.keys("pin_failures_officer", officer_id))
-    counts = cast(list[str | None], await store.redis.mget(failure_keys))
-    if locked((int(n or 0) for n in counts), attempts):
-        return SignIn("locked", seconds=await _lock_left(store, failure_keys, counts, attempts))
+    async with store.redis.pipeline(transaction=True) as pipe:
+        for key in failure_keys:
+            pipe.incr(key)
+            pipe.expire(key, lock_seconds, nx=True)  # a count never outlives its lock
+        counts = [int(n) for n in (await pipe.execute())[::2]]
+    if locked((n - 1 for n in counts), attempts):  # locked before this try
+        held = [key for key, n in zip(failure_keys, counts, strict=True) if n - 1 >= attempts]
+        return SignIn("locked", seconds=await _lock_left(store, held))
     raw: dict[str, str] = {}
     if valid_id:
         raw = cast(dict[str, str], await store.redis.hgetall(store.keys("officer", officer_id)))
@@ -233,24 +241,30 @@ async def sign_in(store: Store, officer_id: str, pin: str, counter: int, client:
     right = await asyncio.to_thread(pin_matches, raw.get("pin") or _DUMMY_HASH, pin[:16])
     outcome = decide(officer, right and officer is not None, counter)
     if outcome != "wrong":
-        await store.redis.delete(failure_keys[0] if valid_id else failure_keys[-1])
+        if valid_id:
+            await store.redis.delete(failure_keys[0])
+        await _give_back(store, failure_keys[-1])
         return SignIn(outcome, officer)
     async with store.redis.pipeline(transaction=True) as pipe:
         for key in failure_keys:
-            pipe.incr(key)
             pipe.expire(key, lock_seconds)
-        now = [int(n) for n in (await pipe.execute())[::2]]
-    if locked(now, attempts):
+        await pipe.execute()
+    if locked(counts, attempts):
         return SignIn("locked", seconds=lock_seconds)
-    return SignIn("wrong", remaining=attempts - max(now))
+    return SignIn("wrong", remaining=attempts - max(counts))
 
 
-async def _lock_left(store: Store, keys: list[str], counts: list[str | None],
-                     attempts: int) -> int:
-    """The seconds until the longest of the locks that hold ends (at least 1)."""
-    left = [await store.redis.ttl(key) for key, n in zip(keys, counts, strict=True)
-            if int(n or 0) >= attempts]
-    return max([1, *left])
+# one less try counted, unless the count expired meanwhile (never a count without an expiry)
+_GIVE_BACK = "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end"
+
+
+async def _give_back(store: Store, key: str) -> None:
+    await store.redis.eval(_GIVE_BACK, 1, key)
+
+
+async def _lock_left(store: Store, keys: list[str]) -> int:
+    """The seconds until the longest of these locks ends (at least 1)."""
+    return max([1, *[await store.redis.ttl(key) for key in keys]])
 
 
 async def count(store: Store) -> int:

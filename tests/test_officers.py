@@ -26,10 +26,11 @@ from display_server.archive import db
 from display_server.archive.archiver import Archiver
 from display_server.archive.tables import visits
 from display_server.clock import system_clock
+from display_server.config import SiteConfig
 from display_server.keys import SiteKeys
 from display_server.reporting.visit import visit_report
 from display_server.settings import Settings
-from display_server.store import Event, connect
+from display_server.store import Event, Store, connect
 
 PIN = "482913"
 
@@ -335,6 +336,34 @@ def test_sign_in_rejects_hostile_forms_without_a_500(api: Api) -> None:
         r = api.client.post("/counter/1/login/pin", data=data, follow_redirects=False)
         assert r.status_code == 303 and "salah=" in r.headers["location"]
     assert re.search(r"salah=csrf", r.headers["location"])
+
+
+def test_a_burst_of_parallel_tries_gets_no_more_than_the_allowed_pins_checked(
+        site: SiteConfig, redis_url: str) -> None:
+    """Twenty wrong PINs at once: four are told how many tries are left, the fifth locks, the
+    other fifteen are refused as locked without their PIN being checked; and a shared device
+    where six officers sign in one after another is never locked by their right PINs."""
+    async def go() -> tuple[list[str], list[str]]:
+        client = connect(redis_url, pool_size=24, pool_timeout=10)
+        store = Store(client, site)
+        try:
+            await officers.add(store, "siti", "Siti", "samsat", "1", PIN)
+            burst = await asyncio.gather(*[
+                officers.sign_in(store, "siti", "0000", 1, "192.0.2.1", attempts=5,
+                                 lock_seconds=300) for _ in range(20)])
+            shared = []
+            for n in range(6):
+                await officers.add(store, f"p{n}", f"P {n}", "samsat", "1", "2468")
+                result = await officers.sign_in(store, f"p{n}", "2468", 1, "192.0.2.9",
+                                                attempts=5, lock_seconds=300)
+                shared.append(result.outcome)
+            return [r.outcome for r in burst], shared
+        finally:
+            await client.aclose()
+
+    burst, shared = asyncio.run(go())
+    assert sorted(burst) == ["locked"] * 16 + ["wrong"] * 4
+    assert shared == ["ok"] * 6
 
 
 def test_settings_read_the_lock_from_the_environment() -> None:
