@@ -66,6 +66,7 @@ async def home(request: Request) -> Response:
         "sections": links(request),
         "first_counter": first,
         "officers": "/admin/petugas" in served,
+        "tenant": c.site.tenants[0].id if c.site.tenants else "",
     })
 
 

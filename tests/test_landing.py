@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from conftest import Api
-from test_pages_support import Live, admin_sign_in, screenshot
+from test_pages_support import SCREENSHOTS, Live, admin_sign_in, screenshot
 
 from display_screens.landing import PAGES, route_paths
 
@@ -47,6 +47,7 @@ def test_explains_the_access_codes_in_indonesian(web: Api) -> None:
     assert "antrian token --admin" in text
     assert "Kode akses" in text and "--data-dir" in text
     assert "/t/" in text  # where a visitor's status link comes from
+    assert "antrian officer add --id siti" in text  # officer accounts exist on this app
     assert "<html lang=\"id\">" in text
 
 
@@ -59,6 +60,7 @@ def test_landing_page_in_chromium(live: Live, make_page: Any) -> None:
         page.wait_for_selector(".home-list a")
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, name)
+    page.screenshot(path=str(SCREENSHOTS / "landing-phone-full.png"), full_page=True)
     links = page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))")
     page.click("a.home-main:has-text(\"Mesin antrian\")")
     page.wait_for_url("**/kiosk")
