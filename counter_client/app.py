@@ -14,7 +14,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from tenacity import AsyncRetrying, retry_if_exception_type
@@ -35,18 +34,14 @@ from counter_client.state import CounterView, Current
 from protocol.counter_actions import OUTCOMES
 from protocol.follower import Follower
 from texts import N_, pause_reasons, t
+from texts.formats import clock as short_clock
+from texts.formats import clock_seconds
 
 # catalogue keys of what the app shows for an action, a key binding, an outcome and a status
 ACTION_LABELS = {
     "call-next": N_("action.call_next"), "call": N_("action.call"), "recall": N_("action.recall"),
     "skip": N_("action.skip"), "done": N_("action.done"), "transfer": N_("action.transfer"),
     "pause": N_("action.pause"), "resume": N_("action.resume"), "restore": N_("action.restore"),
-}
-KEY_HELP = {
-    "call_next": N_("action.call_next"), "recall": N_("action.recall"),
-    "skip": N_("action.skip"), "restore": N_("action.restore"), "done": N_("action.done"),
-    "transfer": N_("action.transfer"), "pause": N_("action.pause_resume"),
-    "cancel": N_("action.cancel"), "quit": N_("action.quit"),
 }
 OUTCOME_CHOICES = {"completed": N_("outcome.completed"),
                    "not_completed": N_("outcome.not_completed")}
@@ -72,34 +67,44 @@ class Pending:
 class ChoiceScreen(ModalScreen[str | None]):
     """Pick one of numbered choices, keypad friendly: with up to nine a digit picks directly;
     with more, digits move to the choice of that number ("1", "2" → 12) and Enter picks it.
-    ↑/↓ and Enter pick too; the cancel keys close it without choosing."""
+    ↑/↓ and Enter pick too; the cancel keys close it without choosing. `groups`, one per choice,
+    puts a heading (not a choice) before each run of choices of the same group, e.g. the agency
+    of a service; the numbers count choices only."""
 
     DEFAULT_CSS = """
     ChoiceScreen { align: center middle; }
     #choice { width: 60; height: auto; border: thick $accent; background: $surface;
               padding: 1 2; }
     #choice-title { text-style: bold; margin-bottom: 1; }
-    #choices { height: auto; max-height: 14; }
+    #choices { height: auto; max-height: 20; }
     #choice-hint { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, title: str, choices: list[tuple[str, str]], keymap: Keymap) -> None:
+    def __init__(self, title: str, choices: list[tuple[str, str]], keymap: Keymap,
+                 groups: list[str] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
         self.keymap = keymap
         self.typed = ""
+        self.options: list[Option] = []
+        self.positions: list[int] = []  # the option index of each choice
+        for i, (value, label) in enumerate(choices):
+            group = groups[i] if groups else None
+            if group is not None and (i == 0 or groups is None or groups[i - 1] != group):
+                self.options.append(Option(group, disabled=True))
+            self.positions.append(len(self.options))
+            self.options.append(Option(f"{i + 1}. {label}", id=value))
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice"):
             yield Static(self.title_text, id="choice-title", markup=False)
-            yield OptionList(*(Option(f"{i}. {label}", id=value)
-                               for i, (value, label) in enumerate(self.choices, 1)), id="choices")
+            yield OptionList(*self.options, id="choices")
             hint = t("terminal.choice_hint", cancel=self.keymap.describe("cancel"))
             yield Static(hint, id="choice-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
+        self.query_one(OptionList).highlighted = self.positions[0] if self.positions else None
 
     def on_key(self, event: events.Key) -> None:
         if event.key.isdigit():
@@ -113,7 +118,7 @@ class ChoiceScreen(ModalScreen[str | None]):
             if len(self.choices) <= 9:
                 self.dismiss(self.choices[number - 1][0])
             else:
-                self.query_one(OptionList).highlighted = number - 1
+                self.query_one(OptionList).highlighted = self.positions[number - 1]
         elif self.keymap.action(event.key) == "cancel":
             event.stop()
             self.dismiss(None)
@@ -137,7 +142,9 @@ class CounterScreen(Screen[None]):
         self.on_ready()
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title", markup=False)
+        with Horizontal(id="top"):
+            yield Static(id="title", markup=False)
+            yield Static(id="clock", markup=False)
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Static(id="ticket", markup=False)
@@ -166,7 +173,9 @@ class CounterApp(App[None]):
 
     TITLE = "antrian"
     CSS = """
-    #title { background: $primary; color: $text; text-style: bold; padding: 0 1; }
+    #top { height: 1; background: $primary; }
+    #title { width: 1fr; color: $text; text-style: bold; padding: 0 1; }
+    #clock { width: auto; color: $text; text-style: bold; padding: 0 1; }
     #body { height: 1fr; }
     #left { width: 1fr; padding: 1 2; }
     #right { width: 1fr; padding: 1 2; border-left: solid $primary; }
@@ -254,12 +263,18 @@ class CounterApp(App[None]):
         current = self._ready_current()
         if current is None:
             return
-        choices = [(code, f"{code} — {name}") for code, name in self.view.service_names.items()
-                   if code != current.service and code in self.view.open_services]
-        if not choices:
+        view = self.view
+        codes = [code for code in view.service_names
+                 if code != current.service and code in view.open_services]
+        if not codes:
             self._note(t("terminal.no_other_service"))
             return
-        self._choose(t("terminal.choose_service", code=current.code), choices, "transfer")
+        agencies = list(dict.fromkeys(view.tenant_names.values()))  # in the site's order
+        codes.sort(key=lambda code: agencies.index(view.tenant_names.get(code, "")))
+        choices = [(code, f"{code} — {view.service_names[code]}") for code in codes]
+        groups = [view.tenant_names.get(code, "") for code in codes]
+        self._choose(t("terminal.choose_service", code=current.code), choices, "transfer",
+                     groups)
 
     def _key_pause(self) -> None:
         if self.view.status == "paused":
@@ -286,12 +301,13 @@ class CounterApp(App[None]):
             return
         self.exit()
 
-    def _choose(self, title: str, choices: list[tuple[str, str]], action: str) -> None:
+    def _choose(self, title: str, choices: list[tuple[str, str]], action: str,
+                groups: list[str] | None = None) -> None:
         def chosen(value: str | None) -> None:
             if value is not None:
                 self.submit(Press(action, value))
 
-        self.push_screen(ChoiceScreen(title, choices, self.keymap), chosen)
+        self.push_screen(ChoiceScreen(title, choices, self.keymap, groups), chosen)
 
     def _ready_current(self) -> Current | None:
         """The ticket being served, when nothing else is being sent (else None, said why)."""
@@ -378,7 +394,7 @@ class CounterApp(App[None]):
     # drawing
 
     def _note(self, text: str) -> None:
-        self.lines.appendleft(f"{datetime.now():%H:%M:%S}  {text}")
+        self.lines.appendleft(f"{clock_seconds(self.view.site_time(self.clock()))}  {text}")
         self._draw()
 
     def text(self, widget_id: str) -> str:
@@ -403,6 +419,7 @@ class CounterApp(App[None]):
         view = self.view
         title = t("terminal.title", number=view.number)
         self._set("title", f"{title} · {view.site_name}" if view.site_name else title)
+        self._set("clock", short_clock(view.site_time(self.clock())))
         self._set("ticket", view.current.code if view.current else "—")
         self._set("served", self._served_text())
         self._set("status", t(STATUS[view.status], reason=view.reason or ""))
@@ -418,8 +435,7 @@ class CounterApp(App[None]):
         self._set("pending", self._pending_text())
         self.main.query_one("#pending").set_class(
             self.pending is not None and self.pending.problem is not None, "waiting")
-        self._set("keys", "  ".join(f"{self.keymap.describe(a)} {t(KEY_HELP[a])}"
-                                    for a in ACTIONS if self.keymap.keys_for(a)))
+        self._set("keys", "  ".join(f"{keys} {name}" for keys, name in self.keymap.legend()))
 
     def _pending_text(self) -> str:
         pending = self.pending

@@ -6,9 +6,11 @@
     "*" = "skip"
     "/" = "done"
 
-Keys are single characters or Textual key names ("enter", "escape", "f1"); actions are
-call_next, recall, skip, restore (a skipped ticket), done, transfer, pause (pause / resume),
-cancel, quit.
+Keys are single characters or Textual key names ("enter", "escape", "f1"); actions are the
+names of the one officer key layout (protocol.officer_keys, the same on the web console):
+call_next, recall, skip, done, transfer, pause (pause / resume), restore (a skipped ticket),
+cancel, quit. A file written for the earlier default keys keeps working: the action names are
+the same, only the defaults moved to SPEC's layout.
 """
 
 from __future__ import annotations
@@ -20,23 +22,11 @@ from pathlib import Path
 
 from textual.keys import Keys
 
-from texts import N_, t
+from protocol import officer_keys
+from texts import t
 
-# catalogue keys of the keys shown by name; any other key is shown as its character
-KEY_NAMES = {
-    "enter": N_("key.enter"), "space": N_("key.space"), "escape": N_("key.escape"),
-    "backspace": N_("key.backspace"), "plus": N_("key.plus"), "minus": N_("key.minus"),
-    "asterisk": N_("key.asterisk"), "slash": N_("key.slash"), "full_stop": N_("key.full_stop"),
-}
-
-
-ACTIONS = ("call_next", "recall", "skip", "restore", "done", "transfer", "pause", "cancel",
-           "quit")
-DEFAULT_KEYS = {
-    "enter": "call_next", "space": "call_next", "r": "recall", "s": "skip", "k": "restore",
-    "d": "done", "t": "transfer", "p": "pause", "escape": "cancel", "backspace": "cancel",
-    "q": "quit",
-}
+ACTIONS = officer_keys.ACTIONS
+DEFAULT_KEYS = officer_keys.default_keys(terminal=True)
 _NAMED = {k.value for k in Keys}
 # Textual's names of characters whose Unicode names it shortens
 _SHORT = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
@@ -74,8 +64,12 @@ class Keymap:
 
     def describe(self, action: str) -> str:
         """The keys of an action as the officer reads them, e.g. "Enter/Spasi/+"."""
-        return "/".join(t(KEY_NAMES[k]) if k in KEY_NAMES else k.upper()
-                        for k in self.keys_for(action))
+        return officer_keys.keys_text(self.keys_for(action), t)
+
+    def legend(self) -> list[tuple[str, str]]:
+        """(keys, name) of every action that has a key, in the layout's order."""
+        return [(self.describe(a), t(officer_keys.LABELS[a]))
+                for a in ACTIONS if self.keys_for(a)]
 
 
 def load_keymap(path: Path | None) -> Keymap:

@@ -99,15 +99,21 @@ class WaitingTicket:
 
 @dataclass(frozen=True)
 class Service:
+    """A service of the snapshot, with its agency (tenant): id and name, when the server says."""
+
     code: str
     name: str
     open: bool
     waiting: int
+    tenant: str = ""
+    tenant_name: str = ""
 
     @classmethod
     def parse(cls, d: dict[str, Any]) -> Service:
+        tenant = str(d.get("tenant") or "")
         return cls(code=str(d["code"]), name=str(d["name"]), open=bool(d.get("open", True)),
-                   waiting=int(d.get("waiting") or 0))
+                   waiting=int(d.get("waiting") or 0), tenant=tenant,
+                   tenant_name=str(d.get("tenant_name") or tenant))
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ class Snapshot:
     services: tuple[Service, ...]
     waiting: dict[str, int]
     event_id: str
+    timezone: str = ""  # the site's IANA zone ("Asia/Jakarta"); empty from an older server
 
     @classmethod
     def parse(cls, d: dict[str, Any]) -> Snapshot:
@@ -146,7 +153,8 @@ class Snapshot:
                    counters=tuple(CounterInfo.parse(c) for c in d["counters"]),
                    services=tuple(Service.parse(s) for s in d["services"]),
                    waiting={str(k): int(v) for k, v in d["waiting"].items()},
-                   event_id=str(d["event_id"]))
+                   event_id=str(d["event_id"]),
+                   timezone=str(d["site"].get("timezone") or ""))
 
     def counter(self, number: int) -> CounterInfo | None:
         return next((c for c in self.counters if c.number == number), None)

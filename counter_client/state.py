@@ -4,8 +4,9 @@ the answers to the officer's presses. No I/O here; the app feeds it and draws it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from counter_client.models import ActionResult, Press, Snapshot
 from protocol.event_ids import event_key
@@ -20,6 +21,14 @@ SKIPPED_KEPT = 9  # the skipped tickets offered for restoring: one keypad digit 
 
 def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
+
+
+def _zone(name: str) -> tzinfo | None:
+    """The site's zone, or None (this machine's) when the server names none or an unknown one."""
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @dataclass
@@ -39,6 +48,8 @@ class CounterView:
     site_name: str = ""
     services: tuple[str, ...] = ()
     service_names: dict[str, str] = field(default_factory=dict)
+    tenant_names: dict[str, str] = field(default_factory=dict)  # service code → its agency
+    zone: tzinfo | None = None  # the site's time zone (None: this machine's)
     open_services: frozenset[str] = frozenset()
     status: str = "idle"
     reason: str | None = None
@@ -52,6 +63,8 @@ class CounterView:
         """Replace everything with the server's snapshot."""
         self.site_name = snap.site_name
         self.service_names = {s.code: s.name for s in snap.services}
+        self.tenant_names = {s.code: s.tenant_name for s in snap.services}
+        self.zone = _zone(snap.timezone)
         self.open_services = frozenset(s.code for s in snap.services if s.open)
         self.waiting = dict(snap.waiting)
         self.skew = _epoch(snap.now) - local_now
@@ -121,6 +134,11 @@ class CounterView:
         elif press.action == "resume":
             self.status, self.reason = "idle", None
         return line
+
+    def site_time(self, local_now: float) -> datetime:
+        """The site's local time now: the server's clock (ours corrected by the skew) in the
+        site's zone."""
+        return datetime.fromtimestamp(local_now + self.skew, self.zone).astimezone(self.zone)
 
     def served_seconds(self, local_now: float) -> int | None:
         if self.current is None:

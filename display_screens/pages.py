@@ -142,7 +142,7 @@ async def counter_page(request: Request) -> Response:
             "csrf": signed_in.csrf,
             "keys": officer_keys.default_keys(terminal=False),
         },
-        "officer_keys": [{"action": k.action, "keys": officer_keys.keys_text(k.keys, t),
+        "officer_keys": [{"action": k.action, "shortcut": officer_keys.keys_text(k.keys, t),
                           "name": t(k.label), "button": WIRE_ACTIONS.get(k.action, k.action)}
                          for k in officer_keys.layout(terminal=False)],
         "transfer_groups": [{"name": tenant.name, "services": [

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_counter_client import Site, start_site
@@ -15,9 +18,11 @@ from textual.pilot import Pilot
 
 from counter_client.app import ChoiceScreen, CounterApp
 from counter_client.keymap import load_keymap
+from protocol.officer_keys import legend
 from texts import t
+from texts.formats import clock as short_clock
 
-SCREEN_PARTS = ("title", "ticket", "served", "status", "waiting", "log", "link", "pending")
+SCREEN_PARTS = ("title", "clock", "ticket", "served", "status", "waiting", "log", "link", "pending")
 
 
 @pytest.fixture
@@ -95,43 +100,110 @@ async def test_enter_calls_the_next_visitor_and_shows_the_ticket(site: Site) -> 
 
 
 async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
-    """R, S, D (outcome), T (service), P (reason) / P again: each reaches the server."""
-    for _ in range(3):
-        site.api.ticket("A")
+    """SPEC's layout: U Panggil ulang, L Lewati, S Selesai (outcome), A Alihkan (service),
+    J Jeda (reason) / J again Lanjut; each reaches the server, checked there."""
+    first = site.api.ticket("A")
+    second = site.api.ticket("A")
+    site.api.ticket("A")
     async with running(site) as (_app, pilot):
-        await pilot.press("enter")
+        await pilot.press("space")
         await shows(pilot, "ticket", "A001")
-        await pilot.press("r")
+        await pilot.press("u")
         await shows(pilot, "log", "Memanggil ulang A001 (ke-2)")
-        await pilot.press("s")
+        assert site.api.counter(1)["ticket"]["calls"] == 2
+        await pilot.press("l")
         await shows(pilot, "log", "A001 dilewati")
         await shows(pilot, "ticket", "—")
+        assert site.api.client.get(first["status_url"] + "/status").json()["status"] == "no_show"
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A002")
-        await choose(pilot, "d", "the outcome choice", "2")
-        await shows(pilot, "log", "A002 selesai — belum tuntas")
+        await choose(pilot, "s", "the outcome choice", "2")
+        outcome = t("terminal.outcome.not_completed")
+        await shows(pilot, "log", t("terminal.done", code="A002", outcome=outcome))
+        status = site.api.client.get(second["status_url"] + "/status").json()
+        assert status["status"] == "served" and status["outcome"] == "not_completed"
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A003")
         # the open services other than A (C opens Monday mornings only): D by its number
-        await choose(pilot, "t", "the service choice")
+        await choose(pilot, "a", "the service choice")
         offered = [value for value, _ in pilot.app.screen.choices]  # type: ignore[attr-defined]
         assert "A" not in offered and {"B", "D"} <= set(offered)
         await pilot.press(str(offered.index("D") + 1))
         await shows(pilot, "log", "A003 dialihkan ke layanan D")
+        assert site.api.state()["waiting"]["D"] == 1
 
-        await choose(pilot, "p", "the reason choice", "3")
+        await choose(pilot, "j", "the reason choice", "3")
         await shows(pilot, "status", "JEDA: Rapat")
         assert site.api.counter(1)["reason"] == "Rapat"
-        await pilot.press("p")
+        await pilot.press("j")
         await shows(pilot, "status", "Siap melayani")
     assert site.api.counter(1)["status"] == "idle"
+
+
+async def test_the_legend_is_the_one_layout_with_quit(site: Site) -> None:
+    """The bottom line names each key of protocol.officer_keys as the web console does, plus
+    Q Keluar; with the default keys every one of SPEC's keys is there."""
+    async with running(site) as (app, _pilot):
+        shown = app.text("keys")
+    assert shown == "  ".join(f"{keys} {name}" for keys, name in legend(t, terminal=True))
+    for part in ("Enter/Spasi " + t("action.call_next"), "U " + t("action.recall"),
+                 "L " + t("action.skip"), "S " + t("action.done"), "A " + t("action.transfer"),
+                 "J " + t("action.pause_resume"), "K " + t("action.restore"),
+                 "Q " + t("action.quit")):
+        assert part in shown
+
+
+async def test_the_clock_shows_the_sites_local_time(site: Site,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test site is in Asia/Jakarta (UTC+7) and this process in UTC: the top bar's clock
+    and the log's times are the site's (either side of a minute turning meanwhile)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    zone = ZoneInfo("Asia/Jakarta")
+    try:
+        async with running(site) as (app, pilot):
+            before = datetime.now(zone)
+            shown = app.text("clock")
+            after = datetime.now(zone)
+            assert shown in {short_clock(before), short_clock(after)}
+            assert shown not in {short_clock(before.astimezone(UTC)),
+                                 short_clock(after.astimezone(UTC))}
+            await pilot.press("l")  # refused (nobody called): a log line with its time
+            await shows(pilot, "log", t("action.skip"))
+            stamp = app.text("log").split()[0]
+            assert stamp[:5] in {short_clock(before), short_clock(datetime.now(zone))}
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+async def test_the_transfer_choice_is_grouped_by_agency(site: Site) -> None:
+    """A Alihkan lists the other open services under their agency's name (a heading, not a
+    choice); the numbers count services only, and the chosen one is where the ticket goes."""
+    site.api.ticket("A")
+    async with running(site) as (app, pilot):
+        await pilot.press("enter")
+        await shows(pilot, "ticket", "A001")
+        await choose(pilot, "a", "the service choice")
+        choice = app.screen
+        assert isinstance(choice, ChoiceScreen)
+        rows = [(str(o.prompt), o.disabled) for o in choice.options]
+        capil = rows.index(("Disdukcapil", True))
+        assert rows[capil + 1][0].endswith("B — KTP-el") and rows[capil + 2][0].endswith("D — Akta")
+        assert all(not disabled for _, disabled in rows[capil + 1:capil + 3])
+        headings = [prompt for prompt, disabled in rows if disabled]
+        assert len(headings) == len(set(headings))  # one heading per agency
+        number = [value for value, _ in choice.choices].index("D") + 1
+        assert rows[capil + 2][0] == f"{number}. D — Akta"
+        await pilot.press(str(number))
+        await shows(pilot, "log", "A001 dialihkan ke layanan D")
     assert site.api.state()["waiting"]["D"] == 1
 
 
 async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
-    """S then K: the skipped ticket goes back to the queue and is the next one called."""
+    """L then K: the skipped ticket goes back to the queue and is the next one called."""
     site.api.ticket("A")
     site.api.ticket("A")
     async with running(site) as (app, pilot):
@@ -139,7 +211,7 @@ async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
         await shows(pilot, "log", t("terminal.no_skipped"))
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
-        await pilot.press("s")
+        await pilot.press("l")
         await shows(pilot, "log", "A001 dilewati")
         await choose(pilot, "k", "the skipped choice", "1")
         await shows(pilot, "log", "A001 dikembalikan ke antrian")
@@ -150,11 +222,11 @@ async def test_k_restores_a_skipped_ticket_to_the_front(site: Site) -> None:
 
 
 async def test_a_refused_action_shows_the_servers_message(site: Site) -> None:
-    """S with nobody called: the server's 409 message is shown, the app keeps running."""
+    """L with nobody called: the server's 409 message is shown, the app keeps running."""
     async with running(site) as (_app, pilot):
+        await pilot.press("l")
+        await shows(pilot, "log", "ditolak: Belum ada nomor yang dipanggil di loket ini.")
         await pilot.press("s")
-        await shows(pilot, "log", "Lewati ditolak: Belum ada nomor yang dipanggil di loket ini.")
-        await pilot.press("d")
         await shows(pilot, "log", t("terminal.need_ticket"))
 
 
@@ -164,7 +236,7 @@ async def test_cancel_key_closes_a_choice_without_acting(site: Site) -> None:
     async with running(site) as (app, pilot):
         await pilot.press("enter")
         await shows(pilot, "ticket", "A001")
-        await choose(pilot, "d", "the outcome choice", "escape")
+        await choose(pilot, "s", "the outcome choice", "escape")
         await until(pilot, lambda: not isinstance(app.screen, ChoiceScreen), "the choice closed")
         assert app.pending is None
     assert site.api.counter(1)["status"] == "serving"
@@ -185,7 +257,8 @@ async def test_keypad_map_drives_the_app(site: Site, tmp_path: Path) -> None:
         await shows(pilot, "log", "Memanggil ulang B001 (ke-2)")
         # a keypad key that means nothing in the choice is ignored, then 1 picks
         await choose(pilot, "slash", "the outcome choice", "plus", "1")
-        await shows(pilot, "log", "B001 selesai — tuntas")
+        outcome = t("terminal.outcome.completed")
+        await shows(pilot, "log", t("terminal.done", code="B001", outcome=outcome))
         await pilot.press("plus")
         await shows(pilot, "ticket", "B002")
         await pilot.press("asterisk")
@@ -223,7 +296,7 @@ async def test_server_killed_press_restart_calls_exactly_one(site: Site,
     site.api.ticket("A")
     async with running(site) as (app, pilot):
         await press_while_down(site, pilot)
-        await pilot.press("enter", "r")  # more presses meanwhile are refused, not queued
+        await pilot.press("enter", "u")  # more presses meanwhile are refused, not queued
         await shows(pilot, "log", "Panggil sedang dikirim; tekanan kedua diabaikan.")
         await shows(pilot, "log", "Tunggu: Panggil belum terkirim")
         site.server = await asyncio.to_thread(server_factory, port=site.server.port)

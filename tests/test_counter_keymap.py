@@ -7,16 +7,35 @@ from pathlib import Path
 import pytest
 
 from counter_client.keymap import DEFAULT_KEYS, KeymapError, key_name, load_keymap
+from protocol.officer_keys import legend
+from texts import t
 
 
 def test_default_keys_without_a_file() -> None:
-    """Enter/Space call, letters act, Esc cancels; letters also work with Caps Lock."""
+    """SPEC's layout: Enter/Space Panggil, U Panggil ulang, L Lewati, S Selesai, A Alihkan,
+    J Jeda/Lanjut, K Kembalikan; Esc cancels, Q quits; letters also work with Caps Lock."""
     keymap = load_keymap(None)
-    assert keymap.keys == DEFAULT_KEYS
-    assert keymap.action("enter") == keymap.action("space") == "call_next"
-    assert keymap.action("R") == "recall"
-    assert keymap.action("x") is None
+    assert keymap.keys == DEFAULT_KEYS == {
+        "enter": "call_next", "space": "call_next", "u": "recall", "l": "skip", "s": "done",
+        "a": "transfer", "j": "pause", "k": "restore", "escape": "cancel", "q": "quit"}
+    assert keymap.action("U") == "recall" and keymap.action("S") == "done"
+    assert keymap.action("x") is None and keymap.action("r") is None
     assert keymap.describe("call_next") == "Enter/Spasi"
+    assert keymap.legend() == legend(t, terminal=True)
+
+
+def test_a_keypad_file_written_for_the_old_default_keys_still_loads(tmp_path: Path) -> None:
+    """The action names did not change: a file binding the old letters (R, D, T, P) adds them
+    beside the new defaults; an action name that does not exist names the ones that do."""
+    path = tmp_path / "old.toml"
+    path.write_text('[keys]\n"r" = "recall"\n"d" = "done"\n"t" = "transfer"\n"p" = "pause"\n')
+    keymap = load_keymap(path)
+    assert [keymap.action(k) for k in "rdtp"] == ["recall", "done", "transfer", "pause"]
+    assert keymap.action("u") == "recall" and keymap.describe("recall") == "U/R"
+    path.write_text('[keys]\n"r" = "ulangi"\n')
+    with pytest.raises(KeymapError) as caught:
+        load_keymap(path)
+    assert "ulangi" in str(caught.value) and "call_next, recall, skip" in str(caught.value)
 
 
 def test_keypad_characters_get_textuals_key_names() -> None:
@@ -33,7 +52,7 @@ def test_a_keypad_file_adds_to_the_defaults(tmp_path: Path) -> None:
     keymap = load_keymap(path)
     assert keymap.action("plus") == "call_next" and keymap.action("minus") == "recall"
     assert keymap.action("enter") == "done" and keymap.action("0") == "cancel"
-    assert keymap.action("r") == "recall"
+    assert keymap.action("u") == "recall"
     assert keymap.describe("call_next") == "Spasi/+"
 
 

@@ -4,6 +4,8 @@ SameSite=Strict cookie, CSRF, buttons and shortcuts driving the queue, double cl
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from playwright.sync_api import Page, Route
@@ -14,6 +16,9 @@ from test_pages_support import (
     text,
     wait_text,
 )
+
+from counter_client.keymap import load_keymap
+from texts import t
 
 
 def sign_in(page: Page, live: Live, counter: int) -> None:
@@ -68,8 +73,8 @@ def test_actions_need_the_csrf_token_and_the_session(live: Live, make_page: Any)
 
 
 def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> None:
-    """Panggil, Ulangi, Selesai (outcome), Lewati, Alihkan, Jeda/Lanjut and call-a-ticket, by
-    mouse and by keyboard; the console follows the counter live."""
+    """Panggil, Panggil ulang, Selesai (outcome), Lewati, Alihkan, Jeda/Lanjut and
+    call-a-ticket, by mouse and by keyboard; the console follows the counter live."""
     first = live.api.ticket("A")
     for _ in range(3):
         live.api.ticket("A")
@@ -86,7 +91,7 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     wait_text(page, "#current-code", "—")
     status = live.api.client.get(first["status_url"] + "/status").json()
     assert status["status"] == "served" and status["outcome"] == "not_completed"
-    page.keyboard.press("p")
+    page.keyboard.press("Enter")
     wait_text(page, "#current-code", "A002")
     wait_text(page, "#current-timer", "Dilayani 00:0")
     wait_text(page, "#waiting li:first-child", "A003")
@@ -114,10 +119,147 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     wait_text(page, "#status", "Jeda")
     assert live.api.state()["counters"][0]["reason"] == "Ibadah"
     assert page.locator("[data-action=call-next]").is_disabled()
-    page.keyboard.press("k")
+    page.keyboard.press("j")
     wait_text(page, "#status", "Siap")
     live.api.call(1)  # from another client: the console follows
     wait_text(page, "#current-code", "A003")
+
+
+def ticket_status(live: Live, ticket: dict[str, Any]) -> dict[str, Any]:
+    answer: dict[str, Any] = live.api.client.get(ticket["status_url"] + "/status").json()
+    return answer
+
+
+def wait_api(check: Callable[[], bool], what: str) -> None:
+    """Until the server shows what a key did (a bound, not a timing requirement)."""
+    for _ in range(100):
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the server never showed {what}")
+
+
+def test_officer_keys_act_through_the_server(live: Live, make_page: Any) -> None:
+    """SPEC's keys on the web console, each checked on the server: Enter and Space Panggil,
+    U Panggil ulang, L Lewati, K Kembalikan (the skipped ticket back), S Selesai (1: Tuntas),
+    A Alihkan (the service's number), J Jeda (a reason's number) and J again Lanjut."""
+    tickets = [live.api.ticket("A") for _ in range(3)]
+    page = make_page()
+    sign_in(page, live, 1)
+    wait_text(page, "#counts", "3")
+    page.keyboard.press("Enter")
+    wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001", "A001 called")
+    wait_text(page, "#current-code", "A001")
+    page.keyboard.press("u")
+    wait_api(lambda: live.api.counter(1)["ticket"]["calls"] == 2, "A001 called twice")
+    wait_text(page, "#current-calls", "2×")
+    page.keyboard.press("l")
+    wait_api(lambda: ticket_status(live, tickets[0])["status"] == "no_show", "A001 skipped")
+    wait_text(page, "#skipped", "A001")
+    page.keyboard.press("k")
+    page.wait_for_selector("#dlg-restore[open]")
+    screenshot(page, "console-restore-1920x1080")
+    page.keyboard.press("1")
+    wait_api(lambda: waiting_codes(live, 1)[:1] == ["A001"], "A001 back at the front")
+    page.keyboard.press(" ")
+    wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001",
+             "A001 called again by Space")
+    wait_text(page, "#current-code", "A001")
+    page.keyboard.press("s")
+    page.wait_for_selector("#dlg-done[open]")
+    page.keyboard.press("1")
+    wait_api(lambda: ticket_status(live, tickets[0]).get("outcome") == "completed", "A001 done")
+    wait_text(page, "#current-code", "—")
+    page.keyboard.press("Enter")
+    wait_text(page, "#current-code", "A002")
+    page.keyboard.press("a")
+    page.wait_for_selector("#dlg-transfer[open]")
+    screenshot(page, "console-transfer-1920x1080")
+    number = page.locator('#dlg-transfer [data-service="D"] kbd').text_content()
+    assert number and number.isdigit()
+    page.keyboard.press(number)
+    wait_api(lambda: "A002" in waiting_codes(live, 1) and
+             live.api.state()["waiting"]["D"] == 1, "A002 moved to D")
+    wait_text(page, "#current-code", "—")
+    page.keyboard.press("j")
+    page.wait_for_selector("#dlg-pause[open]")
+    page.keyboard.press("3")
+    wait_api(lambda: live.api.counter(1)["status"] == "paused", "the pause")
+    assert live.api.counter(1)["reason"] == "Rapat"
+    wait_text(page, "[data-action=pause]", "Lanjut")
+    page.keyboard.press("j")
+    wait_api(lambda: live.api.counter(1)["status"] == "idle", "the resume")
+    wait_text(page, "#status", "Siap")
+
+
+def test_keys_do_nothing_in_a_text_field_or_a_dialog(live: Live, make_page: Any) -> None:
+    """While the pause reason is typed, U, L, S, A, J, K and Space are letters of the reason and
+    Enter submits it; in a dialog, Enter picks its focused button, not Panggil; Escape closes a
+    dialog without acting."""
+    live.api.ticket("A")
+    live.api.ticket("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    page.keyboard.press("Enter")
+    wait_text(page, "#current-code", "A001")
+    page.keyboard.press("a")
+    page.wait_for_selector("#dlg-transfer[open]")
+    page.keyboard.press("l")
+    page.keyboard.press("u")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#dlg-transfer", state="hidden")
+    counter = live.api.counter(1)  # L and U in the dialog did nothing
+    assert counter["status"] == "serving" and counter["ticket"]["calls"] == 1
+    page.keyboard.press("s")
+    page.wait_for_selector("#dlg-done[open]")
+    page.keyboard.press("Enter")  # the focused first choice: Tuntas
+    wait_text(page, "#current-code", "—")
+    assert waiting_codes(live, 1) == ["A002"]  # Enter did not call A002
+    page.keyboard.press("j")
+    page.fill("#pause-text", "")
+    page.focus("#pause-text")
+    page.keyboard.type("Suls jak ua")
+    assert live.api.counter(1)["status"] == "idle" and waiting_codes(live, 1) == ["A002"]
+    page.keyboard.press("Enter")
+    wait_api(lambda: live.api.counter(1)["status"] == "paused", "the pause")
+    assert live.api.counter(1)["reason"] == "Suls jak ua"
+
+
+def test_the_legend_is_the_terminals(live: Live, make_page: Any) -> None:
+    """The console's key legend and the terminal client's are one layout
+    (protocol.officer_keys): the same keys and names, the terminal adding only Q Keluar; the
+    buttons show the same keys."""
+    page = make_page()
+    sign_in(page, live, 1)
+    web = [(k.inner_text().strip(), n.inner_text().strip()) for k, n in zip(
+        page.locator("#keys .c-key kbd").all(), page.locator("#keys .c-key-name").all(),
+        strict=True)]
+    terminal = load_keymap(None).legend()
+    assert web == [entry for entry in terminal if entry != ("Q", t("action.quit"))]
+    assert len(terminal) == len(web) + 1 and ("Q", t("action.quit")) in terminal
+    assert ("Enter/Spasi", t("action.call_next")) in web and ("K", t("action.restore")) in web
+    buttons = dict(zip(page.locator(".c-actions [data-action] kbd").all_inner_texts(),
+                       page.locator(".c-actions [data-action] .c-btn-label").all_inner_texts(),
+                       strict=True))
+    assert buttons == {keys: name for keys, name in web if keys != t("key.escape")} | {
+        "J": t("action.pause")}  # the J button names what it does now
+    screenshot(page, "console-keys-1920x1080")
+
+
+def test_transfer_dialog_groups_services_by_agency(live: Live, make_page: Any) -> None:
+    """Alihkan lists the services under their agency, the current one's service left out."""
+    live.api.ticket("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    page.keyboard.press("Enter")
+    wait_text(page, "#current-code", "A001")
+    page.keyboard.press("a")
+    page.wait_for_selector("#dlg-transfer[open]")
+    groups = page.evaluate("""() => Array.from(document.querySelectorAll('#dlg-transfer .c-group'))
+        .filter((g) => !g.hidden).map((g) => [g.querySelector('h3').textContent,
+        Array.from(g.querySelectorAll('[data-service]')).filter((b) => !b.hidden)
+            .map((b) => b.dataset.service)])""")
+    assert groups == [["Samsat", ["C"]], ["Disdukcapil", ["B", "D"]]]
 
 
 def test_double_click_calls_one_ticket(live: Live, make_page: Any) -> None:

@@ -35,6 +35,11 @@ def clock(moment: time | datetime, locale: str = LOCALE) -> str:
     return format_time(moment, "short", locale=locale)
 
 
+def clock_seconds(moment: time | datetime, locale: str = LOCALE) -> str:
+    """'10.30.15': the locale's time with seconds."""
+    return format_time(moment, "medium", locale=locale)
+
+
 def day_name(weekday: int, locale: str = LOCALE) -> str:
     """The day's name, weekday as Python's date.weekday() (0 = Monday): 0 → 'Senin'."""
     return str(get_day_names("wide", locale=locale)[weekday])

@@ -2,7 +2,9 @@
 /* Officer console: buttons and keyboard shortcuts for the counter actions, the current ticket
    with its served time, and the waiting lists — live from the WebSocket. Every press carries a
    request_id; the same press repeated within REPEAT_MS (a double click), or after a press whose
-   answer never came (a retry), reuses it, so the server acts once and never calls two people. */
+   answer never came (a retry), reuses it, so the server acts once and never calls two people.
+   The keys are the one officer layout (protocol/officer_keys.py, also the terminal client's),
+   sent by the server in CONFIG.keys as key name → action; none is written here. */
 
 const CONFIG = readJson("config");
 const N = CONFIG.counter;
@@ -10,9 +12,16 @@ const REPEAT_MS = 1500;
 const SKIPPED_SHOWN = 8;
 const $ = (id) => document.getElementById(id);
 const state = {
-  status: "idle", ticket: null, reason: null, waiting: {},
-  busy: false, lastPress: null, unsettled: null, listsTimer: null,
+  status: "idle", ticket: null, reason: null, waiting: {}, skipped: [],
+  busy: false, lastPress: null, unsettled: null, listsTimer: null, typed: "",
 };
+/* a browser's KeyboardEvent.key → the layout's key name (Textual's names) */
+const KEY_NAMES = {
+  Enter: "enter", " ": "space", Escape: "escape", Backspace: "backspace", "+": "plus",
+  "-": "minus", "*": "asterisk", "/": "slash", ".": "full_stop",
+};
+/* a layout action → the console button (named by its wire action) that does it */
+const BUTTONS = { call_next: "call-next" };
 
 /* ------------------------------------------------------------------ rendering */
 
@@ -30,13 +39,18 @@ function render() {
   const enabled = {
     "call-next": state.status !== "paused",
     recall: !!ticket, skip: !!ticket, done: !!ticket, transfer: !!ticket,
-    pause: state.status === "idle", resume: state.status === "paused",
+    pause: state.status !== "serving", restore: state.skipped.length > 0,
   };
   for (const button of document.querySelectorAll("[data-action]")) {
     button.disabled = state.busy || !enabled[button.dataset.action];
   }
+  const pauseLabel = document.querySelector("[data-action=pause] .c-btn-label");
+  if (pauseLabel) setText(pauseLabel, state.status === "paused" ? t("action.resume") : t("action.pause"));
   for (const button of document.querySelectorAll("#dlg-transfer [data-service]")) {
     button.hidden = !!ticket && button.dataset.service === ticket.service;
+  }
+  for (const group of document.querySelectorAll("#dlg-transfer .c-group")) {
+    group.hidden = !group.querySelector("[data-service]:not([hidden])");
   }
   for (const button of document.querySelectorAll("#waiting button, #skipped button")) {
     button.disabled = state.busy || state.status === "paused";
@@ -79,6 +93,7 @@ function renderWaiting(tickets) {
 }
 
 function renderSkipped(tickets) {
+  state.skipped = tickets.slice(0, SKIPPED_SHOWN).map((ticket) => ticket.code);
   const list = $("skipped");
   list.replaceChildren();
   for (const ticket of tickets.slice(0, SKIPPED_SHOWN)) {
@@ -185,19 +200,60 @@ function setIdle() {
   state.ticket = null;
 }
 
+/* Open a dialog with its choices numbered 1, 2, … (the digits pick them, as in the terminal). */
 function openDialog(id) {
   const dialog = $(id);
-  if (!dialog.open) dialog.showModal();
+  if (dialog.open) return;
+  state.typed = "";
+  choices(dialog).forEach((button, i) => {
+    const kbd = button.querySelector("kbd");
+    if (kbd) setText(kbd, String(i + 1));
+  });
+  dialog.showModal();
+}
+
+function choices(dialog) {
+  return Array.from(dialog.querySelectorAll("[data-choice]")).filter((b) => !b.closest("[hidden]") && !b.hidden);
+}
+
+/* A digit in a dialog: with up to nine choices it picks one; with more, digits move to the
+   choice of that number ("1", "2" → 12) and Enter picks it. */
+function pickByDigit(dialog, digit) {
+  const list = choices(dialog);
+  state.typed = state.typed.slice(-1) + digit;
+  if (!(Number(state.typed) >= 1 && Number(state.typed) <= list.length)) state.typed = digit;
+  const n = Number(state.typed);
+  if (!(n >= 1 && n <= list.length)) return;
+  if (list.length <= 9) list[n - 1].click();
+  else list[n - 1].focus();
+}
+
+function openRestore() {
+  const list = $("restore-list");
+  list.replaceChildren();
+  for (const code of state.skipped) {
+    const button = el("button", "c-btn", code);
+    button.type = "button";
+    button.dataset.restore = code;
+    button.dataset.choice = "";
+    button.append(el("kbd"));
+    list.append(button);
+  }
+  openDialog("dlg-restore");
 }
 
 function closeDialogs() {
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
 }
 
+/* A button's action (named as on the wire: call-next, recall, …). */
 function startAction(action) {
   if (action === "done") openDialog("dlg-done");
   else if (action === "transfer") openDialog("dlg-transfer");
-  else if (action === "pause") openDialog("dlg-pause");
+  else if (action === "pause") {
+    if (state.status === "paused") press("resume");
+    else openDialog("dlg-pause");
+  } else if (action === "restore") openRestore();
   else press(action);
 }
 
@@ -210,6 +266,7 @@ document.addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button || button.disabled) return;
   const d = button.dataset;
+  if (!button.closest("dialog")) button.blur(); // Enter and Space are keys of the layout, not of a focused button
   if (d.action) startAction(d.action);
   else if (d.outcome) {
     closeDialogs();
@@ -219,7 +276,10 @@ document.addEventListener("click", (event) => {
     press("transfer", { service: d.service });
   } else if (d.reason) pause(d.reason);
   else if (d.call) press("call", { ticket: d.call });
-  else if (d.restore) press("restore", { ticket: d.restore });
+  else if (d.restore) {
+    closeDialogs();
+    press("restore", { ticket: d.restore });
+  }
   else if ("close" in d) closeDialogs();
 });
 
@@ -229,23 +289,25 @@ $("pause-other").addEventListener("submit", (event) => {
   if (reason) pause(reason);
 });
 
+/* The layout's keys act only on the console itself: in a text field they type, in a dialog
+   the digits pick a choice, Enter the focused one, Escape closes it (the dialog's own). */
 document.addEventListener("keydown", (event) => {
-  if (event.ctrlKey || event.altKey || event.metaKey || event.target.matches("input, textarea")) return;
-  const key = event.key.toLowerCase();
+  if (event.ctrlKey || event.altKey || event.metaKey || event.target.matches("input, textarea, select")) return;
   const dialog = document.querySelector("dialog[open]");
   if (dialog) {
-    if (dialog.id === "dlg-done" && (key === "1" || key === "2")) {
+    if (/^[0-9]$/.test(event.key)) {
       event.preventDefault();
-      closeDialogs();
-      press("done", { outcome: key === "1" ? "completed" : "not_completed" });
+      pickByDigit(dialog, event.key);
     }
     return;
   }
-  const button = document.querySelector(`[data-key="${CSS.escape(key)}"]`);
-  if (button && !button.disabled) {
-    event.preventDefault();
-    startAction(button.dataset.action);
-  }
+  const name = KEY_NAMES[event.key] || (event.key.length === 1 ? event.key.toLowerCase() : "");
+  const action = CONFIG.keys[name];
+  if (!action || action === "cancel") return;
+  event.preventDefault();
+  if (document.activeElement instanceof HTMLButtonElement) document.activeElement.blur();
+  const button = document.querySelector(`[data-action="${BUTTONS[action] || action}"]`);
+  if (button && !button.disabled) startAction(button.dataset.action);
 });
 
 /* ------------------------------------------------------------------ live */
