@@ -115,12 +115,18 @@ def test_cli_adds_lists_resets_and_disables_officers(tmp_path: Path, redis_url: 
     assert stored(redis_url, site_id, "budi") == {}
 
 
-def test_the_rules_of_ids_counters_and_sign_in(api: Api) -> None:
+def test_the_rules_of_ids_counters_and_sign_in(site: SiteConfig) -> None:
     assert officers.check_id(" Siti.A ") == "siti.a"
-    assert officers.check_counters(api.site, "3, 1,3") == (3, 1)
+    for bad_id in ("", "siti aminah", "-x", "a" * 33, "siti:1"):
+        with pytest.raises(officers.OfficerError):
+            officers.check_id(bad_id)
+    for bad_pin in ("123", "123456789", "12a4", "١٢٣٤"):
+        with pytest.raises(officers.OfficerError):
+            officers.check_pin(bad_pin)
+    assert officers.check_counters(site, "3, 1,3") == (3, 1)
     for bad in ("", "0", "1;2", "١"):
         with pytest.raises(officers.OfficerError):
-            officers.check_counters(api.site, bad)
+            officers.check_counters(site, bad)
     assert officers.locked([4, 0], 5) is False and officers.locked([0, 5], 5) is True
     someone = officers.Officer("siti", "Siti", "samsat", (1, 3), True, "", "")
     assert officers.decide(None, True, 1) == "wrong"
