@@ -6,10 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 
 from audio.route import CallAudio
 from display_screens import (
     complaints_pages,
+    console_auth,
     dashboard,
     landing,
     officer_admin,
@@ -32,13 +34,20 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
     """The whole app of one site: API, WebSocket, pages and call audio; with `database_url`
     (migrated), the archiver too."""
     audio = CallAudio()
-    return create_app(site, redis_url, directory, clock=clock, settings=settings,
+    app = create_app(site, redis_url, directory, clock=clock, settings=settings,
                       database_url=database_url,
                       extra_routes=[*landing.routes, *pages.routes, *dashboard.routes,
                                     *recap.routes, *rating.routes, *complaints_pages.routes,
                                     *officer_admin.routes,
                                     *audio.routes],
                       on_close=[audio.close])
+    app.state.office_session = office_session  # GET /metrics opens to a live /admin session
+    return app
+
+
+async def office_session(request: Request) -> bool:
+    """Whether the request carries a live /admin session (for GET /metrics)."""
+    return await console_auth.session(request, console_auth.ADMIN) is not None
 
 
 def create_from_env() -> Starlette:

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, complaints_api, screens, survey_api, ws
+from display_server import api, complaints_api, instruments, metrics, screens, survey_api, ws
 from display_server.api import Context
 from display_server.archive import db
 from display_server.archive.archiver import Archiver
@@ -51,11 +51,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _redis_down(request: Request, exc: Exception) -> Response:
     log.warning("Redis unavailable: %s", exc)
+    instruments.of(request.app).redis_error("unavailable")
     return ApiError("redis_unavailable").response()
 
 
 async def _redis_error(request: Request, exc: Exception) -> Response:
     log.error("Redis error on %s: %s", request.url.path, exc)
+    instruments.of(request.app).redis_error("error")
     return ApiError("internal").response()
 
 
@@ -75,6 +77,7 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
     secret = load_secret(data_dir, site.secret)
     tokens = TokenBook(secret, site.id, [c.number for c in site.counters])
     settings = settings or Settings()
+    measured = instruments.Instruments()  # this process's own figures for GET /metrics
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -86,6 +89,7 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         store = Store(redis, site, clock, settings.stream_maxlen)
         fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
                         heartbeat_s=settings.heartbeat_s)
+        fanout.on_call = measured.call_broadcast
         archive = None if database_url is None else db.engine(database_url)
         # the archiver blocks on XREADGROUP too: its own client
         reader = connect(redis_url, pool_size=2, pool_timeout=settings.redis_pool_timeout_s,
@@ -111,9 +115,9 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
             if archive is not None:
                 archive.dispose()
 
-    return Starlette(
+    app = Starlette(
         routes=[*api.routes, *survey_api.routes, *screens.routes, *ws.routes,
-                *complaints_api.routes, *extra_routes],
+                *complaints_api.routes, *metrics.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,
@@ -124,3 +128,5 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         },
         lifespan=lifespan,
     )
+    app.state.instruments = measured
+    return app

@@ -13,7 +13,9 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -36,6 +38,7 @@ class Subscriber:
     queue: asyncio.Queue[tuple[str, str] | None] = field(init=False)
     dropped: bool = False
     last_event_id: str | None = None  # of the last event queued: what its heartbeats carry
+    announcer: bool = False  # it reported a played call on its link (/metrics' announcers)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
@@ -82,6 +85,8 @@ class Fanout:
         self.last_id = "$"
         self.state = FollowerState()
         self.follower: asyncio.Task[None] | None = None
+        # told of each call event once it is queued to the screens: its `at` and the time now
+        self.on_call: Callable[[str, datetime], None] | None = None
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
         sub = Subscriber(services, maxsize)
@@ -101,6 +106,8 @@ class Fanout:
                 for sub in list(self.subscribers):
                     if wants(sub.services, fields):
                         sub.offer(event.id, message)
+                if self.on_call is not None and fields.get("type") == "call":
+                    self.on_call(fields.get("at"), self.clock())
             except Exception:
                 self.state.errors += 1
                 log.exception("event %s skipped: it could not be sent to screens", event.id)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from display_server import instruments
 from display_server.api import SCREEN_ID, Context, ctx
 from display_server.bodies import Field, body
 from display_server.errors import ApiError
@@ -37,6 +38,7 @@ async def played(request: Request) -> JSONResponse:
     """POST /api/played: a TV or announcer reports that it played a call's announcement."""
     data = await body(request, PLAYED_SCHEMA)
     await acknowledge(ctx(request), data["screen"], data["event_id"], data.get("dropped", False))
+    instruments.of(request.app).played(data.get("dropped", False))
     return JSONResponse({"ok": True})
 
 

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from display_server import instruments
 from display_server.api import SCREEN_ID, Context, screen_filter
 from display_server.bodies import parse_json
 from display_server.errors import ApiError
@@ -69,8 +70,9 @@ async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
         await ws.send_text(message)
 
 
-async def _receive(ws: WebSocket, c: Context) -> None:
-    """Answer the client's messages: ping, played acknowledgements; anything else is an error."""
+async def _receive(ws: WebSocket, c: Context, sub: Subscriber) -> None:
+    """Answer the client's messages: ping, played acknowledgements (a client that sends one is
+    an announcer for /metrics); anything else is an error."""
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
@@ -91,6 +93,9 @@ async def _receive(ws: WebSocket, c: Context) -> None:
                 await acknowledge(c, data["screen"], data["event_id"], data.get("dropped") is True)
             except ApiError as exc:
                 await ws.send_text(json.dumps({"type": "error", **exc.body()}))
+            else:
+                sub.announcer = True
+                instruments.of(ws.app).played(data.get("dropped") is True)
         else:
             await ws.send_text(_error("invalid_body", "type: ping | played"))
 
@@ -122,7 +127,7 @@ async def display(ws: WebSocket) -> None:
         await ws.accept()
         after = await _start(ws, c, services, since)
         sender = asyncio.create_task(_send_live(ws, sub, after))
-        receiver = asyncio.create_task(_receive(ws, c))
+        receiver = asyncio.create_task(_receive(ws, c, sub))
         done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:
             task.cancel()

@@ -1,0 +1,218 @@
+"""`GET /metrics`: the site and this process in Prometheus' text format (prometheus-client),
+for loopback clients, the office's bearer token, or the office's /admin session.
+
+Two kinds of figures:
+
+- **site-wide**, the same whichever process answers, read from Redis at scrape time (one read
+  shared by overlapping scrapes, SingleFlight): tickets issued, calls and served per service or
+  counter since the site began (the sum of the daily aggregates `stats:{day}`: they survive any
+  restart; the days before today are summed once a day per process, today's read each time),
+  the people waiting now, the archiver's lag, whether Redis answered;
+- **this process** (label `process`, its pid): screens and announcers connected to it, its
+  call -> broadcast latency histogram, played acknowledgements it took, requests that failed
+  on Redis, the fan-out follower's errors and restarts, the archiver's errors here. With
+  `--workers N`, a scrape is answered by one of the workers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from display_server import instruments
+from display_server.api import Context, ctx
+from display_server.screens import authorize_office
+from display_server.singleflight import SingleFlight
+
+STATS_BATCH = 500  # stats hashes read per pipeline when summing the past days
+_COUNTER_FIELD = re.compile(r"c[0-9]+")
+
+
+@dataclass
+class SiteFigures:
+    """What the site-wide metrics show: totals by aggregate field, waiting now."""
+
+    totals: Counter[str] = field(default_factory=Counter)  # "issued:A", "called:c5", ...
+    waiting: dict[str, int] = field(default_factory=dict)
+    archive_lag: int | None = None
+    redis_error: str = ""  # the read failed: "unavailable" (connection, timeout) or "error"
+
+    @property
+    def redis_up(self) -> bool:
+        return not self.redis_error
+
+
+class SiteReader:
+    """Reads the site-wide figures from Redis; the past days' totals are kept for the day."""
+
+    def __init__(self, c: Context) -> None:
+        self.c = c
+        self._past_for: str | None = None  # the day `_past` was summed on (days before it)
+        self._past: Counter[str] = Counter()
+        self.read = SingleFlight(self._read)
+
+    async def _read(self) -> SiteFigures:
+        store = self.c.store
+        today = store.today()
+        try:
+            if self._past_for != today:
+                self._past = await self._sum_days(exclude=today)
+                self._past_for = today
+            figures = SiteFigures(totals=self._past + Counter(await store.stats(today)))
+            figures.waiting = {k: int(v) for k, v in (await store.snapshot())["waiting"].items()}
+            if self.c.archiver is not None:
+                figures.archive_lag = (await self.c.archiver.report())["lag"]
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return SiteFigures(redis_error="unavailable")
+        except RedisError:
+            return SiteFigures(redis_error="error")
+        return figures
+
+    async def _sum_days(self, exclude: str) -> Counter[str]:
+        """The daily aggregates of every day but `exclude`, summed (SCAN, then HGETALL in
+        batches)."""
+        store = self.c.store
+        pattern = store.keys("stats", "*")
+        names = [k async for k in store.redis.scan_iter(match=pattern, count=1000)
+                 if k != store.keys("stats", exclude)]
+        total: Counter[str] = Counter()
+        for start in range(0, len(names), STATS_BATCH):
+            async with store.redis.pipeline(transaction=False) as pipe:
+                for name in names[start:start + STATS_BATCH]:
+                    pipe.hgetall(name)
+                for day in await pipe.execute():
+                    total.update({k: int(v) for k, v in cast(dict[str, str], day).items()})
+        return total
+
+
+def _site_families(c: Context, figures: SiteFigures) -> Iterator[Metric]:
+    up = GaugeMetricFamily("antrian_redis_up", "1 when this scrape could read the site's Redis")
+    up.add_metric([], 1 if figures.redis_up else 0)
+    yield up
+    if not figures.redis_up:
+        return
+    totals = figures.totals
+    for name, what, prefix in (
+        ("antrian_tickets_issued", "Tickets issued since the site began, per service", "issued"),
+        ("antrian_served", "Tickets finished at a counter since the site began, per service",
+         "served"),
+    ):
+        family = CounterMetricFamily(name, what, labels=["service"])
+        for service in c.site.services:
+            family.add_metric([service.code], totals.get(f"{prefix}:{service.code}", 0))
+        yield family
+    calls = CounterMetricFamily("antrian_calls", "Calls (first calls of a ticket) since the site "
+                                "began, per counter", labels=["counter"])
+    for counter in c.site.counters:
+        calls.add_metric([str(counter.number)], totals.get(f"called:c{counter.number}", 0))
+    yield calls
+    waiting = GaugeMetricFamily("antrian_waiting", "People waiting now, per service",
+                                labels=["service"])
+    for service in c.site.services:
+        waiting.add_metric([service.code], figures.waiting.get(service.code, 0))
+    yield waiting
+    if c.archiver is not None and figures.archive_lag is not None:
+        lag = GaugeMetricFamily("antrian_archive_lag_events",
+                                "Events of the stream not archived yet (unread and unacknowledged)")
+        lag.add_metric([], figures.archive_lag)
+        yield lag
+
+
+def _process_families(c: Context, process: str) -> Iterator[Metric]:
+    subscribers = list(c.fanout.subscribers)
+    for name, what, value in (
+        ("antrian_screens_connected", "WebSocket screens (/ws/display) connected to this process",
+         len(subscribers)),
+        ("antrian_announcers_connected", "Of those, the ones that reported a played call on "
+         "their link (the announcer, speaking TVs)", sum(1 for s in subscribers if s.announcer)),
+    ):
+        gauge = GaugeMetricFamily(name, what, labels=["process"])
+        gauge.add_metric([process], value)
+        yield gauge
+    state = c.fanout.state
+    for name, what, value in (
+        ("antrian_fanout_errors", "Failed reads of the events stream and events that could not "
+         "be fanned out, in this process", state.errors),
+        ("antrian_fanout_restarts", "Times this process's supervisor restarted its ended or "
+         "stuck events follower", state.restarts),
+    ):
+        counter = CounterMetricFamily(name, what, labels=["process"])
+        counter.add_metric([process], value)
+        yield counter
+    if c.archiver is not None:
+        errors = CounterMetricFamily("antrian_archive_errors", "Failed archive rounds in this "
+                                     "process (its archiver)", labels=["process"])
+        errors.add_metric([process], c.archiver.state.errors)
+        yield errors
+        leading = GaugeMetricFamily("antrian_archive_leading", "1 while this process holds the "
+                                    "archiver's lease", labels=["process"])
+        leading.add_metric([process], 1 if c.archiver.state.leading else 0)
+        yield leading
+
+
+class _Families:
+    """Ready metric families, as a collector for generate_latest."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[Metric]:
+        return self.families
+
+
+def is_loopback(request: Request) -> bool:
+    """A request from this machine: its client address is a loopback one and no proxy relayed
+    it (X-Forwarded-For naming another address, or a Forwarded header). Behind a trusted proxy
+    (ANTRIAN_TRUSTED_PROXIES) the client is the forwarded address already."""
+    addresses = [request.client.host if request.client else ""]
+    addresses += [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")
+                  if a.strip()]
+    if "forwarded" in request.headers:
+        return False
+    try:
+        return all(ipaddress.ip_address(a.strip("[]")).is_loopback for a in addresses)
+    except ValueError:
+        return False
+
+
+async def metrics(request: Request) -> Response:
+    """GET /metrics: loopback, or the office's bearer token (401 otherwise, like the office's
+    other endpoints), or a live /admin session when the pages set `app.state.office_session`."""
+    c = ctx(request)
+    if not is_loopback(request) and not await _office_session(request):
+        authorize_office(request)
+    app_state: Any = request.app.state
+    reader: SiteReader | None = getattr(app_state, "site_metrics", None)
+    if reader is None:
+        reader = app_state.site_metrics = SiteReader(c)
+    figures = await reader.read()
+    own = instruments.of(request.app)
+    if figures.redis_error:
+        own.redis_error(figures.redis_error)
+    site = _Families([*_site_families(c, figures), *_process_families(c, own.process)])
+    text = generate_latest(site) + generate_latest(own.registry)
+    return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+
+async def _office_session(request: Request) -> bool:
+    """Whether the request carries a live /admin session (the pages' hook; False without)."""
+    check = getattr(request.app.state, "office_session", None)
+    if check is None or "authorization" in request.headers:
+        return False
+    return bool(await check(request))
+
+
+routes = [Route("/metrics", metrics)]

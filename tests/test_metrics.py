@@ -1,0 +1,201 @@
+"""GET /metrics: parsed with prometheus-client's own parser, its figures follow what the site
+does (tickets, calls, screens, played reports), the site-wide counters survive a restart and
+the day's end, and only loopback, the office's token or its /admin session may read it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Api, FakeClock, RedisServer, ServerProcess, wait_until
+from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
+from test_sessions import sign_in
+
+from antrian.main import build_app
+from display_server.config import SiteConfig
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def scrape(client: httpx.Client, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """Every sample of /metrics by name and labels (the `process` label left out), e.g.
+    `antrian_waiting{service=A}`."""
+    r = client.get("/metrics", headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain; version=")
+    samples: dict[str, float] = {}
+    for family in text_string_to_metric_families(r.text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items())
+                              if k != "process")
+            samples[f"{sample.name}{{{labels}}}"] = sample.value
+    return samples
+
+
+def office(api: Api) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api.admin_token()}"}
+
+
+@pytest.fixture
+def metrics(api: Api) -> Iterator[Any]:
+    """Scrape the `api` app as the office (TestClient's client is not a loopback address)."""
+    yield lambda: scrape(api.client, office(api))
+
+
+def test_figures_follow_tickets_calls_and_waiting(api: Api, metrics: Any) -> None:
+    before = metrics()
+    assert before["antrian_tickets_issued_total{service=A}"] == 0
+    assert before["antrian_redis_up{}"] == 1
+    for _ in range(3):
+        api.ticket("A")
+    api.ticket("B")
+    after = metrics()
+    assert after["antrian_tickets_issued_total{service=A}"] == 3
+    assert after["antrian_tickets_issued_total{service=B}"] == 1
+    assert after["antrian_tickets_issued_total{service=D}"] == 0
+    assert after["antrian_waiting{service=A}"] == 3
+    assert after["antrian_calls_total{counter=1}"] == 0
+
+    called = api.call(1)["ticket"]
+    assert called["service"] == "A"
+    wait_until(lambda: metrics()["antrian_call_broadcast_seconds_count{}"] == 1,
+               what="the call measured once the fan-out sent it")
+    now = metrics()
+    assert now["antrian_calls_total{counter=1}"] == 1
+    assert now["antrian_calls_total{counter=2}"] == 0
+    assert now["antrian_waiting{service=A}"] == 2
+    # the fake clock stands still: the event went out 0 s after its `at`, in the first bucket
+    assert now["antrian_call_broadcast_seconds_bucket{le=0.005}"] == 1
+    assert api.act(1, "done", {"outcome": "completed"}).status_code == 200
+    assert metrics()["antrian_served_total{service=A}"] == 1
+
+
+def test_screens_announcers_and_played_reports(api: Api, metrics: Any) -> None:
+    api.register_screen("tv-lobi")
+    ticket = api.ticket("A")
+    assert ticket["code"] == "A001"
+    with api.client.websocket_connect("/ws/display") as first, \
+            api.client.websocket_connect("/ws/display?services=B") as second:
+        assert first.receive_json()["type"] == "snapshot"
+        assert second.receive_json()["type"] == "snapshot"
+        figures = metrics()
+        assert figures["antrian_screens_connected{}"] == 2
+        assert figures["antrian_announcers_connected{}"] == 0
+        event_id = api.call(2)["event_id"]
+        assert first.receive_json()["type"] == "call"
+        first.send_json({"type": "played", "event_id": event_id, "screen": "tv-lobi"})
+        wait_until(lambda: metrics()["antrian_announcers_connected{}"] == 1,
+                   what="the screen that reported a play counted as an announcer")
+        figures = metrics()
+        assert figures["antrian_played_acknowledgements_total{outcome=played}"] == 1
+        assert figures["antrian_played_acknowledgements_total{outcome=dropped}"] == 0
+    wait_until(lambda: metrics()["antrian_screens_connected{}"] == 0,
+               what="closed screens no longer counted")
+    r = api.client.post("/api/played", json={"event_id": event_id, "screen": "tv-lobi",
+                                             "dropped": True})
+    assert r.status_code == 200
+    assert metrics()["antrian_played_acknowledgements_total{outcome=dropped}"] == 1
+    # an unknown screen's report is refused and not counted
+    r = api.client.post("/api/played", json={"event_id": event_id, "screen": "tak-dikenal"})
+    assert r.status_code == 404
+    assert metrics()["antrian_played_acknowledgements_total{outcome=played}"] == 1
+
+
+def test_site_counters_survive_a_restart_and_midnight(site: SiteConfig, clock: FakeClock,
+                                                      redis_url: str, tmp_path: Path) -> None:
+    """Issued and calls are the site's, from Redis: a new process sees them, and the day's end
+    adds the next day's to them instead of starting at 0."""
+    def started() -> TestClient:
+        return TestClient(build_app(site, redis_url, tmp_path, clock=clock))
+
+    with started() as client:
+        api = Api(client, site, tmp_path)
+        for _ in range(2):
+            api.ticket("A")
+        api.call(3)
+    with started() as client:  # another process: its own memory is empty
+        api = Api(client, site, tmp_path)
+        figures = scrape(client, office(api))
+        assert figures["antrian_tickets_issued_total{service=A}"] == 2
+        assert figures["antrian_calls_total{counter=3}"] == 1
+        assert figures["antrian_call_broadcast_seconds_count{}"] == 0  # that one is per process
+        clock.advance(days=1)
+        api.ticket("A")
+        api.call(3)
+        figures = scrape(client, office(api))
+        assert figures["antrian_tickets_issued_total{service=A}"] == 3
+        assert figures["antrian_calls_total{counter=3}"] == 2
+        assert figures["antrian_waiting{service=A}"] == 0  # yesterday's ticket waits no more
+
+
+def test_who_may_read(api: Api, site: SiteConfig, clock: FakeClock, redis_url: str,
+                      tmp_path: Path) -> None:
+    # TestClient's own client address ("testclient") is not loopback
+    for headers in ({}, {"Authorization": "Bearer salah"},
+                    {"Authorization": f"Bearer {api.token(1)}"}):
+        r = api.client.get("/metrics", headers=headers)
+        assert r.status_code == 401, headers
+        assert r.json()["error"]["code"] == "unauthorized"
+    cookie, _ = sign_in(api, "admin")
+    assert "antrian_waiting" in api.client.get("/metrics", headers={"Cookie": cookie}).text
+    cookie, _ = sign_in(api, 1)  # a counter's console session is not the office's
+    assert api.client.get("/metrics", headers={"Cookie": cookie}).status_code == 401
+
+    app = build_app(site, redis_url, tmp_path, clock=clock)
+    with TestClient(app, client=("127.0.0.1", 40000)) as local:
+        assert "antrian_screens_connected" in local.get("/metrics").text
+        # relayed by a proxy on this machine for someone else: not loopback
+        for relayed in ({"X-Forwarded-For": "203.0.113.7"},
+                        {"Forwarded": "for=203.0.113.7"}):
+            assert local.get("/metrics", headers=relayed).status_code == 401
+    with TestClient(app, client=("::1", 40000)) as local:
+        assert local.get("/metrics").status_code == 200
+    with TestClient(app, client=("10.0.0.8", 40000)) as lan:
+        assert lan.get("/metrics").status_code == 401
+        assert lan.post("/metrics").status_code == 405
+
+
+def test_real_server_behind_a_trusted_proxy(server_factory: Any) -> None:
+    """`antrian serve` with ANTRIAN_TRUSTED_PROXIES: a client the proxy forwards is refused
+    without the office token; the machine itself is answered."""
+    server: ServerProcess = server_factory(extra_env={"ANTRIAN_TRUSTED_PROXIES": "127.0.0.1"})
+    server.api.ticket("B")
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        forwarded = {"X-Forwarded-For": "198.51.100.20"}
+        r = client.get("/metrics", headers=forwarded)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        token = {"Authorization": f"Bearer {server.api.admin_token()}"}
+        figures = scrape(client, {**forwarded, **token})
+        assert figures["antrian_tickets_issued_total{service=B}"] == 1
+        assert scrape(client)["antrian_waiting{service=B}"] == 1
+        # `antrian serve` archives into the data dir's SQLite: this one process leads
+        wait_until(lambda: scrape(client)["antrian_archive_lag_events{}"] == 0,
+                   what="the archiver caught up")
+        figures = scrape(client)
+        assert figures["antrian_archive_leading{}"] == 1
+        assert figures["antrian_archive_errors_total{}"] == 0
+
+
+def test_redis_down_is_answered_and_counted(site: SiteConfig, clock: FakeClock,
+                                            tmp_path: Path) -> None:
+    """Without Redis, /metrics still answers (this process's figures, `antrian_redis_up 0`)
+    and counts the failed reads and the requests that failed on Redis."""
+    own = RedisServer(tmp_path / "redis").start()
+    try:
+        with TestClient(build_app(site, own.url, tmp_path, clock=clock),
+                        client=("127.0.0.1", 40000)) as client:
+            assert scrape(client)["antrian_redis_up{}"] == 1
+            own.stop()
+            assert client.get("/api/state").status_code == 503
+            figures = scrape(client)
+            assert figures["antrian_redis_up{}"] == 0
+            assert "antrian_tickets_issued_total{service=A}" not in figures
+            assert figures["antrian_screens_connected{}"] == 0
+            # the /api/state above and the scrape's own read
+            assert figures["antrian_redis_errors_total{kind=unavailable}"] == 2
+    finally:
+        own.stop()
