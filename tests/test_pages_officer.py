@@ -116,7 +116,11 @@ def test_an_officer_not_allowed_at_the_counter_is_told_so(officer_live: Live,
 
 def test_the_access_code_still_signs_a_device_in(officer_live: Live, make_page: Any) -> None:
     page = make_page()
-    page.goto(f"{officer_live.url}/counter/2")
+    page.goto(f"{officer_live.url}/counter")  # a new device: the site's counters to choose from
+    assert page.locator(".c-choose-list a").count() == 29
+    screenshot(page, "officer-choose-counter")
+    page.click(".c-choose-list a[href='/counter/2']")
+    page.wait_for_selector("details.c-login-token > summary")
     page.click("details.c-login-token > summary")
     page.fill("#token", officer_live.api.token(2))
     page.click("#token-form button[type=submit]")
