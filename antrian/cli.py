@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(kiosk=site.kiosk)
     raise_open_files_limit()
     directory = data_dir(args.data_dir)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its steps are no news to the office
     if archive_commands.migrate(directory) is None:  # once, before the workers start
         return 1
     local: LocalRedis | None = None
@@ -57,7 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     # local Redis below is stopped cleanly instead of the process dying first.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    from antrian.startup import start_block
+    from antrian.startup import log_config, start_block
 
     print(start_block(site, args.host, args.port, directory), flush=True)
     try:
@@ -72,7 +73,9 @@ def _serve(args: argparse.Namespace) -> int:
             limit_concurrency=settings.max_connections,
             timeout_keep_alive=math.ceil(settings.keep_alive_s),
             h11_max_incomplete_event_size=settings.max_header_bytes,
+            log_config=log_config(),
         )
+        print(t("serve.stopped"), flush=True)
     finally:
         if local is not None:
             local.stop()
@@ -151,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     from audio import commands as audio_commands
     from counter_client import commands as counter_commands
     from display_screens import recap, skm_page
+    from display_server import backup as backup_commands
     from display_server import officer_commands, report, simulate
     from display_server.archive import commands as archive_commands
 
@@ -161,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.register(sub, common)
     archive_commands.register(sub, common)
     officer_commands.register(sub, common)
+    backup_commands.register(sub, common)
     return parser
 
 

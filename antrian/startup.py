@@ -4,9 +4,12 @@ access codes."""
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+import logging
 import socket
 from pathlib import Path
+from typing import Any
 
 from display_server.config import SiteConfig
 from texts import t
@@ -64,3 +67,27 @@ def start_block(site: SiteConfig, host: str, port: int, data_dir: Path) -> str:
     lines.append(t("serve.tokens", data_dir=data_dir))
     lines.append(t("serve.stop"))
     return "\n".join(lines)
+
+
+# uvicorn's English start and stop lines, which the block above and "Server berhenti." replace
+UVICORN_CHATTER = ("Started server process", "Waiting for application startup",
+                   "Application startup complete", "Uvicorn running on", "Shutting down",
+                   "Waiting for application shutdown", "Application shutdown complete",
+                   "Finished server process")
+
+
+class QuietStart(logging.Filter):
+    """Drops uvicorn's start and stop lines; its warnings, errors and access log stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(UVICORN_CHATTER)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with its start and stop lines left out."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["antrian_quiet_start"] = {"()": QuietStart}
+    config["loggers"]["uvicorn.error"]["filters"] = ["antrian_quiet_start"]
+    return config

@@ -105,6 +105,9 @@ class LocalRedis:
         self.process = subprocess.Popen(
             self._args(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             preexec_fn=_die_with_parent,
+            # not in the terminal's process group: Ctrl+C stops `antrian serve`, which then
+            # stops this Redis itself (else Redis died first and was "restarted" on the way out)
+            start_new_session=True,
         )
         for attempt in Retrying(stop=stop_after_delay(15), wait=wait_exponential(0.01, max=0.3),
                                 retry=retry_if_exception_type(redis.RedisError), reraise=True):
