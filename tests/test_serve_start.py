@@ -67,7 +67,7 @@ def test_prints_the_pages_urls_first(config: Path, tmp_path: Path, redis_url: st
     """The block comes first; uvicorn's English start and stop lines are left out (its
     warnings and access log are not), and Ctrl+C ends with one Indonesian line."""
     lines, after, errors = first_lines(config, tmp_path, redis_url, log_level="info")
-    assert lines[0] == "Server antrian MPP Uji siap. Buka di peramban:"
+    assert lines[0] == "Server antrian MPP Uji — buka di peramban:"
     urls = [line.split()[-1] for line in lines[1:6]]
     assert urls == ["http://127.0.0.1:PORT/", "http://127.0.0.1:PORT/display",
                     "http://127.0.0.1:PORT/kiosk", "http://127.0.0.1:PORT/counter/1",
