@@ -22,6 +22,7 @@ from protocol.officer_keys import legend
 from texts import t
 from texts.formats import clock as short_clock
 
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
 SCREEN_PARTS = ("title", "clock", "ticket", "served", "status", "waiting", "log", "link", "pending")
 
 
@@ -147,6 +148,8 @@ async def test_the_legend_is_the_one_layout_with_quit(site: Site) -> None:
     Q Keluar; with the default keys every one of SPEC's keys is there."""
     async with running(site) as (app, _pilot):
         shown = app.text("keys")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        app.save_screenshot("counter-terminal-110x32.svg", str(SCREENSHOTS))
     assert shown == "  ".join(f"{keys} {name}" for keys, name in legend(t, terminal=True))
     for part in ("Enter/Spasi " + t("action.call_next"), "U " + t("action.recall"),
                  "L " + t("action.skip"), "S " + t("action.done"), "A " + t("action.transfer"),
@@ -195,6 +198,7 @@ async def test_the_transfer_choice_is_grouped_by_agency(site: Site) -> None:
         assert all(not disabled for _, disabled in rows[capil + 1:capil + 3])
         headings = [prompt for prompt, disabled in rows if disabled]
         assert len(headings) == len(set(headings))  # one heading per agency
+        app.save_screenshot("counter-terminal-transfer-110x32.svg", str(SCREENSHOTS))
         number = [value for value, _ in choice.choices].index("D") + 1
         assert rows[capil + 2][0] == f"{number}. D — Akta"
         await pilot.press(str(number))

@@ -12,7 +12,7 @@ const REPEAT_MS = 1500;
 const SKIPPED_SHOWN = 8;
 const $ = (id) => document.getElementById(id);
 const state = {
-  status: "idle", ticket: null, reason: null, waiting: {}, skipped: [],
+  status: "idle", ticket: null, reason: null, waiting: {}, skipped: [], closed: new Set(),
   busy: false, lastPress: null, unsettled: null, listsTimer: null, typed: "",
 };
 /* a browser's KeyboardEvent.key → the layout's key name (Textual's names) */
@@ -47,7 +47,8 @@ function render() {
   const pauseLabel = document.querySelector("[data-action=pause] .c-btn-label");
   if (pauseLabel) setText(pauseLabel, state.status === "paused" ? t("action.resume") : t("action.pause"));
   for (const button of document.querySelectorAll("#dlg-transfer [data-service]")) {
-    button.hidden = !!ticket && button.dataset.service === ticket.service;
+    const code = button.dataset.service;
+    button.hidden = (!!ticket && code === ticket.service) || state.closed.has(code);
   }
   for (const group of document.querySelectorAll("#dlg-transfer .c-group")) {
     group.hidden = !group.querySelector("[data-service]:not([hidden])");
@@ -228,6 +229,22 @@ function pickByDigit(dialog, digit) {
   else list[n - 1].focus();
 }
 
+/* The transfer targets: the services open now (as the terminal client offers them), read when
+   the dialog opens; if that fails, every service. */
+async function openTransfer() {
+  try {
+    const response = await fetch("/api/services", { cache: "no-store" });
+    if (response.ok) {
+      const services = (await response.json()).services || [];
+      state.closed = new Set(services.filter((s) => !s.open).map((s) => s.code));
+    }
+  } catch (err) {
+    /* offline: the live link shows the banner; the press itself will say so */
+  }
+  render();
+  openDialog("dlg-transfer");
+}
+
 function openRestore() {
   const list = $("restore-list");
   list.replaceChildren();
@@ -249,7 +266,7 @@ function closeDialogs() {
 /* A button's action (named as on the wire: call-next, recall, …). */
 function startAction(action) {
   if (action === "done") openDialog("dlg-done");
-  else if (action === "transfer") openDialog("dlg-transfer");
+  else if (action === "transfer") openTransfer();
   else if (action === "pause") {
     if (state.status === "paused") press("resume");
     else openDialog("dlg-pause");
