@@ -4,13 +4,16 @@ opens (a page, or its sign-in form), and it tells how to get the access codes.""
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from conftest import Api
+from conftest import Api, site_document
 from test_pages_support import SCREENSHOTS, Live, admin_sign_in, screenshot
 
 from display_screens.landing import PAGES, route_paths
+from display_server.config import parse_config
 
 LOGIN_FORM = re.compile(r'<form[^>]+method="post"[^>]*>.*?<input[^>]+name="(?:token|pin)"', re.S)
 
@@ -70,3 +73,20 @@ def test_landing_page_in_chromium(live: Live, make_page: Any) -> None:
             answer = page.goto(live.url + link)
             assert answer is not None and answer.status == 200, link
             assert page.locator("input[name=token]").count() == 0, link
+
+
+def test_links_each_screen_profile(redis_url: str, tmp_path: Path) -> None:
+    """A site with [[screens]]: the TV's section links each profile by its name, and each
+    opens that zone's TV."""
+    from starlette.testclient import TestClient
+
+    from antrian.main import build_app
+
+    doc = site_document(f"landing-{uuid.uuid4().hex[:6]}")
+    doc["screens"] = [{"id": "samsat", "name": "TV Samsat", "services": ["A"]},
+                      {"id": "capil", "name": "TV Disdukcapil", "services": ["B", "D"]}]
+    with TestClient(build_app(parse_config(doc), redis_url, tmp_path)) as client:
+        page = client.get("/").text
+        for profile, name in (("samsat", "TV Samsat"), ("capil", "TV Disdukcapil")):
+            assert f'href="/display?profile={profile}" title="{name}">{name}</a>' in page
+            assert client.get(f"/display?profile={profile}").status_code == 200
