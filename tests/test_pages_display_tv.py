@@ -57,6 +57,9 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
     for _ in range(40):
         live.api.ticket("A")
     page = make_page()
+    wavs: list[tuple[str, int, str]] = []
+    page.on("response", lambda r: wavs.append((r.url, r.status, r.headers.get("content-type", "")))
+            if "/audio/calls/" in r.url else None)
     page.goto(f"{live.url}/display?screen={SCREEN}")
     page.wait_for_function("document.querySelectorAll('.tile').length === 29")
     assert page.is_hidden("#sound-overlay")  # the sound plays (autoplay allowed)
@@ -96,6 +99,8 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
     dropped = [entry for entry in log if entry["what"] == "moved_on"]
     assert said and dropped and any(len(entry["calls"]) > 1 for entry in said), log
     assert all(len(entry["calls"]) <= 3 for entry in said)  # merge_max
+    assert len(wavs) == len(said) and all(w[1:] == (200, "audio/wav") for w in wavs), wavs
+    assert any("%2C" in url or "," in url for url, _, _ in wavs)  # a burst's one WAV
     for entry in said:
         seen = event_key(entry["seen"])
         for call in entry["calls"]:
@@ -106,8 +111,11 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
     handled = [c["event_id"] for entry in log for c in entry["calls"]]
     assert sorted(handled) == sorted(calls)  # each call said or dropped, once
     last_said = max((c["event_id"] for entry in said for c in entry["calls"]), key=event_key)
-    until(lambda: live.api.state()["played"].get(SCREEN, {}).get("event_id") == last_said,
-          timeout=20, what="the last played acknowledgement")
+    try:
+        until(lambda: live.api.state()["played"].get(SCREEN, {}).get("event_id") == last_said,
+              timeout=60, what="the last played acknowledgement")
+    except TimeoutError as error:
+        raise AssertionError((last_said, live.api.state()["played"], said[-3:])) from error
     assert "dropped_id" in live.api.state()["played"][SCREEN]
 
 

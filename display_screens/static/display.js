@@ -152,8 +152,8 @@ function isCurrent(call) {
 /* The announcements: calls wait here while an earlier announcement plays. Each turn drops the
    calls too old or whose counter has moved on (reported with "dropped", so /admin does not call
    the TV silent), says up to merge_max of the rest as one announcement, and reports each one
-   said as played. `log` (newest last) is what was said or dropped, with the last event this TV
-   had taken then. */
+   said as played. `log` (newest last) is what was said (or could not be: no sound) or dropped,
+   with the last event this TV had taken when it chose them. */
 const presenter = {
   queue: [],
   busy: false,
@@ -170,12 +170,15 @@ const presenter = {
     while (this.queue.length) {
       const { speak, also } = this.take();
       if (!speak.length) continue;
-      this.note("said", speak);
+      const seen = link.lastId; // what this TV knew when it chose these calls
+      let played = false;
       try {
-        if (await announcer.announce(speak)) [...speak, ...also].forEach((c) => reportPlayed(c.event_id));
+        played = await announcer.announce(speak);
       } catch (err) {
         /* a sound that fails must not stop the next one */
       }
+      this.note(played ? "said" : "not_played", speak, seen);
+      if (played) [...speak, ...also].forEach((c) => reportPlayed(c.event_id));
     }
     this.busy = false;
   },
@@ -202,8 +205,8 @@ const presenter = {
     reportPlayed(call.event_id, true);
   },
 
-  note(what, calls) {
-    this.log.push({ what, seen: link.lastId, at: Date.now(),
+  note(what, calls, seen = link.lastId) {
+    this.log.push({ what, seen, at: Date.now(),
       calls: calls.map((c) => ({ event_id: c.event_id, ticket: c.ticket, counter: c.counter })) });
     if (this.log.length > LOG_KEPT) this.log.splice(0, this.log.length - LOG_KEPT);
   },
