@@ -1,6 +1,7 @@
 """The office's officer accounts on `/admin/petugas` (behind the office session): the list, add
-an officer, a new PIN, disable or enable. A PIN is never shown back; every form carries the
-session's CSRF token and answers with a redirect (or the page with the error, 400)."""
+an officer, change the counters, a new PIN, disable or enable. A PIN is never shown back; every
+form carries the session's CSRF token and answers with a redirect (or the page with the error,
+400)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from texts import N_, t
 
 PAGE = "/admin/petugas"
 DONE = {"ditambah": N_("officer.admin.added"), "pin": N_("officer.admin.pin_reset"),
-        "nonaktif": N_("officer.admin.disabled"), "aktif": N_("officer.admin.enabled")}
+        "nonaktif": N_("officer.admin.disabled"), "aktif": N_("officer.admin.enabled"),
+        "loket": N_("officer.admin.counters_changed")}
 Handler = Callable[[Request, console_auth.Session], Awaitable[Response]]
 
 
@@ -93,6 +95,18 @@ async def reset_pin(request: Request, signed_in: console_auth.Session) -> Respon
     return _done("pin", officer_id)
 
 
+async def change_counters(request: Request, signed_in: console_auth.Session) -> Response:
+    """POST /admin/petugas/{officer}/loket (form: counters, csrf): the counters from now on."""
+    form = await _form(request)
+    officer_id = request.path_params["officer"]
+    try:
+        await officers.update(api.ctx(request).store, officer_id,
+                              counters=form.get("counters", ""))
+    except officers.OfficerError as exc:
+        return await _page(request, signed_in, error=str(exc), status=400)
+    return _done("loket", officer_id)
+
+
 async def set_active(request: Request, signed_in: console_auth.Session) -> Response:
     """POST /admin/petugas/{officer}/aktif (form: aktif = 1 | 0, csrf): enable or disable."""
     form = await _form(request)
@@ -110,4 +124,5 @@ routes: list[BaseRoute] = [
     Route(PAGE, _office(add, post=True), methods=["POST"]),
     Route(PAGE + "/{officer}/pin", _office(reset_pin, post=True), methods=["POST"]),
     Route(PAGE + "/{officer}/aktif", _office(set_active, post=True), methods=["POST"]),
+    Route(PAGE + "/{officer}/loket", _office(change_counters, post=True), methods=["POST"]),
 ]

@@ -1,4 +1,4 @@
-"""`antrian officer add|list|reset-pin|disable|enable`: the office's officer accounts
+"""`antrian officer add|list|edit|reset-pin|disable|enable`: the office's officer accounts
 (display_server.officers) from the command line, on the site's Redis; output in Indonesian."""
 
 from __future__ import annotations
@@ -60,6 +60,14 @@ async def _list(store: Store, args: argparse.Namespace) -> str:
     return table(store.site, await officers.all_officers(store))
 
 
+async def _edit(store: Store, args: argparse.Namespace) -> str:
+    officer = await officers.update(store, args.id, name=args.name, tenant=args.tenant,
+                                    counters=args.counters)
+    return t("officer.cli.edited", officer=officer.id, name=officer.name,
+             tenant=_tenant_name(store.site, officer.tenant),
+             counters=", ".join(map(str, officer.counters)))
+
+
 async def _reset_pin(store: Store, args: argparse.Namespace) -> str:
     await officers.reset_pin(store, args.id, _pin(args))
     return t("officer.cli.pin_reset", officer=args.id.strip().lower())
@@ -116,6 +124,11 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     add.add_argument("--counters", required=True, help="the counters allowed, e.g. 5,6")
     add.add_argument("--pin", help="4 to 8 digits (default: asked without echo)")
     command("list", "list the officers (never their PINs)", _list)
+    edit = command("edit", "change an officer's name, tenant or counters", _edit)
+    edit.add_argument("id")
+    edit.add_argument("--name")
+    edit.add_argument("--tenant")
+    edit.add_argument("--counters", help="the counters allowed from now on, e.g. 5,6")
     reset = command("reset-pin", "give an officer a new PIN", _reset_pin)
     reset.add_argument("id")
     reset.add_argument("--pin", help="4 to 8 digits (default: asked without echo)")

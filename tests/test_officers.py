@@ -86,6 +86,11 @@ def test_cli_adds_lists_resets_and_disables_officers(tmp_path: Path, redis_url: 
     assert row.split() == ["198501012010011001", "Siti", "Aminah", "Samsat", "1,", "3", "aktif"]
     assert PIN not in listed.stdout and "argon2" not in listed.stdout
 
+    edited = antrian("officer", "edit", "198501012010011001", "--counters", "2", *common)
+    assert edited.returncode == 0, edited.stderr
+    assert edited.stdout.strip() == ("Petugas 198501012010011001 (Siti Aminah) diubah: Samsat, "
+                                     "Loket 2.")
+    assert stored(redis_url, site_id, "198501012010011001")["counters"] == "2"
     reset = antrian("officer", "reset-pin", "198501012010011001", "--pin", "7777", *common)
     assert reset.returncode == 0 and "sudah diganti" in reset.stdout
     renewed = stored(redis_url, site_id, "198501012010011001")["pin"]
@@ -326,6 +331,14 @@ def test_office_page_adds_resets_and_disables_without_showing_a_pin(
                         headers={"Cookie": office}, follow_redirects=False)
     assert r.status_code == 303
     assert officers.pin_matches(stored(redis_url, api.site.id, "siti")["pin"], "1111")
+    moved = api.client.post("/admin/petugas/siti/loket", data={"csrf": csrf, "counters": "2, 3"},
+                            headers={"Cookie": office}, follow_redirects=False)
+    assert moved.headers["location"] == "/admin/petugas?selesai=loket&id=siti"
+    assert pin_sign_in(api, 1, "siti", "1111")[0].startswith("/counter/1?salah=bukan_loket")
+    assert pin_sign_in(api, 2, "siti", "1111")[0] == "/counter/2"
+    nowhere = api.client.post("/admin/petugas/siti/loket", data={"csrf": csrf, "counters": "77"},
+                              headers={"Cookie": office})
+    assert nowhere.status_code == 400 and "Loket &#39;77&#39; tidak ada" in nowhere.text
     unknown = api.client.post("/admin/petugas/nobody/aktif", data={"csrf": csrf, "aktif": "0"},
                               headers={"Cookie": office})
     assert unknown.status_code == 400 and "tidak terdaftar" in unknown.text
