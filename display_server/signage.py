@@ -97,8 +97,10 @@ def media(signage: Signage) -> list[tuple[str, str]]:
         entries = sorted(signage.folder.iterdir())
     except OSError:
         return []
+    home = signage.folder.resolve()
     found = [(p.name, MEDIA_TYPES[p.suffix.lower()]) for p in entries
-             if MEDIA_NAME.fullmatch(p.name) and p.suffix.lower() in MEDIA_TYPES and p.is_file()]
+             if MEDIA_NAME.fullmatch(p.name) and p.suffix.lower() in MEDIA_TYPES
+             and p.is_file() and p.resolve().parent == home]  # no link out of the folder
     return found[:MEDIA_MAX]
 
 
