@@ -9,22 +9,23 @@ import re
 import sys
 from typing import NoReturn
 
-from texts import t
+from texts import N_, t
 
 # argparse's messages (Python 3.11 and later), each with the catalogue key that says it
 KNOWN: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.S), key) for pattern, key in (
-        (r"the following arguments are required: (?P<names>.+)", "args.required"),
-        (r"unrecognized arguments: (?P<names>.+)", "args.unrecognized"),
-        (r"one of the arguments (?P<names>.+) is required", "args.one_of"),
-        (r"ambiguous option: (?P<option>\S+) could match (?P<names>.+)", "args.ambiguous"),
+        (r"the following arguments are required: (?P<names>.+)", N_("args.required")),
+        (r"unrecognized arguments: (?P<names>.+)", N_("args.unrecognized")),
+        (r"one of the arguments (?P<names>.+) is required", N_("args.one_of")),
+        (r"ambiguous option: (?P<option>\S+) could match (?P<names>.+)", N_("args.ambiguous")),
         (r"argument (?P<argument>[^:]+): invalid choice: (?P<value>.+?) \(choose from "
-         r"(?P<names>.+)\)", "args.invalid_choice"),
-        (r"argument (?P<argument>[^:]+): invalid \S+ value: (?P<value>.+)", "args.invalid_value"),
-        (r"argument (?P<argument>[^:]+): expected .*argument.*", "args.expected"),
+         r"(?P<names>.+)\)", N_("args.invalid_choice")),
+        (r"argument (?P<argument>[^:]+): invalid \S+ value: (?P<value>.+)",
+         N_("args.invalid_value")),
+        (r"argument (?P<argument>[^:]+): expected .*argument.*", N_("args.expected")),
         (r"argument (?P<argument>[^:]+): not allowed with argument (?P<names>.+)",
-         "args.not_allowed"),
-        (r"argument (?P<argument>[^:]+): (?P<message>.+)", "args.other"),
+         N_("args.not_allowed")),
+        (r"argument (?P<argument>[^:]+): (?P<message>.+)", N_("args.other")),
     ))
 
 
@@ -45,6 +46,6 @@ class Parser(argparse.ArgumentParser):
     parsers are of the same class."""
 
     def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {indonesian(message)} "
-              f"{t('args.help_hint', command=self.prog)}", file=sys.stderr)
+        hint = t("args.help_hint", command=self.prog)
+        print(f"{self.prog}: {indonesian(message)} {hint}", file=sys.stderr)
         raise SystemExit(2)
