@@ -99,7 +99,8 @@ def test_text_uses_the_service_template_and_names() -> None:
         "Nomor antrian a satu, silakan menuju loket dua puluh sembilan"
     )
     assert settings.text("A001", 4, service="B").endswith("Samsat, silakan ke loket empat")
-    assert settings.templates() == [DEFAULT_TEMPLATE, settings.service_templates["B"]]
+    assert settings.templates() == [DEFAULT_TEMPLATE, settings.merge_template,
+                                    settings.service_templates["B"]]
 
 
 def test_vocabulary_includes_names_only_where_spoken() -> None:
