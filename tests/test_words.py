@@ -9,6 +9,7 @@ from datetime import time
 
 import pytest
 
+from display_server.reporting import skm_report
 from display_server.reporting.formats import HEADINGS, PRODUCTIVITY, SHEETS
 from texts import clock, t
 from texts.catalog import read_catalog
@@ -32,7 +33,8 @@ SPOKEN = ("announce.",)
 ENGLISH = {"code", "name", "issued", "called", "served", "completed", "not", "no", "show",
            "transferred", "wait", "waiting", "service", "services", "tenant", "counter", "day",
            "month", "max", "open", "pause", "paused", "rate", "seconds", "minutes", "hour",
-           "hours", "average", "key", "reason", "done", "skipped"}
+           "hours", "average", "key", "reason", "done", "skipped", "responses", "grade", "index",
+           "officer", "score"}
 
 
 def catalogue() -> dict[str, str]:
@@ -84,6 +86,7 @@ def test_report_headings_have_no_english_word() -> None:
                                    *SHEETS.values())]
     headings += [t("report.productivity.pause_s", reason=r) for r in ("Istirahat", "Ibadah")]
     headings += [t("report.total")]
+    headings += [t(key) for key in (*skm_report.HEADINGS.values(), *skm_report.SHEETS.values())]
     words = {w.lower() for heading in headings for w in re.findall(r"[A-Za-z_]+", heading)}
     assert words & ENGLISH == set(), headings
     assert len(headings) >= 20
