@@ -198,14 +198,14 @@ async def update(store: Store, officer_id: str, *, name: str | None = None,
     """Change an account's name, tenant or counters (those given; each checked); the PIN and
     open sessions stay (a counter taken away refuses the officer's next sign-in there)."""
     officer_id = await _existing(store, officer_id)
-    changes = {"updated_at": _now(store)}
+    changes = [("updated_at", _now(store))]
     if name is not None:
-        changes["name"] = check_name(name)
+        changes.append(("name", check_name(name)))
     if tenant is not None:
-        changes["tenant"] = check_tenant(store.site, tenant)
+        changes.append(("tenant", check_tenant(store.site, tenant)))
     if counters is not None:
-        changes["counters"] = ",".join(map(str, check_counters(store.site, counters)))
-    await store.redis.hset(store.keys("officer", officer_id), mapping=changes)
+        changes.append(("counters", ",".join(map(str, check_counters(store.site, counters)))))
+    await store.redis.hset(store.keys("officer", officer_id), mapping=dict(changes))
     found = await get(store, officer_id)
     assert found is not None
     return found
