@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from counter_client.models import ActionResult, Press, Snapshot, Ticket
@@ -107,3 +107,29 @@ def test_skipped_tickets_are_offered_newest_first_until_restored() -> None:
     view.apply_result(Press("restore", "A001"), ActionResult(ticket("A001"), "104-0", "idle",
                                                              "r"), NOW)
     assert view.skipped == ["A002"]
+
+
+def test_site_time_is_the_servers_clock_in_the_sites_zone() -> None:
+    """A local clock a day off and a site in Asia/Jakarta: the view's time is the server's
+    10:00 WIB (not this machine's zone); an unknown zone falls back to this machine's."""
+    view = CounterView(1)
+    raw = {"site": {"name": "MPP Uji", "timezone": "Asia/Jakarta"}, "now": SERVER_NOW,
+           "counters": [], "services": [], "waiting": {}, "event_id": "100-0"}
+    view.apply_snapshot(Snapshot.parse(raw), NOW)
+    shown = view.site_time(NOW + 90)
+    assert (shown.hour, shown.minute, shown.utcoffset()) == (10, 1, timedelta(hours=7))
+    view.apply_snapshot(Snapshot.parse({**raw, "site": {"name": "x", "timezone": "Mars/Base"}}),
+                        NOW)
+    assert view.zone is None
+    assert view.site_time(NOW).timestamp() == datetime.fromisoformat(SERVER_NOW).timestamp()
+
+
+def test_services_carry_their_agency_for_the_transfer_choice() -> None:
+    raw = {"site": {"name": "MPP Uji"}, "now": SERVER_NOW, "counters": [], "waiting": {},
+           "event_id": "100-0", "services": [
+               {"code": "A", "name": "STNK", "tenant": "samsat", "tenant_name": "Samsat"},
+               {"code": "B", "name": "KTP", "tenant": "capil"}]}
+    view = CounterView(1)
+    view.apply_snapshot(Snapshot.parse(raw), NOW)
+    assert view.tenant_names == {"A": "Samsat", "B": "capil"}  # the id when no name is sent
+    assert view.zone is None  # an older server names no zone: this machine's
