@@ -98,7 +98,8 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                                                           after_close=months.store_closed)
         app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir,
                                 archiver)
-        tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat())]
+        tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat()),
+                 asyncio.create_task(metrics.publish_forever(app))]
         if archiver is not None:
             tasks.append(asyncio.create_task(archiver.run()))
         try:

@@ -3,12 +3,14 @@ call -> broadcast latency, played acknowledgements and the requests that failed 
 
 Each app has its own prometheus-client registry (kept on `app.state.instruments`), so apps in
 one Python process (the tests) do not add up, and every series carries the label `process`
-(the worker's pid): with `antrian serve --workers N` each worker counts only its own.
+(`<host>:<pid>`): each worker of `antrian serve --workers N` counts its own, and
+display_server.metrics shows every live process's figures side by side.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 from datetime import datetime
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
@@ -24,7 +26,7 @@ class Instruments:
     """The process's counters and histogram, in a registry of their own."""
 
     def __init__(self) -> None:
-        self.process = str(os.getpid())
+        self.process = f"{socket.gethostname()}:{os.getpid()}"
         self.registry = CollectorRegistry()
         self._broadcast = Histogram(
             "antrian_call_broadcast_seconds",

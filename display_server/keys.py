@@ -13,7 +13,7 @@ KeyName = Literal[
     "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
     "counter", "stats", "request", "played", "screens", "ratelimit", "session",
     "session_generation", "archiver", "officer", "officers", "pin_failures_officer",
-    "pin_failures_client",
+    "pin_failures_client", "metrics_processes",
 ]
 
 # The variable parts of the patterns: what each stands for.
@@ -116,6 +116,10 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "`ANTRIAN_PIN_LOCK_SECONDS` (300 s) from the last wrong PIN",
         "wrong PINs from one client address (any officer id); at `ANTRIAN_PIN_ATTEMPTS` the "
         "client is locked until it expires"),
+    Key("metrics_processes", "metrics:processes", "hash", 3600,
+        "each server process's own `GET /metrics` figures, so any process answers for all: "
+        "`<host>:<pid>` -> `{\"at\", \"text\"}` (Prometheus text), written every 10 s and at "
+        "each scrape; a field older than 30 s is a process gone, left out and deleted"),
 )}
 
 

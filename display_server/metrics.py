@@ -8,16 +8,23 @@ Two kinds of figures:
   counter since the site began (the sum of the daily aggregates `stats:{day}`: they survive any
   restart; the days before today are summed once a day per process, today's read each time),
   the people waiting now, the archiver's lag, whether Redis answered;
-- **this process** (label `process`, its pid): screens and announcers connected to it, its
-  call -> broadcast latency histogram, played acknowledgements it took, requests that failed
-  on Redis, the fan-out follower's errors and restarts, the archiver's errors here. With
-  `--workers N`, a scrape is answered by one of the workers.
+- **per process** (label `process`, `<host>:<pid>`): screens and announcers connected to it,
+  its call -> broadcast latency histogram, played acknowledgements it took, requests that
+  failed on Redis, the fan-out follower's errors and restarts, the archiver's errors there.
+  Each process writes its own figures to Redis (`metrics:processes`) every PUBLISH_S seconds
+  and when it answers a scrape, and the answer holds every live process's: with `antrian serve
+  --workers N` (or several servers on one Redis) whichever process answers shows them all, and
+  `sum()` over `process` is the site's. A process silent for STALE_S seconds is left out.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import json
+import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,19 +32,25 @@ from typing import Any, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from display_server import instruments
 from display_server.api import Context, ctx
+from display_server.keys import ttl
 from display_server.screens import authorize_office
 from display_server.singleflight import SingleFlight
 
+PUBLISH_S = 10.0   # each process writes its figures to Redis this often
+STALE_S = 30.0     # a process whose figures are older than this is gone
 STATS_BATCH = 500  # stats hashes read per pipeline when summing the past days
+log = logging.getLogger("antrian.metrics")
 _COUNTER_FIELD = re.compile(r"c[0-9]+")
 
 
@@ -202,9 +215,88 @@ async def metrics(request: Request) -> Response:
     own = instruments.of(request.app)
     if figures.redis_error:
         own.redis_error(figures.redis_error)
-    site = _Families([*_site_families(c, figures), *_process_families(c, own.process)])
-    text = generate_latest(site) + generate_latest(own.registry)
+    processes = await every_process(c, own, publish_too=figures.redis_up)
+    text = generate_latest(_Families([*_site_families(c, figures), *processes]))
     return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+
+def own_text(c: Context, own: instruments.Instruments) -> str:
+    """This process's figures in Prometheus' text format."""
+    families = _Families(_process_families(c, own.process))
+    return (generate_latest(families) + generate_latest(own.registry)).decode()
+
+
+async def publish(c: Context, own: instruments.Instruments, text: str) -> None:
+    """Write this process's figures (`text`) to Redis for the other processes' answers."""
+    key = c.store.keys("metrics_processes")
+    async with c.store.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(key, own.process, json.dumps({"at": time.time(), "text": text}))
+        pipe.expire(key, ttl("metrics_processes"))
+        await pipe.execute()
+
+
+async def publish_forever(app: Starlette) -> None:
+    """Every PUBLISH_S seconds, this process's figures to Redis (a failure waits for the next)."""
+    while True:
+        c, own = ctx_of(app), instruments.of(app)
+        try:
+            await publish(c, own, own_text(c, own))
+        except (RedisError, OSError) as exc:
+            log.debug("metrics not published: %s", exc)
+        await asyncio.sleep(PUBLISH_S)
+
+
+def ctx_of(app: Starlette) -> Context:
+    found: Context = app.state.ctx
+    return found
+
+
+async def every_process(c: Context, own: instruments.Instruments, publish_too: bool = True
+                        ) -> list[Metric]:
+    """The families of every live process, this one's fresh, merged by name (each sample keeps
+    its `process`); only this one's when Redis cannot be read. Gone processes are deleted."""
+    mine = own_text(c, own)
+    texts = [mine]
+    key = c.store.keys("metrics_processes")
+    if publish_too:
+        try:
+            await publish(c, own, mine)
+            entries = cast(dict[str, str], await c.store.redis.hgetall(key))
+            gone = []
+            for process, entry in entries.items():
+                if process == own.process:
+                    continue
+                try:
+                    data = json.loads(entry)
+                    fresh = time.time() - float(data["at"]) <= STALE_S
+                    text = str(data["text"])
+                except (ValueError, TypeError, KeyError):
+                    fresh, text = False, ""
+                if fresh:
+                    texts.append(text)
+                else:
+                    gone.append(process)
+            if gone:
+                await c.store.redis.hdel(key, *gone)
+        except (RedisError, OSError) as exc:
+            log.debug("other processes' metrics not read: %s", exc)
+    return merge(texts)
+
+
+def merge(texts: Iterable[str]) -> list[Metric]:
+    """Families of several processes' texts, one family per name with every sample."""
+    families: dict[str, Metric] = {}
+    for text in texts:
+        try:
+            parsed = list(text_string_to_metric_families(text))
+        except ValueError:
+            log.warning("a process's metrics could not be parsed; left out")
+            continue
+        for family in parsed:
+            into = families.setdefault(
+                family.name, Metric(family.name, family.documentation, family.type))
+            into.samples.extend(family.samples)
+    return list(families.values())
 
 
 async def _office_session(request: Request) -> bool:

@@ -4,12 +4,16 @@ the day's end, and only loopback, the office's token or its /admin session may r
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import redis
+import websockets
 from conftest import Api, FakeClock, RedisServer, ServerProcess, wait_until
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
@@ -17,13 +21,15 @@ from test_sessions import sign_in
 
 from antrian.main import build_app
 from display_server.config import SiteConfig
+from display_server.keys import SiteKeys
 
 Labels = tuple[tuple[str, str], ...]
 
 
-def scrape(client: httpx.Client, headers: dict[str, str] | None = None) -> dict[str, float]:
-    """Every sample of /metrics by name and labels (the `process` label left out), e.g.
-    `antrian_waiting{service=A}`."""
+def scrape(client: httpx.Client, headers: dict[str, str] | None = None,
+           by_process: bool = False) -> dict[str, float]:
+    """Every sample of /metrics by name and labels, e.g. `antrian_waiting{service=A}`; the
+    `process` label is left out (each name summed over the processes) unless `by_process`."""
     r = client.get("/metrics", headers=headers)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/plain; version=")
@@ -31,8 +37,9 @@ def scrape(client: httpx.Client, headers: dict[str, str] | None = None) -> dict[
     for family in text_string_to_metric_families(r.text):
         for sample in family.samples:
             labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items())
-                              if k != "process")
-            samples[f"{sample.name}{{{labels}}}"] = sample.value
+                              if by_process or k != "process")
+            name = f"{sample.name}{{{labels}}}"
+            samples[name] = samples.get(name, 0.0) + sample.value
     return samples
 
 
@@ -199,3 +206,40 @@ def test_redis_down_is_answered_and_counted(site: SiteConfig, clock: FakeClock,
             assert figures["antrian_redis_errors_total{kind=unavailable}"] == 2
     finally:
         own.stop()
+
+
+async def test_every_process_on_the_site_is_shown_by_any(server_factory: Any,
+                                                       redis_url: str) -> None:
+    """Two servers on one Redis (as the workers of one `antrian serve --workers 2`): whichever
+    answers shows both processes' screens, each under its own `process`; a process gone silent
+    is left out and its figures deleted."""
+    one: ServerProcess = server_factory()
+    two: ServerProcess = server_factory()
+    with httpx.Client(base_url=one.url, timeout=10) as first, \
+            httpx.Client(base_url=two.url, timeout=10) as second:
+        async with websockets.connect(two.ws_url + "/ws/display") as a, \
+                websockets.connect(two.ws_url + "/ws/display") as b, \
+                websockets.connect(one.ws_url + "/ws/display") as c:
+            for ws in (a, b, c):
+                assert json.loads(await ws.recv())["type"] == "snapshot"
+            scrape(second)  # the answering process writes its figures first
+            per_process = {name: value for name, value in scrape(first, by_process=True).items()
+                           if name.startswith("antrian_screens_connected")}
+            assert sorted(per_process.values()) == [1, 2], per_process
+            assert scrape(first)["antrian_screens_connected{}"] == 3
+        # a process that stopped writing 60 s ago is gone
+        keys = SiteKeys(server_factory.site_id)
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        try:
+            old = json.dumps({"at": time.time() - 60, "text": "antrian_screens_connected 7\n"})
+            client.hset(keys("metrics_processes"), "lama:1", old)
+
+            def none_connected() -> bool:
+                scrape(second)
+                return scrape(first)["antrian_screens_connected{}"] == 0
+
+            wait_until(none_connected, what="closed screens and the gone process left out")
+            assert client.hexists(keys("metrics_processes"), "lama:1") == 0
+            assert 0 < client.ttl(keys("metrics_processes")) <= 3600
+        finally:
+            client.close()
