@@ -32,9 +32,11 @@ from display_server.reporting.skm import (
     GRADES,
     IKM_DECIMALS,
     SCALE,
+    Tally,
     element_means,
     grade,
     half_up,
+    row,
     total,
 )
 from display_server.reporting.skm_report import skm_report, summary, tallies
@@ -56,16 +58,16 @@ def view(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None)
     elements = []
     weighted_sum = Fraction(0)
     for n, element in enumerate(report["elements"]):
-        row: dict[str, Any] = {"number": n + 1, "code": f"U{n + 1}", "name": element["name"],
-                               "nrr": "-", "weighted": "-", "index": "-", "grade": "-"}
+        entry: dict[str, Any] = {"number": n + 1, "code": f"U{n + 1}", "name": element["name"],
+                                 "nrr": "-", "weighted": "-", "index": "-", "grade": "-"}
         if means is not None:
             weighted = means[n] * Fraction(WEIGHT)
             weighted_sum += weighted
             index = half_up(means[n] * SCALE, IKM_DECIMALS)
-            row.update(nrr=fixed(half_up(means[n], Decimal("0.001")), 3),
-                       weighted=fixed(half_up(weighted, Decimal("0.0001")), 4),
-                       index=fixed(index, 2), grade=grade(index)[0])
-        elements.append(row)
+            entry.update(nrr=fixed(half_up(means[n], Decimal("0.001")), 3),
+                         weighted=fixed(half_up(weighted, Decimal("0.0001")), 4),
+                         index=fixed(index, 2), grade=grade(index)[0])
+        elements.append(entry)
     profile = []
     for field in report["profile"].values():
         choices = [{"label": c["label"], "count": c["count"],
@@ -85,6 +87,7 @@ def view(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None)
         "grade": whole["grade"] or "-", "mutu": whole["mutu"] or "-",
         "weakest": [{"code": w["key"].upper(), "name": w["name"], "nrr": fixed(w["mean"], 3),
                      "index": fixed(w["ikm"], 2)} for w in report["weakest"]],
+        "by_tenant": [_line(r) for r in report["by_tenant"]],
         "by_service": [_line(r) for r in report["by_service"]],
         "trend": [_line(r) for r in report["trend"]],
         "scale": [{"value": value, "ni": ni, "nik": nik, "grade": letter, "mutu": t(mutu)}
@@ -94,7 +97,7 @@ def view(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None)
 
 
 def _line(row: dict[str, Any]) -> dict[str, Any]:
-    """A row of the per-service or monthly table: name, responses, index, grade."""
+    """A row of the per-tenant, per-service or monthly table: name, responses, index, grade."""
     answered = row["ikm"] is not None
     return {"name": row["name"], "responses": row["responses"],
             "ikm": fixed(row["ikm"], 2) if answered else "-",
@@ -113,9 +116,14 @@ Figures = tuple[dict[str, Any], list[Fraction] | None]
 
 
 def figures(connection: Connection, site: SiteConfig, first: date, last: date) -> Figures:
-    """The range's summary (reporting.skm_report.summary) and the exact element means."""
-    group = total(tallies(connection, site.id, first, last, "month").values())
-    return summary(connection, site, first, last), element_means(group)
+    """The range's summary (reporting.skm_report.summary) with the rows per tenant
+    (`by_tenant`), and the exact element means."""
+    by_tenant = tallies(connection, site.id, first, last, "tenant")  # one sweep for both
+    names = {tenant.id: tenant.name for tenant in site.tenants}
+    keys = [*names, *sorted(k for k in by_tenant if k is not None and k not in names)]
+    report = summary(connection, site, first, last)
+    report["by_tenant"] = [row(k, names.get(k, k), by_tenant.get(k, Tally())) for k in keys]
+    return report, element_means(total(by_tenant.values()))
 
 
 def print_report(connection: Connection, site: SiteConfig, first: date, last: date,

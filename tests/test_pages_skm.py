@@ -86,6 +86,9 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
         ".map(td => td.textContent))")
     assert ["Perempuan", "1", "33,33"] in profile and ["Laki-laki", "1", "33,33"] in profile
     assert ["Tidak diisi", "1", "33,33"] in profile  # the third left the profile out
+    tenants = page.eval_on_selector_all(
+        "#skm-tenants tbody tr", "trs => trs.map(tr => [...tr.cells].map(td => td.textContent))")
+    assert tenants == [["Samsat", "3", ikm, "C"], ["Disdukcapil", "0", "-", "-"]]
     weakest = page.eval_on_selector_all("#skm-weakest li", "lis => lis.map(l => l.dataset.element)")
     assert weakest[0] == "U8"  # (1 + 3 + 2) / 3 = 2,000: the lowest element
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
