@@ -4,7 +4,10 @@ the day's end, and only loopback, the office's token or its /admin session may r
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ import httpx
 import pytest
 import redis
 import websockets
-from conftest import Api, FakeClock, RedisServer, ServerProcess, wait_until
+from conftest import ROOT, Api, FakeClock, RedisServer, ServerProcess, free_port, wait_until
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 from test_sessions import sign_in
@@ -243,3 +246,68 @@ async def test_every_process_on_the_site_is_shown_by_any(server_factory: Any,
             assert 0 < client.ttl(keys("metrics_processes")) <= 3600
         finally:
             client.close()
+
+
+def dashboard_queries() -> list[str]:
+    """Every PromQL expression of the Grafana dashboard, its variables filled in as Grafana
+    would for job "antrian" and a 15-minute range."""
+    dashboard = json.loads((ROOT / "docs" / "grafana-antrian.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"]
+             for target in panel.get("targets", [])]
+    assert len(exprs) >= 20
+    return [e.replace("$job", "antrian").replace("$__range", "15m") for e in exprs]
+
+
+async def test_the_grafana_dashboard_queries_a_real_prometheus(server_factory: Any,
+                                                              tmp_path: Path) -> None:
+    """Debian's Prometheus scrapes a real server every second; each query of
+    docs/grafana-antrian.json is valid PromQL there and has data, and the figures are the
+    server's."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise RuntimeError("Prometheus is not installed (apt-get install prometheus)")
+    server: ServerProcess = server_factory()
+    for _ in range(3):
+        server.api.ticket("A")
+    server.api.call(4)
+    port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"global: {{scrape_interval: 1s, evaluation_interval: 1s}}\n"
+                      f"scrape_configs:\n  - job_name: antrian\n"
+                      f"    static_configs: [{{targets: ['127.0.0.1:{server.port}']}}]\n")
+    log = (tmp_path / "prometheus.log").open("wb")
+    prometheus = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"], stdout=log, stderr=log)
+    try:
+        async with websockets.connect(server.ws_url + "/ws/display") as ws:
+            assert json.loads(await ws.recv())["type"] == "snapshot"
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as promql:
+                def query(expr: str) -> list[Any]:
+                    r = promql.get("/api/v1/query", params={"query": expr})
+                    assert r.status_code == 200 and r.json()["status"] == "success", (expr, r.text)
+                    return list(r.json()["data"]["result"])
+
+                def scraped(times: int) -> bool:
+                    with contextlib.suppress(httpx.HTTPError):
+                        found = query("count_over_time(antrian_redis_up[1m])")
+                        return bool(found) and float(found[0]["value"][1]) >= times
+                    return False
+
+                wait_until(lambda: scraped(2), timeout=30, what="two scrapes by Prometheus")
+                server.api.ticket("B")
+                server.api.call(2)
+                wait_until(lambda: scraped(5), timeout=30, what="five scrapes by Prometheus")
+                for expr in dashboard_queries():
+                    assert query(expr), f"no data: {expr}"
+                [waiting] = query('sum(antrian_waiting{job=~"antrian"})')
+                assert float(waiting["value"][1]) == 2
+                [screens] = query('sum(antrian_screens_connected{job=~"antrian"})')
+                assert float(screens["value"][1]) == 1
+                issued = query('sum by (service) (antrian_tickets_issued_total{job=~"antrian"})')
+                assert {r["metric"]["service"]: float(r["value"][1]) for r in issued} == {
+                    "A": 3, "B": 1, "C": 0, "D": 0}
+    finally:
+        prometheus.terminate()
+        prometheus.wait(10)
+        log.close()
