@@ -43,6 +43,9 @@ def test_survey_on_the_phone_from_the_status_link(live: Live, make_page: Any) ->
     for page in (first, second):
         page.wait_for_selector("#survey:not([hidden]) .sv-answer")
     wait_text(first, "#headline", "Terima kasih")
+    # served while the page was open: the survey below the ticket is brought into view
+    first.wait_for_function("document.getElementById('survey').getBoundingClientRect().top"
+                            " < innerHeight / 2")
     assert text(first, "#survey-title") == "Bagaimana pelayanan kami?"
     labels = first.eval_on_selector_all(".sv-answer", "bs => bs.map(b => b.textContent)")
     assert labels == ["Sangat sesuai", "Sesuai", "Kurang sesuai", "Tidak sesuai"]

@@ -171,6 +171,7 @@ class SurveyForm {
   const data = readJson("survey-data");
   const body = section.querySelector(".sv-body");
   let form = null;
+  let loaded = false;
   function follow(ticket) {
     if (form === null && ticket.status === "served" && ticket.survey === "open") {
       form = new SurveyForm(body, data, {
@@ -178,6 +179,8 @@ class SurveyForm {
       });
       form.begin();
       section.hidden = false;
+      // served while the visitor watched: bring the survey up (it is below the ticket)
+      if (loaded) section.scrollIntoView({ behavior: "smooth", block: "start" });
     } else if (form === null && ticket.survey === "done") {
       form = new SurveyForm(body, data, { submit: () => Promise.reject(new Error("done")) });
       form.show("already");
@@ -187,4 +190,5 @@ class SurveyForm {
   document.addEventListener("ticket", (event) => follow(event.detail));
   const config = readJson("config");
   if (config.ticket) follow(config.ticket);
+  window.addEventListener("load", () => { loaded = true; });
 })();
