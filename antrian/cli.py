@@ -59,6 +59,7 @@ def _serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
     from antrian.startup import log_config, start_block
+    from display_server import action_log
 
     print(start_block(site, args.host, args.port, directory), flush=True)
     try:
@@ -73,7 +74,8 @@ def _serve(args: argparse.Namespace) -> int:
             limit_concurrency=settings.max_connections,
             timeout_keep_alive=math.ceil(settings.keep_alive_s),
             h11_max_incomplete_event_size=settings.max_header_bytes,
-            log_config=log_config(),
+            log_config=(log_config() if args.log_format == "text"
+                        else action_log.json_log_config(log_config())),
         )
         print(t("serve.stopped"), flush=True)
     finally:
@@ -137,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or a local one)")
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--log-format", choices=("text", "json"), default="text",
+                       help="json: one JSON object a line (a line per counter action)")
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token",

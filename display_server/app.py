@@ -18,7 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from display_server import api, complaints_api, instruments, metrics, screens, survey_api, ws
+from display_server import (
+    action_log,
+    api,
+    complaints_api,
+    instruments,
+    metrics,
+    screens,
+    survey_api,
+    ws,
+)
 from display_server.api import Context
 from display_server.archive import db
 from display_server.archive.archiver import Archiver
@@ -130,4 +139,5 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
         lifespan=lifespan,
     )
     app.state.instruments = measured
+    app.add_middleware(action_log.ActionLog)  # a log line per counter action, X-Request-ID
     return app

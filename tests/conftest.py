@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -230,7 +230,9 @@ class ServerProcess:
     """`antrian serve` as a real uvicorn process."""
 
     def __init__(self, config: Path, redis_url: str | None, data_dir: Path,
-                 port: int | None = None, extra_env: dict[str, str] | None = None) -> None:
+                 port: int | None = None, extra_env: dict[str, str] | None = None,
+                 extra_args: Sequence[str] = ()) -> None:
+        self.extra_args = list(extra_args)  # e.g. --log-format json
         self.config = config
         self.redis_url = redis_url
         self.data_dir = data_dir
@@ -260,6 +262,7 @@ class ServerProcess:
                 "--log-level", "warning"]
         if self.redis_url:
             args += ["--redis-url", self.redis_url]
+        args += self.extra_args
         env = {**os.environ, **self.extra_env}
         env.pop("ANTRIAN_REDIS_URL", None)
         with self.log.open("ab") as log:
