@@ -147,6 +147,11 @@ def test_officer_keys_act_through_the_server(live: Live, make_page: Any) -> None
     page = make_page()
     sign_in(page, live, 1)
     wait_text(page, "#counts", "3")
+    page.keyboard.press("k")  # nothing skipped yet: said, nothing sent
+    wait_text(page, "#notice", t("console.skipped_empty"))
+    page.keyboard.press("s")  # nobody called yet
+    wait_text(page, "#notice", t("console.none"))
+    assert not page.locator("dialog[open]").count()
     page.keyboard.press("Enter")
     wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001", "A001 called")
     wait_text(page, "#current-code", "A001")

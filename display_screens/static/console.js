@@ -325,7 +325,15 @@ document.addEventListener("keydown", (event) => {
   if (document.activeElement instanceof HTMLButtonElement) document.activeElement.blur();
   const button = document.querySelector(`[data-action="${BUTTONS[action] || action}"]`);
   if (button && !button.disabled) startAction(button.dataset.action);
+  else if (button && !state.busy) notice(whyNot(button.dataset.action), true);
 });
+
+/* Why a key's button is off now (the terminal client says the same). */
+function whyNot(action) {
+  if (action === "restore") return t("console.skipped_empty");
+  if (state.status === "paused") return t("console.status_paused");
+  return state.ticket ? "" : t("console.none");
+}
 
 /* ------------------------------------------------------------------ live */
 
