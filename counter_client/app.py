@@ -279,6 +279,8 @@ class CounterApp(App[None]):
     def _key_pause(self) -> None:
         if self.view.status == "paused":
             self.submit(Press("resume"))
+        elif self.view.current is not None:  # the server refuses it too (as the web console)
+            self._note(t("error.ticket_in_progress"))
         elif not self._refuse_busy():
             choices = [(r, r) for r in pause_reasons()]
             self._choose(t("terminal.choose_reason"), choices, "pause")

@@ -127,6 +127,9 @@ async def test_letter_keys_recall_skip_done_transfer_pause(site: Site) -> None:
 
         await pilot.press("enter")
         await shows(pilot, "ticket", "A003")
+        await pilot.press("j")  # no pause while serving: said, no reason asked
+        await shows(pilot, "log", t("error.ticket_in_progress"))
+        assert not isinstance(pilot.app.screen, ChoiceScreen)
         # the open services other than A (C opens Monday mornings only): D by its number
         await choose(pilot, "a", "the service choice")
         offered = [value for value, _ in pilot.app.screen.choices]  # type: ignore[attr-defined]

@@ -155,6 +155,9 @@ def test_officer_keys_act_through_the_server(live: Live, make_page: Any) -> None
     page.keyboard.press("Enter")
     wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001", "A001 called")
     wait_text(page, "#current-code", "A001")
+    page.keyboard.press("j")  # no pause while serving: said, nothing opened
+    wait_text(page, "#notice", t("error.ticket_in_progress"))
+    assert not page.locator("dialog[open]").count()
     page.keyboard.press("u")
     wait_api(lambda: live.api.counter(1)["ticket"]["calls"] == 2, "A001 called twice")
     wait_text(page, "#current-calls", "2×")

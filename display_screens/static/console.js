@@ -331,6 +331,7 @@ document.addEventListener("keydown", (event) => {
 /* Why a key's button is off now (the terminal client says the same). */
 function whyNot(action) {
   if (action === "restore") return t("console.skipped_empty");
+  if (action === "pause" && state.ticket) return t("error.ticket_in_progress");
   if (state.status === "paused") return t("console.status_paused");
   return state.ticket ? "" : t("console.none");
 }
