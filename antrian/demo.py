@@ -66,14 +66,17 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
     as they happen; `report` gets it and the number of open services after each step).
 
     Tickets are taken only for the services open now (and not those whose quota is
-    reached). The refusals of a day's work (a 409:
+    reached); done, recall and skip go to counters this run has called a visitor to. The
+    refusals of a day's work (a 409:
     a service that just closed, its quota reached, nothing to recall) count as `refused`;
     `call-next` counts calls that found a visitor, `idle` those that found nobody, `error`
     any other failure. Access codes the server refuses raise TokensRefused, a counter it does
     not know UnknownCounter: the demo's secret or config is not the server's."""
     done = Tally() if done is None else done
     weights = dict(STEPS)
-    clients = {c.number: Client(server, c.number, counter_token(secret, site.id, c.number))
+    shared = httpx.AsyncHTTPTransport()  # one pool (and TLS set-up) for every counter
+    clients = {c.number: Client(server, c.number, counter_token(secret, site.id, c.number),
+                                transport=shared)
                for c in site.counters}
     kiosk = {"Authorization": f"Bearer {kiosk_token(secret, site.id)}"}  # no per-client limit
     async with httpx.AsyncClient(base_url=server, timeout=10, headers=kiosk) as http:
@@ -82,6 +85,7 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
             services = await open_services(http)
             asked = time.monotonic()
             full: set[str] = set()  # services whose daily quota is reached
+            serving: set[int] = set()  # counters this run called a visitor to
             step = 0
             while steps == 0 or step < steps:
                 step += 1
@@ -98,8 +102,15 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
                     elif outcome == "refused":  # closed since we asked: ask again
                         services, asked = await _refresh(http, services, done), time.monotonic()
                 else:
-                    outcome = await _counter_step(clients[rng.choice(site.counters).number],
-                                                  kind)
+                    if kind != "call-next" and not serving:
+                        kind = "call-next"  # nobody is being served: nothing to finish
+                    number = (rng.choice(sorted(serving)) if kind != "call-next"
+                              else rng.choice(site.counters).number)
+                    outcome = await _counter_step(clients[number], kind)
+                    if outcome == "call-next":
+                        serving.add(number)
+                    elif outcome in ("idle", "done", "skip", "refused"):
+                        serving.discard(number)  # a refusal: it serves nobody we know of
                 done[outcome] += 1
                 if report is not None:
                     report(done, len(services))
@@ -107,6 +118,7 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
         finally:
             for client in clients.values():
                 await client.aclose()
+            await shared.aclose()
     return done
 
 
