@@ -104,12 +104,14 @@ class File:
     owner: str = "root"
     group: str = "root"
     seed: bool = False  # written only when absent (the site's own edits are kept)
+    restart: str = ""  # a running unit that reads it, restarted when it changed
 
 
 @dataclass(frozen=True)
 class Line:
     path: str
     line: str
+    restart: str = ""
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,10 @@ def plan(role: str, server: str = DEFAULT_SERVER) -> list[Step]:
         steps += [
             File(f"{ETC}/site.toml", DEMO_SITE.read_text(), 0o640, "root", USER, seed=True),
             Member(USER, "redis"),
-            File("/etc/redis/antrian.conf", REDIS_SNIPPET.read_text()),
-            Line("/etc/redis/redis.conf", "include /etc/redis/antrian.conf"),
+            File("/etc/redis/antrian.conf", REDIS_SNIPPET.read_text(),
+                 restart="redis-server.service"),
+            Line("/etc/redis/redis.conf", "include /etc/redis/antrian.conf",
+                 restart="redis-server.service"),
         ]
         units = server_units()
         steps += [File(f"/etc/systemd/system/{u}", unit_text(u)) for u in units]
@@ -427,6 +431,7 @@ def run(steps: Sequence[Step], root: Path, *, dry_run: bool, out: TextIO) -> int
     box = Box(root)
     counts = {"done": 0, "changed": 0, "skipped": 0}
     units_changed = False
+    restarts: list[str] = []
     for number, step in enumerate(steps, 1):
         try:
             if check(box, step):
@@ -437,6 +442,8 @@ def run(steps: Sequence[Step], root: Path, *, dry_run: bool, out: TextIO) -> int
                 apply(box, step)
                 outcome, counts["changed"] = t("install.changed"), counts["changed"] + 1
                 units_changed |= isinstance(step, File) and "/systemd/" in step.path
+                if isinstance(step, File | Line) and step.restart not in ("", *restarts):
+                    restarts.append(step.restart)
         except Skip as skip:
             outcome, counts["skipped"] = t("install.skipped", reason=skip), counts["skipped"] + 1
         except (Failed, OSError, KeyError) as exc:
@@ -444,8 +451,12 @@ def run(steps: Sequence[Step], root: Path, *, dry_run: bool, out: TextIO) -> int
             print(f"[{number}/{len(steps)}] {describe(step)}: {failed}", file=out, flush=True)
             return 1
         print(f"[{number}/{len(steps)}] {describe(step)}: {outcome}", file=out, flush=True)
-    if units_changed and box.is_host and systemd_running():
-        box.command("systemctl", "daemon-reload")
+    if box.is_host and systemd_running():
+        if units_changed:
+            box.command("systemctl", "daemon-reload")
+        for unit in restarts:  # only a running one: an enabled one reads it when it starts
+            box.command("systemctl", "try-restart", unit)
+            print(t("install.restarted", unit=unit), file=out)
     changed, done, skipped = counts["changed"], counts["done"], counts["skipped"]
     print(t("install.summary_dry", changed=changed, done=done, skipped=skipped) if dry_run
           else t("install.summary", changed=changed, done=done, skipped=skipped), file=out)
