@@ -6,7 +6,9 @@ Two kinds of figures:
 - **site-wide**, the same whichever process answers, read from Redis at scrape time (one read
   shared by overlapping scrapes, SingleFlight): tickets issued, calls and served per service or
   counter since the site began (the sum of the daily aggregates `stats:{day}`: they survive any
-  restart; the days before today are summed once a day per process, today's read each time),
+  restart; the days before yesterday are summed once a day per process, yesterday's and today's
+  read each time, as a ticket called before midnight and finished after it counts on its own
+  day's aggregates),
   the people waiting now, the archiver's lag, whether Redis answered;
 - **per process** (label `process`, `<host>:<pid>`): screens and announcers connected to it,
   its call -> broadcast latency histogram, played acknowledgements it took, requests that
@@ -28,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any, cast
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -49,7 +52,7 @@ from display_server.singleflight import SingleFlight
 
 PUBLISH_S = 10.0   # each process writes its figures to Redis this often
 STALE_S = 30.0     # a process whose figures are older than this is gone
-STATS_BATCH = 500  # stats hashes read per pipeline when summing the past days
+STATS_BATCH = 100  # stats hashes read per pipeline when summing the past days
 log = logging.getLogger("antrian.metrics")
 _COUNTER_FIELD = re.compile(r"c[0-9]+")
 
@@ -73,18 +76,24 @@ class SiteReader:
 
     def __init__(self, c: Context) -> None:
         self.c = c
-        self._past_for: str | None = None  # the day `_past` was summed on (days before it)
+        self._past_for: str | None = None  # `_past` sums the days before this one's yesterday
         self._past: Counter[str] = Counter()
         self.read = SingleFlight(self._read)
 
     async def _read(self) -> SiteFigures:
         store = self.c.store
         today = store.today()
+        recent = (today, (date.fromisoformat(today) - timedelta(days=1)).isoformat())
+        fields = self.wanted()
         try:
             if self._past_for != today:
-                self._past = await self._sum_days(exclude=today)
+                self._past = await self._sum_days(exclude=recent)
                 self._past_for = today
-            figures = SiteFigures(totals=self._past + Counter(await store.stats(today)))
+            totals = Counter(self._past)
+            for day in recent:
+                values = await store.redis.hmget(store.keys("stats", day), fields)
+                totals.update({k: int(v) for k, v in zip(fields, values, strict=True) if v})
+            figures = SiteFigures(totals=totals)
             figures.waiting = {k: int(v) for k, v in (await store.snapshot())["waiting"].items()}
             if self.c.archiver is not None:
                 figures.archive_lag = (await self.c.archiver.report())["lag"]
@@ -94,21 +103,31 @@ class SiteReader:
             return SiteFigures(redis_error="error")
         return figures
 
-    async def _sum_days(self, exclude: str) -> Counter[str]:
-        """The daily aggregates of every day but `exclude`, summed (SCAN, then HGETALL in
-        batches)."""
-        store = self.c.store
+    def wanted(self) -> list[str]:
+        """The aggregate fields the metrics show."""
+        site = self.c.site
+        return ([f"{count}:{s.code}" for count in ("issued", "served") for s in site.services]
+                + [f"called:c{c.number}" for c in site.counters])
+
+    async def _sum_days(self, exclude: tuple[str, ...]) -> Counter[str]:
+        """The metrics' fields of the daily aggregates of every day but `exclude`, summed (SCAN,
+        then HMGET in pipelined batches)."""
+        store, fields = self.c.store, self.wanted()
         pattern = store.keys("stats", "*")
+        skipped = {store.keys("stats", day) for day in exclude}
         names = [k async for k in store.redis.scan_iter(match=pattern, count=1000)
-                 if k != store.keys("stats", exclude)]
-        total: Counter[str] = Counter()
+                 if k not in skipped]
+        sums = [0] * len(fields)
         for start in range(0, len(names), STATS_BATCH):
             async with store.redis.pipeline(transaction=False) as pipe:
                 for name in names[start:start + STATS_BATCH]:
-                    pipe.hgetall(name)
+                    pipe.hmget(name, fields)
                 for day in await pipe.execute():
-                    total.update({k: int(v) for k, v in cast(dict[str, str], day).items()})
-        return total
+                    for i, value in enumerate(day):
+                        if value is not None:
+                            sums[i] += int(value)
+            await asyncio.sleep(0)  # the screens' fan-out runs between batches
+        return Counter(dict(zip(fields, sums, strict=True)))
 
 
 def _site_families(c: Context, figures: SiteFigures) -> Iterator[Metric]:

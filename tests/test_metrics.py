@@ -133,13 +133,22 @@ def test_site_counters_survive_a_restart_and_midnight(site: SiteConfig, clock: F
         assert figures["antrian_tickets_issued_total{service=A}"] == 2
         assert figures["antrian_calls_total{counter=3}"] == 1
         assert figures["antrian_call_broadcast_seconds_count{}"] == 0  # that one is per process
+        assert figures["antrian_served_total{service=A}"] == 0
         clock.advance(days=1)
+        # called yesterday, finished today: counted on its own day's aggregates
+        assert api.act(3, "done", {"outcome": "completed"}).status_code == 200
+        api.ticket("A")
+        figures = scrape(client, office(api))
+        assert figures["antrian_served_total{service=A}"] == 1
+        assert figures["antrian_tickets_issued_total{service=A}"] == 3
+        assert figures["antrian_waiting{service=A}"] == 1  # yesterday's ticket waits no more
+        clock.advance(days=2)  # now those days are summed once for the day
         api.ticket("A")
         api.call(3)
         figures = scrape(client, office(api))
-        assert figures["antrian_tickets_issued_total{service=A}"] == 3
+        assert figures["antrian_tickets_issued_total{service=A}"] == 4
         assert figures["antrian_calls_total{counter=3}"] == 2
-        assert figures["antrian_waiting{service=A}"] == 0  # yesterday's ticket waits no more
+        assert figures["antrian_served_total{service=A}"] == 1
 
 
 def test_who_may_read(api: Api, site: SiteConfig, clock: FakeClock, redis_url: str,
