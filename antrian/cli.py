@@ -170,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     archive_commands.register(sub, common)
     officer_commands.register(sub, common)
     backup_commands.register(sub, common)
+    from display_server import config_commands
+    config_commands.register(sub, common)
     from antrian import install
     install.register(sub)
     return parser

@@ -18,6 +18,7 @@ from display_screens import (
     pages,
     rating,
     recap,
+    settings_admin,
 )
 from display_server.app import create_app
 from display_server.archive.db import database_url
@@ -38,16 +39,29 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
                       database_url=database_url,
                       extra_routes=[*landing.routes, *pages.routes, *dashboard.routes,
                                     *recap.routes, *rating.routes, *complaints_pages.routes,
-                                    *officer_admin.routes,
+                                    *officer_admin.routes, *settings_admin.routes,
                                     *audio.routes],
                       on_close=[audio.close])
     app.state.office_session = office_session  # GET /metrics opens to a live /admin session
+    app.state.office_csrf = office_csrf  # /api/settings: the /admin session, CSRF on a change
     return app
 
 
 async def office_session(request: Request) -> bool:
     """Whether the request carries a live /admin session (for GET /metrics)."""
     return await console_auth.session(request, console_auth.ADMIN) is not None
+
+
+async def office_csrf(request: Request, changing: bool) -> bool:
+    """Whether the request carries a live /admin session; for a change, also its CSRF token
+    in `X-CSRF-Token` (403 without)."""
+    if not changing:
+        return await office_session(request)
+    if await console_auth.session(request, console_auth.ADMIN) is None:
+        return False
+    await console_auth.require(request, console_auth.ADMIN,
+                               request.headers.get("x-csrf-token", ""))
+    return True
 
 
 def create_from_env() -> Starlette:

@@ -23,6 +23,7 @@ from display_server import (
     api,
     complaints_api,
     instruments,
+    live_config,
     metrics,
     screens,
     survey_api,
@@ -107,6 +108,10 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                                                           after_close=months.store_closed)
         app.state.ctx = Context(site, store, tokens, clock, settings, fanout, data_dir,
                                 archiver)
+        live = app.state.live = live_config.Live(site)  # the office's settings, over the TOML
+        fanout.on_settings = lambda: live.reload(app.state.ctx)
+        with contextlib.suppress(RedisError, OSError):  # Redis down: the follower loads them
+            await live.reload(app.state.ctx)
         tasks = [asyncio.create_task(fanout.supervise()), asyncio.create_task(fanout.beat()),
                  asyncio.create_task(metrics.publish_forever(app))]
         if archiver is not None:
@@ -127,7 +132,7 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
 
     app = Starlette(
         routes=[*api.routes, *survey_api.routes, *screens.routes, *ws.routes,
-                *complaints_api.routes, *metrics.routes, *extra_routes],
+                *complaints_api.routes, *metrics.routes, *live_config.routes, *extra_routes],
         exception_handlers={
             ApiError: _api_error,
             HTTPException: _http_error,

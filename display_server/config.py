@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
@@ -100,6 +101,9 @@ class SiteConfig:
     complaints: Complaints = field(default_factory=Complaints)  # [complaints]
     popular: tuple[Popular, ...] = ()    # [[kiosk.popular]]: the kiosk's big document buttons
     source: str = "<memory>"
+    # the parsed TOML this config was read from: the seed the office's live settings are laid
+    # over (display_server/live_config.py); None for a config built in code
+    document: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -401,6 +405,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         kiosk=_kiosk(kiosk),
         popular=_popular(kiosk, codes),
         source=source,
+        document=copy.deepcopy(data),
     )
 
 

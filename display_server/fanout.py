@@ -13,7 +13,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -87,6 +87,9 @@ class Fanout:
         self.follower: asyncio.Task[None] | None = None
         # told of each call event once it is queued to the screens: its `at` and the time now
         self.on_call: Callable[[str, datetime], None] | None = None
+        # reloads the office's live settings: on a `settings` event, before the screens get
+        # it, and whenever the follower starts following (it may have missed one)
+        self.on_settings: Callable[[], Awaitable[None]] | None = None
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
         sub = Subscriber(services, maxsize)
@@ -125,8 +128,13 @@ class Fanout:
                     latest = await self.store.last_event_id()
                     if self.last_id == "$":
                         self.last_id = latest
+                    if self.on_settings is not None:
+                        await self.on_settings()
                 else:
                     cursor, events = await self.store.read_new(self.last_id, self.block_ms)
+                    if self.on_settings is not None and any(
+                            e.data.startswith('{"type":"settings"') for e in events):
+                        await self.on_settings()
                     self.publish(events)
                     self.last_id = cursor
                 self.state.following = True

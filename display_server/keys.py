@@ -13,7 +13,7 @@ KeyName = Literal[
     "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
     "counter", "stats", "request", "played", "screens", "ratelimit", "session",
     "session_generation", "archiver", "officer", "officers", "pin_failures_officer",
-    "pin_failures_client", "metrics_processes",
+    "pin_failures_client", "metrics_processes", "settings", "settings_history",
 ]
 
 # The variable parts of the patterns: what each stands for.
@@ -120,6 +120,13 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "each server process's own `GET /metrics` figures, so any process answers for all: "
         "`<host>:<pid>` -> `{\"at\", \"text\"}` (Prometheus text), written every 10 s and at "
         "each scrape; a field older than 30 s is a process gone, left out and deleted"),
+    Key("settings", "settings", "hash", None,
+        "the office's live settings laid over the site TOML (running text, notices, hours, "
+        "holidays, counters' services, quotas): `version` (moved on by each change), "
+        "`overrides` (JSON, the TOML-like partial document), `at`, `by`"),
+    Key("settings_history", "settings:history", "list", None,
+        "the live settings' changes, newest first, the latest 500: JSON `{version, at, by, "
+        "change, before, after}` (before/after: the overrides)"),
 )}
 
 

@@ -54,7 +54,7 @@ def _script(name: str) -> str:
 
 # Every script, each run after the generated key layout and common.lua.
 SCRIPTS = ("issue", "call", "counter_action", "snapshot", "ticket_status", "skipped", "played",
-           "screens", "survey")
+           "screens", "survey", "settings")
 
 
 @dataclass(frozen=True)
@@ -316,6 +316,17 @@ class Store:
         """The office's register: screen -> {"name", "at"}, by screen id."""
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys("screens")))
         return {screen: json.loads(v) for screen, v in sorted(raw.items())}
+
+    async def save_settings(self, expected: int | None, overrides: str, by: str,
+                            history: str, public: str, keep: int) -> dict[str, Any]:
+        """Store the live settings' new `overrides` (JSON), a history entry and a `settings`
+        event with the `public` part (a JSON object) in one step; settings_conflict when the
+        version is no longer `expected` (None: any). Returns {"version", "event_id"}."""
+        raw = await self._eval("settings", "" if expected is None else expected, overrides, by,
+                               history, public, keep)
+        answer: dict[str, Any] = json.loads(raw)
+        _raise_error(answer)
+        return answer
 
     async def stats(self, day: str) -> dict[str, int]:
         raw = cast(dict[str, str], await self.redis.hgetall(self.keys("stats", day)))

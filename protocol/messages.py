@@ -8,7 +8,7 @@ HEARTBEAT = "heartbeat"  # every few seconds; "event_id" of the last event sent 
 PONG = "pong"  # the answer to a ping
 ERROR = "error"  # {"error": {"code", "message"}} about something the client sent
 EVENTS = frozenset({"ticket", "call", "recall", "skip", "restore", "done", "transfer", "pause",
-                    "resume"})  # one per change, each with "event_id" and "at"
+                    "resume", "settings"})  # one per change, each with "event_id" and "at"
 
 # client → server
 PING = "ping"

@@ -694,6 +694,10 @@ function onMessage(msg) {
       updateCounter(msg.counter, { status: "idle", reason: null });
       refreshCard(null);
       return;
+    case "settings": /* the office changed the running text or the notices: no reload */
+      setTicker(msg.running_text);
+      signage.load();
+      return;
     default:
   }
 }
