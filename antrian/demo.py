@@ -67,11 +67,11 @@ async def simulate(server: str, site: SiteConfig, secret: bytes, *, steps: int,
 
     Tickets are taken only for the services open now (and not those whose quota is
     reached); done, recall and skip go to counters this run has called a visitor to. The
-    refusals of a day's work (a 409:
-    a service that just closed, its quota reached, nothing to recall) count as `refused`;
-    `call-next` counts calls that found a visitor, `idle` those that found nobody, `error`
-    any other failure. Access codes the server refuses raise TokensRefused, a counter it does
-    not know UnknownCounter: the demo's secret or config is not the server's."""
+    refusals of a day's work (a 409: a service that just closed, its quota reached, nothing
+    to recall) count as `refused`; `call-next` counts calls that found a visitor, `idle`
+    those that found nobody, `error` any other failure. Access codes the server refuses
+    raise TokensRefused, a counter it does not know UnknownCounter: the demo's secret or
+    config is not the server's."""
     done = Tally() if done is None else done
     weights = dict(STEPS)
     shared = httpx.AsyncHTTPTransport()  # one pool (and TLS set-up) for every counter
