@@ -8,6 +8,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from antrian.voice_studio import VoiceStudio
 from audio.route import CallAudio
 from display_screens import (
     complaints_pages,
@@ -35,13 +36,14 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
     """The whole app of one site: API, WebSocket, pages and call audio; with `database_url`
     (migrated), the archiver too."""
     audio = CallAudio()
+    studio = VoiceStudio()
     app = create_app(site, redis_url, directory, clock=clock, settings=settings,
                       database_url=database_url,
                       extra_routes=[*landing.routes, *pages.routes, *dashboard.routes,
                                     *recap.routes, *rating.routes, *complaints_pages.routes,
                                     *officer_admin.routes, *settings_admin.routes,
-                                    *audio.routes],
-                      on_close=[audio.close])
+                                    *audio.routes, *studio.routes],
+                      on_close=[audio.close, studio.close])
     app.state.office_session = office_session  # GET /metrics opens to a live /admin session
     app.state.office_csrf = office_csrf  # /api/settings: the /admin session, CSRF on a change
     return app

@@ -8,12 +8,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from audio.phrases import announcement_text, spoken_vocabulary, ticket_prefix
+from audio.voicepack import MANIFEST
 from display_server.announcement import Announcement, check_template
 from display_server.config import SiteConfig
 from display_server.paths import data_dir
 from texts import t
 
 CACHE_SUBDIR = "audio-cache"
+VOICE_SUBDIR = "voice"  # the voice studio's packs (audio/studio.py)
+LIVE_PACK = "aktif"  # the studio's live pack under VOICE_SUBDIR when `voice_pack` is not set
+
+
+def live_pack_dir(voice_pack: str | None, directory: Path) -> Path:
+    """Where the live voice pack is: `voice_pack` under the data dir, else the studio's."""
+    return directory / (voice_pack if voice_pack is not None else f"{VOICE_SUBDIR}/{LIVE_PACK}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class AnnouncementSettings(Announcement):
         tenants = {tenant.id: tenant.name for tenant in site.tenants}
         return cls(
             **asdict(spoken),
-            pack_dir=None if spoken.voice_pack is None else directory / spoken.voice_pack,
+            pack_dir=_pack_dir(spoken.voice_pack, directory),
             cache_dir=directory / CACHE_SUBDIR,
             service_templates={s.code: s.announcement for s in site.services if s.announcement},
             service_names={
@@ -110,3 +118,8 @@ class AnnouncementSettings(Announcement):
             names += [known.tenant] if "{tenant}" in template else []
         return spoken_vocabulary(self.templates(), names)
 
+
+def _pack_dir(voice_pack: str | None, directory: Path) -> Path | None:
+    """The configured pack, else the studio's published one if there is one."""
+    live = live_pack_dir(voice_pack, directory)
+    return live if voice_pack is not None or (live / MANIFEST).is_file() else None
