@@ -21,6 +21,7 @@ from display_server.errors import ApiError
 from texts import t
 
 PAGE = "/admin/pengaturan"
+PARTS = ("teks", "pengumuman", "libur", "jam", "penugasan")  # one form each; the last: counters
 MAX_FIELDS = 2000
 NOTICE_ROWS_EXTRA = 3  # empty rows to add notices with
 
@@ -110,7 +111,7 @@ def _change(part: str, form: FormData, current: dict[str, Any]) -> dict[str, Any
                     row[key] = get(f"{key}-{i}").strip()
             notices.append(row)
         return {"signage": {"texts": notices}}
-    if part == "layanan":
+    if part == "jam":
         services: dict[str, Any] = {}
         for s in current["services"]:
             code = s["code"]
@@ -157,13 +158,13 @@ async def page(request: Request) -> Response:
 
 
 async def save(request: Request) -> Response:
-    """POST /admin/pengaturan/{part} (teks, pengumuman, libur, layanan, loket; form + csrf)."""
+    """POST /admin/pengaturan/{part} (one of PARTS; form + csrf)."""
     part = request.path_params["part"]
     try:
         form = await request.form(max_files=0, max_fields=MAX_FIELDS)
         signed_in = await console_auth.require(request, console_auth.ADMIN,
                                                str(form.get("csrf", "")))
-        if part not in ("teks", "pengumuman", "libur", "layanan", "loket"):
+        if part not in PARTS:
             raise ApiError("not_found", part[:20])
         c = api.ctx(request)
         live = live_config.of(request)

@@ -49,6 +49,8 @@ def work_a_day(api: Api) -> None:
     played = {"event_id": called["event_id"], "screen": "tv-1"}
     assert api.client.post("/api/played", json=played).status_code == 200
     assert api.client.get("/api/state").status_code == 200
+    change = {"site": {"running_text": ["Selamat datang"]}}  # the office's live settings
+    assert api.client.patch("/api/settings", json=change, headers=office).status_code == 200
 
 
 def sign_in_and_out_everywhere(api: Api) -> None:

@@ -1,0 +1,84 @@
+"""Live settings in headless Chromium against a real server and Redis: the office's change on
+/admin/pengaturan reaches an open lobby TV without a reload; a bad one is shown with its field
+and changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page
+from test_pages_support import Live, admin_sign_in, screenshot, text, wait_text
+
+MUTED = "/display?mute=1&retry_max=1000&screen=uji"
+
+
+def open_display(page: Page, live: Live) -> None:
+    page.goto(live.url + MUTED)
+    page.wait_for_function("document.querySelectorAll('.tile').length > 0")
+    page.evaluate("window.__notReloaded = true")
+
+
+def office(live: Live) -> dict[str, str]:
+    return {"Authorization": f"Bearer {live.api.admin_token()}"}
+
+
+def test_running_text_from_admin_reaches_an_open_tv(live: Live, make_page: Any) -> None:
+    """The office saves a running text on /admin/pengaturan (reached from /admin); the open TV
+    shows it without reloading, and the page lists the change in its history."""
+    tv = make_page()
+    open_display(tv, live)
+    admin = make_page(1366, 900)
+    admin_sign_in(admin, live)
+    admin.click("#settings-link")
+    admin.wait_for_selector("#running-text textarea")
+    admin.fill("#running-text textarea",
+               "Layanan Samsat hari ini sampai pukul 12.00.\nTerima kasih atas kesabaran Anda.")
+    admin.click("#running-text button[type=submit]")
+    wait_text(admin, "#message", "versi 1")
+    wait_text(tv, "#ticker", "Layanan Samsat hari ini sampai pukul 12.00.")
+    assert "Terima kasih atas kesabaran Anda." in text(tv, "#ticker")
+    assert tv.evaluate("window.__notReloaded") is True
+    assert "Teks berjalan" in text(admin, "#history")
+    screenshot(admin, "admin-settings")
+    screenshot(tv, "display-settings-running-text")
+
+
+def test_notice_from_the_api_reaches_an_open_tv(live: Live, make_page: Any) -> None:
+    """A notice added through PATCH /api/settings is in the TV's signage at once (it fetches
+    /display/papan again on the settings message), without a reload."""
+    tv = make_page()
+    open_display(tv, live)
+    tv.wait_for_function("typeof signage !== 'undefined' && signage.data !== null")
+    assert tv.evaluate("signage.data.texts") == []
+    r = live.api.client.patch("/api/settings", headers=office(live), json={
+        "signage": {"texts": [{"text": "Loket Samsat tutup pukul 12.00 hari ini."}]}})
+    assert r.status_code == 200, r.text
+    tv.wait_for_function("signage.data.texts.length === 1", timeout=5000)
+    assert tv.evaluate("signage.data.texts") == ["Loket Samsat tutup pukul 12.00 hari ini."]
+    assert tv.evaluate("window.__notReloaded") is True
+
+
+def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
+                                                            make_page: Any) -> None:
+    """Hours 25:00-26:00 on the form: the page says which field (services[0].hours), answers
+    400, and the settings stay at version 0; a counter's services change is kept in order."""
+    admin = make_page(1366, 900)
+    admin_sign_in(admin, live)
+    admin.goto(live.url + "/admin/pengaturan")
+    admin.fill('input[name="hours-A"]', "25:00-26:00")
+    with admin.expect_response(lambda r: r.url.endswith("/admin/pengaturan/jam")) as answer:
+        admin.click("#services button[type=submit]")
+    assert answer.value.status == 400
+    wait_text(admin, "#error", "services[0].hours")
+    assert admin.get_attribute("#error", "data-field") == "services[0].hours"
+    screenshot(admin, "admin-settings-error")
+    now = live.api.client.get("/api/settings", headers=office(live)).json()
+    assert now["version"] == 0
+    admin.goto(live.url + "/admin/pengaturan")
+    admin.fill('input[name="services-3"]', "D, B")
+    admin.click("#counters button[type=submit]")
+    wait_text(admin, "#message", "versi 1")
+    now = live.api.client.get("/api/settings", headers=office(live)).json()
+    assert now["overrides"] == {"counters": {"3": {"services": ["D", "B"]}}}
+    assert now["by"] == "admin"
+    assert admin.input_value('input[name="services-3"]') == "D, B"
