@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import redis
 from conftest import ROOT, Api, site_keys, wait_until
+from test_sessions import sign_in
 
 from display_server.config import load_config, parse_config
 from display_server.hours import DAY_NAMES
@@ -216,3 +217,53 @@ def test_export_reads_back_as_the_effective_config(server_factory: Any, tmp_path
     assert shown.stdout == out.read_text()
     assert dataclasses.replace(parse_config(tomllib.loads(shown.stdout)), source=wanted.source,
                                ) == wanted
+
+
+def test_admin_session_needs_its_csrf_token_to_change(api: Api) -> None:
+    """With the /admin session (no token): reading works, a change needs `X-CSRF-Token` (403
+    without or with a wrong one), and the form posts need the form's `csrf`."""
+    cookie, csrf = sign_in(api, "admin")
+    assert api.client.get("/api/settings", headers={"Cookie": cookie}).status_code == 200
+    change = {"site": {"running_text": ["Dari sesi kantor"]}}
+    for headers in ({"Cookie": cookie}, {"Cookie": cookie, "X-CSRF-Token": "0" * 64}):
+        r = api.client.patch("/api/settings", json=change, headers=headers)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    r = api.client.post("/admin/pengaturan/teks", data={"running_text": "x", "csrf": "x"},
+                        headers={"Cookie": cookie}, follow_redirects=False)
+    assert r.status_code == 403
+    assert api.client.get("/api/settings", headers=office(api)).json()["version"] == 0
+    r = api.client.patch("/api/settings", json=change,
+                         headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    r = api.client.post("/admin/pengaturan/teks", data={"running_text": "Dua\nTiga",
+                                                         "csrf": csrf},
+                        headers={"Cookie": cookie}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/pengaturan?versi=2"
+    history = api.client.get("/api/settings/history", headers=office(api)).json()["changes"]
+    assert [(h["version"], h["by"]) for h in history] == [(2, "admin"), (1, "admin")]
+    assert history[0]["after"]["site"]["running_text"] == ["Dua", "Tiga"]
+    # without a session the page sends the office to sign in
+    r = api.client.get("/admin/pengaturan", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/admin"
+
+
+def test_hostile_bodies_are_refused(api: Api) -> None:
+    """Too big, not JSON, deep nesting, lone surrogates: 4xx with the error body."""
+    headers = {**office(api), "Content-Type": "application/json"}
+    cases = [
+        ('{"site": {"running_text": ["' + "x" * 70_000 + '"]}}', 413),
+        ("not json", 400),
+        ('{"site": {"running_text": ["\\ud800"]}}', 400),
+        ("[" * 5000 + "]" * 5000, 400),
+        ('{"site": {"running_text": "' + "y" * 10 + '"}, "version": true}', 400),
+    ]
+    for body, status in cases:
+        r = api.client.patch("/api/settings", content=body, headers=headers)
+        assert r.status_code == status, (body[:40], r.text[:200])
+        assert set(r.json()["error"]) >= {"code", "message"}
+    r = api.client.patch("/api/settings", content="a=b", headers={
+        **office(api), "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 415
+    r = api.client.delete("/api/settings", headers=office(api))
+    assert r.status_code == 405
+    assert api.client.get("/api/settings", headers=office(api)).json()["version"] == 0
