@@ -133,7 +133,9 @@ def _change(part: str, form: FormData, current: dict[str, Any]) -> dict[str, Any
 
 
 async def _page(request: Request, signed_in: console_auth.Session, *, error: str = "",
-                field: str = "", status: int = 200) -> Response:
+                field: str = "", status: int = 200,
+                posted: dict[str, str] | None = None) -> Response:
+    """The page; after a refused change, `posted` (the form's values) is shown again."""
     c = api.ctx(request)
     answer = await live_config.of(request).answer(c)
     done = request.query_params.get("versi", "")
@@ -143,7 +145,8 @@ async def _page(request: Request, signed_in: console_auth.Session, *, error: str
         "csrf": signed_in.csrf, "settings": answer, "current": answer["effective"],
         "history": await live_config.of(request).history(c, 20),
         "hours_text": hours_text, "describe": describe, "extra_rows": NOTICE_ROWS_EXTRA,
-        "message": message, "error": error, "field": field}, status=status)
+        "message": message, "error": error, "field": field, "posted": posted or {}},
+        status=status)
 
 
 async def page(request: Request) -> Response:
@@ -177,8 +180,10 @@ async def save(request: Request) -> Response:
             saved = await live.change(c, change, "admin",
                                       expected=int(expected) if expected.isdigit() else None)
         except live_config.FieldError as exc:
+            kept = {k: str(v)[:4000] for k, v in form.items()
+                    if isinstance(v, str) and k not in ("csrf", "version")}
             return await _page(request, signed_in, error=exc.message, field=exc.field,
-                               status=400)
+                               status=400, posted=kept)
         except ApiError as exc:
             if exc.code != "settings_conflict":
                 raise

@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import redis
-from conftest import ROOT, Api, site_keys, wait_until
+from conftest import ROOT, Api, site_document, site_keys, wait_until
+from starlette.testclient import TestClient
 from test_sessions import sign_in
 
+from antrian.main import build_app
 from display_server.config import load_config, parse_config
 from display_server.hours import DAY_NAMES
-from display_server.live_config import effective
+from display_server.live_config import effective, effective_document, merge
 
 
 def office(api: Api) -> dict[str, str]:
@@ -267,3 +269,41 @@ def test_hostile_bodies_are_refused(api: Api) -> None:
     r = api.client.delete("/api/settings", headers=office(api))
     assert r.status_code == 405
     assert api.client.get("/api/settings", headers=office(api)).json()["version"] == 0
+
+
+def test_settings_that_no_longer_fit_an_edited_toml_are_left_out(api: Api, redis_url: str,
+                                                                  tmp_path: Path) -> None:
+    """Stored settings naming a service the TOML no longer has: a process started on that
+    TOML uses the TOML alone and says why (`problem`), and a new change starts from it."""
+    change = {"site": {"running_text": ["Lama"]}, "services": {"D": {"quota": 5}}}
+    assert patch(api, change).status_code == 200
+    document = site_document(api.site.id)
+    document["services"] = [s for s in document["services"] if s["code"] != "D"]
+    for counter in document["counters"]:
+        counter["services"] = [c for c in counter["services"] if c != "D"]
+    edited = parse_config(document)
+    with TestClient(build_app(edited, redis_url, api.data_dir)) as client:
+        answer = client.get("/api/settings", headers=office(api)).json()
+        assert answer["version"] == 1
+        assert "services.D" in answer["problem"]
+        assert client.get("/api/state").json()["running_text"] == []
+        r = client.put("/api/settings", headers=office(api),
+                       json={"site": {"running_text": ["Baru"]}})
+        assert r.status_code == 200, r.text
+        answer = client.get("/api/settings", headers=office(api)).json()
+        assert answer["problem"] is None
+        assert client.get("/api/state").json()["running_text"] == ["Baru"]
+
+
+def test_merge_and_effective_document_are_pure() -> None:
+    """PATCH merging replaces key by key, None takes a key away from the TOML's table."""
+    seed = parse_config(site_document("murni"))
+    assert seed.document is not None
+    overrides = merge({"services": {"D": {"quota": 5}}},
+                      {"services": {"D": {"quota": None}, "A": {"quota": 9}}})
+    assert overrides == {"services": {"D": {"quota": None}, "A": {"quota": 9}}}
+    site = effective(seed, overrides)
+    assert site.service("D").quota is None  # type: ignore[union-attr]
+    assert site.service("A").quota == 9  # type: ignore[union-attr]
+    assert site.document == seed.document  # the seed stays the seed
+    assert effective_document(seed.document, {}) == seed.document

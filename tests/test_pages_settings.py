@@ -71,6 +71,7 @@ def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
     assert answer.value.status == 400
     wait_text(admin, "#error", "services[0].hours")
     assert admin.get_attribute("#error", "data-field") == "services[0].hours"
+    assert admin.input_value('input[name="hours-A"]') == "25:00-26:00"  # kept to correct
     screenshot(admin, "admin-settings-error")
     now = live.api.client.get("/api/settings", headers=office(live)).json()
     assert now["version"] == 0
