@@ -3,7 +3,9 @@ throwaway root that a second run leaves as it is, and the shipped units as syste
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from antrian import install
+from antrian.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ANTRIAN = [sys.executable, "-m", "antrian"]
@@ -56,11 +59,13 @@ def debian_root(root: Path, packages: tuple[str, ...] = ()) -> Path:
 
 
 def run_install(*args: str) -> list[tuple[str, str]]:
-    """Run `antrian install` and return its steps as (description, outcome)."""
-    done = subprocess.run([*ANTRIAN, "install", *args], capture_output=True, text=True,
-                          cwd=ROOT, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    lines = done.stdout.splitlines()
+    """Run `antrian install` (the command's own entry, in this process) and return its steps as
+    (description, outcome)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["install", *args])
+    assert code == 0, out.getvalue() + err.getvalue()
+    lines = out.getvalue().splitlines()
     assert lines[0].startswith("Memasang peran ")
     steps = [OUTCOME.match(line) for line in lines if line.startswith("[")]
     assert all(steps), lines
