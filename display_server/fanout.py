@@ -128,13 +128,11 @@ class Fanout:
                     latest = await self.store.last_event_id()
                     if self.last_id == "$":
                         self.last_id = latest
-                    if self.on_settings is not None:
-                        await self.on_settings()
+                    await self._reload_settings()
                 else:
                     cursor, events = await self.store.read_new(self.last_id, self.block_ms)
-                    if self.on_settings is not None and any(
-                            e.data.startswith('{"type":"settings"') for e in events):
-                        await self.on_settings()
+                    if any(e.data.startswith('{"type":"settings"') for e in events):
+                        await self._reload_settings()
                     self.publish(events)
                     self.last_id = cursor
                 self.state.following = True
@@ -149,6 +147,19 @@ class Fanout:
                 else:
                     log.exception("events follower error")
                 await asyncio.sleep(self.retry_s)
+
+    async def _reload_settings(self) -> None:
+        """Reload the live settings; a Redis error is the read's (retried), any other is
+        logged and never holds the screens' events back."""
+        if self.on_settings is None:
+            return
+        try:
+            await self.on_settings()
+        except (RedisError, OSError):
+            raise
+        except Exception:
+            self.state.errors += 1
+            log.exception("live settings could not be reloaded")
 
     async def supervise(self) -> None:
         """Run the follower; start it again whenever it ends, whatever ended it, and cancel it

@@ -192,8 +192,15 @@ class Live:
 
     async def stored(self, c: Context) -> tuple[int, dict[str, Any], dict[str, str]]:
         raw = cast(dict[str, str], await c.store.redis.hgetall(c.store.keys("settings")))
-        overrides = json.loads(raw.get("overrides") or "{}")
-        return int(raw.get("version") or 0), overrides, raw
+        try:
+            overrides = json.loads(raw.get("overrides") or "{}")
+            version = int(raw.get("version") or 0)
+        except ValueError:  # written by something else than settings.lua
+            log.error("live settings unreadable: %.200r", raw)
+            return 0, {}, {}
+        if not isinstance(overrides, dict):
+            return 0, {}, {}
+        return version, overrides, raw
 
     async def reload(self, c: Context) -> None:
         """Install the stored settings when they are newer than this process's (the events
