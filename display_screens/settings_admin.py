@@ -178,7 +178,8 @@ async def save(request: Request) -> Response:
         expected = str(form.get("version", ""))
         try:
             saved = await live.change(c, change, "admin",
-                                      expected=int(expected) if expected.isdigit() else None)
+                                      expected=int(expected) if expected.isdigit() else None,
+                                      client=live_config.client_of(request))
         except live_config.FieldError as exc:
             kept = {k: str(v)[:4000] for k, v in form.items()
                     if isinstance(v, str) and k not in ("csrf", "version")}

@@ -126,7 +126,7 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "`overrides` (JSON, the TOML-like partial document), `at`, `by`"),
     Key("settings_history", "settings:history", "list", None,
         "the live settings' changes, newest first, the latest 500: JSON `{version, at, by, "
-        "change, before, after}` (before/after: the overrides)"),
+        "client, change, before, after}` (before/after: the overrides)"),
 )}
 
 

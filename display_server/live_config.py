@@ -218,7 +218,7 @@ class Live:
         self.version = version
 
     async def change(self, c: Context, change: Any, by: str, *, replace_all: bool = False,
-                     expected: int | None = None) -> dict[str, Any]:
+                     expected: int | None = None, client: str = "") -> dict[str, Any]:
         """Check, store and apply a change (PATCH; with `replace_all`, PUT: the whole
         overrides); every other process applies it from its `settings` event."""
         checked = check_change(self.seed, change) if change or not replace_all else {}
@@ -228,8 +228,8 @@ class Live:
                 raise ApiError("settings_conflict", str(version))
             after = checked if replace_all else merge(before, checked)
             site = effective(self.seed, after)
-            history = json.dumps({"change": checked, "before": before, "after": after},
-                                 ensure_ascii=False)
+            history = json.dumps({"client": client, "change": checked, "before": before,
+                                  "after": after}, ensure_ascii=False)
             try:  # stored only if no other change came since `before` was read
                 saved = await c.store.save_settings(
                     version, json.dumps(after, ensure_ascii=False), by, history,
@@ -258,6 +258,11 @@ class Live:
         return {"version": version, "at": raw.get("at"), "by": raw.get("by"),
                 "overrides": overrides, "problem": self.problem,
                 "effective": view(c.site, doc)}
+
+
+def client_of(request: Request) -> str:
+    """Who sent a change, for the history: the client's address (a trusted proxy's client)."""
+    return request.client.host if request.client else ""
 
 
 def of(request: Request) -> Live:
@@ -295,7 +300,7 @@ async def put_settings(request: Request) -> Response:
                                  or expected < 0):
         raise FieldError("version", t("settings.bad_version"))
     answer = await of(request).change(c, data, by, replace_all=request.method == "PUT",
-                                      expected=expected)
+                                      expected=expected, client=client_of(request))
     return JSONResponse(answer)
 
 

@@ -65,6 +65,7 @@ def test_running_text_applies_and_is_recorded(api: Api, redis_url: str) -> None:
     history = api.client.get("/api/settings/history", headers=office(api)).json()["changes"]
     assert [h["version"] for h in history] == [2, 1]
     assert history[1]["before"] == {} and history[1]["by"] == "token"
+    assert history[1]["client"] == "testclient"  # the sender's address
     assert history[0]["change"] == {"services": {"D": {"quota": 5}}}
     assert history[0]["before"] == history[1]["after"]
     assert history[0]["after"] == now["overrides"]
