@@ -10,7 +10,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from audio import wavs
+from audio import mix, wavs
 from audio.chime import chime
 from audio.packspeech import PackSpeech
 from audio.settings import AnnouncementSettings
@@ -19,9 +19,9 @@ from audio.voicepack import VoicePack, VoicePackError
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "1"
-CHIME_GAP_SECONDS = 0.25
-REPEAT_GAP_SECONDS = 1.0
+FORMAT_VERSION = "2"  # 2: the chime levelled to the speech, gaps set, peaks limited
+CHIME_GAP_SECONDS = mix.CHIME_GAP_SECONDS
+REPEAT_GAP_SECONDS = mix.REPEAT_GAP_SECONDS
 
 
 def open_engine(settings: AnnouncementSettings) -> Speech:
@@ -94,12 +94,10 @@ class Renderer:
         return await asyncio.to_thread(self.render_text, text)
 
     def compose(self, text: str) -> wavs.Clip:
-        """Chime, then the spoken sentence ``repeat`` times with a pause between."""
+        """Chime, then the spoken sentence ``repeat`` times with a pause between
+        (``mix.announcement``: the chime levelled to the speech, set gaps, no clipping)."""
         spoken = wavs.convert(self.speech.synthesize(text))
-        parts = [self._chime, wavs.silence(CHIME_GAP_SECONDS), spoken]
-        for _ in range(self.settings.repeat - 1):
-            parts += [wavs.silence(REPEAT_GAP_SECONDS), spoken]
-        return wavs.join(parts)
+        return mix.announcement(self._chime, spoken, self.settings.repeat)
 
     def close(self) -> None:
         """Close the speech engine."""

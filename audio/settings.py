@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from audio.letters import Lettering
 from audio.phrases import announcement_text, spoken_vocabulary, ticket_prefix
 from audio.voicepack import MANIFEST
 from display_server.announcement import Announcement, check_template
@@ -77,6 +78,12 @@ class AnnouncementSettings(Announcement):
             },
         )
 
+    @property
+    def lettering(self) -> Lettering:
+        """How this site says a ticket's letters (`letter_names`, `spelled_letters`,
+        `spelling_words`)."""
+        return Lettering(self.letter_names, self.spelled_letters, self.spelling_words)
+
     def text(self, code: str, counter: int, service: str | None = None) -> str:
         """The sentence announcing ``code`` at ``counter``; ``service`` defaults to the prefix."""
         service = service if service is not None else ticket_prefix(code)
@@ -88,6 +95,7 @@ class AnnouncementSettings(Announcement):
             style=self.number_style,
             service=names.service,
             tenant=names.tenant,
+            lettering=self.lettering,
         )
 
     def merged_text(self, calls: Sequence[tuple[str, int, str | None]]) -> str:
@@ -102,7 +110,7 @@ class AnnouncementSettings(Announcement):
                                            else ticket_prefix(code), ServiceNames("", ""))
             parts.append(announcement_text(code, counter, template=self.merge_template,
                                            style=self.number_style, service=names.service,
-                                           tenant=names.tenant))
+                                           tenant=names.tenant, lettering=self.lettering))
         return ", ".join([parts[0], *(p[:1].lower() + p[1:] for p in parts[1:])])
 
     def templates(self) -> list[str]:
@@ -116,7 +124,7 @@ class AnnouncementSettings(Announcement):
             template = self.service_templates.get(code, self.template) + self.merge_template
             names += [known.service] if "{service}" in template else []
             names += [known.tenant] if "{tenant}" in template else []
-        return spoken_vocabulary(self.templates(), names)
+        return spoken_vocabulary(self.templates(), names, self.lettering)
 
 
 def _pack_dir(voice_pack: str | None, directory: Path) -> Path | None:

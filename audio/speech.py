@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Protocol
@@ -21,10 +23,54 @@ log = logging.getLogger(__name__)
 WARM_UP_TEXT = "satu"
 TIMEOUT_SECONDS = 10.0
 RENDER_ATTEMPTS = 3
+# espeak-ng's Indonesian voice, measured at rates 80-450 (docs/operations.md, "Speech rate"):
+# seconds ~ (per vowel x vowels + per pause x pauses + end) / rate
+SECONDS_X_RATE_PER_VOWEL = 32.0
+SECONDS_X_RATE_PER_PAUSE = 25.0
+SECONDS_X_RATE_END = 60.0
+# a render whose length is outside this share of the expected one did not keep the rate:
+# real renders of sentences at 80-450 measured 0.84-0.99; pyttsx3's default rate 200 instead
+# of a configured 150 or less gives at most 0.71 (175: 0.76-0.83), instead of 300 at least 1.3
+RATE_BAND = (0.8, 1.25)
+# shorter texts (a word of a voice pack) are not checked: espeak-ng's fixed pauses dominate
+MIN_CHECKED_VOWELS = 10
+
+_VOWELS = re.compile(r"[aiueo]", re.IGNORECASE)
+_ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+_PAUSES = re.compile(r"[,.;:!?]")
+_DIGITS = re.compile(r"[0-9]")
 
 
 class SpeechError(RuntimeError):
     """Speech could not be synthesized."""
+
+
+def vowels(text: str) -> int:
+    """The vowels of ``text``, about its syllables (an acronym's letter counts one, a digit
+    two)."""
+    acronyms = "".join(_ACRONYM.findall(text))
+    return (len(_VOWELS.findall(_ACRONYM.sub("", text))) + len(acronyms)
+            + 2 * len(_DIGITS.findall(text)))
+
+
+def expected_seconds(text: str, rate: int) -> float:
+    """How long espeak-ng's Indonesian voice takes to say ``text`` at ``rate`` words a minute:
+    about 32/rate seconds a vowel, plus a pause per punctuation mark and the end. Sentences at
+    rates 80-450 measured 0.84-0.99 of it."""
+    pauses = len(_PAUSES.findall(text))
+    return (SECONDS_X_RATE_PER_VOWEL * vowels(text) + SECONDS_X_RATE_PER_PAUSE * pauses
+            + SECONDS_X_RATE_END) / rate
+
+
+def rate_kept(seconds: float, text: str, rate: int, band: tuple[float, float] = RATE_BAND) -> bool:
+    """Whether a render of ``text`` lasting ``seconds`` was spoken at about ``rate``: its length
+    is within ``band`` (shares) of ``expected_seconds``. A text of fewer than
+    ``MIN_CHECKED_VOWELS`` vowels always passes. Rates near espeak's default 200 cannot be told
+    from it, which does not matter: then the speech is near the rate asked for."""
+    if vowels(text) < MIN_CHECKED_VOWELS:
+        return True
+    low, high = band
+    return low <= seconds / expected_seconds(text, rate) <= high
 
 
 class Speech(Protocol):
@@ -47,6 +93,11 @@ class PyttsxSpeech:
     several queued files, so every request is one save + runAndWait in that thread.
     The voice and rate are set once at start, then one warm-up render is made.
     espeak-ng's state is global to the process, so only one may be open at a time.
+
+    Every render's length is checked against the rate (``rate_kept``): espeak-ng applies a
+    rate change asynchronously, and a render has been seen to come out at pyttsx3's default
+    200 words a minute. Such a render is counted in ``rate_misses``, the rate is set again
+    and the text rendered again; if it still misses, the espeak-ng command renders it.
     Construction raises SpeechError if pyttsx3 or the voice cannot be loaded,
     or if another instance is open.
     """
@@ -57,6 +108,9 @@ class PyttsxSpeech:
         if not PyttsxSpeech._open.acquire(blocking=False):
             raise SpeechError(t("speech.already_open"))
         self.name = f"pyttsx3:{voice}:{rate}"
+        self.voice, self.rate = voice, rate
+        self.rate_misses = 0  # renders that came out at another rate (and were made again)
+        self._command: EspeakCliSpeech | None = None
         self._jobs: queue.SimpleQueue[tuple[str, Future[wavs.Clip]] | None] = queue.SimpleQueue()
         self._closed = False
         self._workdir = Path(tempfile.mkdtemp(prefix="antrian-speech-"))
@@ -97,7 +151,7 @@ class PyttsxSpeech:
         try:
             engine = _start_engine(voice, rate)
             with contextlib.suppress(SpeechError):  # the first render after init may write nothing
-                self._render(engine, WARM_UP_TEXT, 0)
+                self._render(engine, WARM_UP_TEXT, 0, check_rate=False)
         except Exception as error:
             ready.set_exception(error)
             return
@@ -111,11 +165,13 @@ class PyttsxSpeech:
             except Exception as error:
                 future.set_exception(error)
 
-    def _render(self, engine: Any, text: str, count: int) -> wavs.Clip:
+    def _render(self, engine: Any, text: str, count: int, check_rate: bool = True) -> wavs.Clip:
         """One save + runAndWait. pyttsx3 sometimes returns before writing the audio (an empty
-        or missing file, seen on the first renders after init): render again, a few times."""
+        or missing file, seen on the first renders after init): render again, a few times.
+        A render at the wrong rate is made again with the rate set anew, then by the command."""
         path = self._workdir / f"{count}.wav"
         problem = t("speech.no_file")
+        off_rate: wavs.Clip | None = None
         for _ in range(RENDER_ATTEMPTS):
             engine.save_to_file(text, str(path))
             engine.runAndWait()
@@ -126,10 +182,31 @@ class PyttsxSpeech:
                 continue
             finally:
                 path.unlink(missing_ok=True)
-            if clip.frames:
+            if not clip.frames:
+                problem = t("speech.empty_file")
+                continue
+            if not check_rate or rate_kept(clip.duration, text, self.rate):
                 return clip
-            problem = t("speech.empty_file")
+            self.rate_misses += 1
+            log.warning("pyttsx3 rendered %r in %.2f s, expected about %.2f s at rate %d; "
+                        "setting the rate again", text, clip.duration,
+                        expected_seconds(text, self.rate), self.rate)
+            off_rate = clip
+            _set_rate(self.rate)
+        if off_rate is not None:
+            return self._by_command(text, off_rate)
         raise SpeechError(t("speech.no_audio", text=text, problem=problem))
+
+    def _by_command(self, text: str, off_rate: wavs.Clip) -> wavs.Clip:
+        """``text`` from the espeak-ng command, which always keeps its rate; without the
+        command, the render at the wrong rate (logged)."""
+        try:
+            if self._command is None:
+                self._command = EspeakCliSpeech(self.voice, self.rate)
+            return self._command.synthesize(text)
+        except SpeechError as error:
+            log.error("%s; speaking %r at the wrong rate", error, text)
+            return off_rate
 
 
 def _start_engine(voice: str, rate: int) -> Any:
@@ -144,6 +221,18 @@ def _start_engine(voice: str, rate: int) -> Any:
     engine.setProperty("voice", voice)
     engine.setProperty("rate", rate)
     return engine
+
+
+def _set_rate(rate: int) -> None:
+    """Set espeak-ng's rate again and wait (at most a second) until it has nothing queued:
+    it applies parameters asynchronously, so a change made while busy can be lost."""
+    from pyttsx3.drivers import _espeak
+
+    _espeak.SetParameter(_espeak.RATE, rate, 0)
+    for _ in range(100):
+        if not _espeak.IsPlaying():
+            return
+        time.sleep(0.01)
 
 
 def _quiet(*args: object, **kwargs: object) -> None:

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from texts import t
 
 RATE = 22050
@@ -121,12 +123,13 @@ def join(clips: Sequence[Clip], gap_seconds: float = 0.0) -> Clip:
 
 def trim(clip: Clip, threshold: int = 300, keep_seconds: float = 0.01) -> Clip:
     """A house-format clip without the near-silence at its start and end (all of it if silent)."""
-    samples = clip.samples()
-    loud = [i for i, value in enumerate(samples) if abs(value) > threshold]
-    if not loud:
+    clip.samples()  # raises ValueError for another format
+    values = np.frombuffer(clip.frames, dtype="<i2")
+    loud = np.flatnonzero(np.abs(values.astype(np.int32)) > threshold)
+    if not loud.size:
         return Clip(clip.rate, clip.channels, clip.sampwidth, b"")
     keep = round(keep_seconds * clip.rate)
-    start, end = max(0, loud[0] - keep), min(len(samples), loud[-1] + 1 + keep)
+    start, end = max(0, int(loud[0]) - keep), min(len(values), int(loud[-1]) + 1 + keep)
     return Clip(clip.rate, clip.channels, clip.sampwidth, clip.frames[start * 2 : end * 2])
 
 

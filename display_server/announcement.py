@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn
 
 from texts import t
@@ -16,7 +16,8 @@ DEFAULT_MERGE_TEMPLATE = t("announce.merge_template")
 PLACEHOLDERS = frozenset({"ticket", "counter", "service", "tenant"})
 SECTION = "announcement"
 KEYS = ("template", "number_style", "repeat", "max_age_seconds", "rate", "voice", "voice_pack",
-        "merge_template", "merge_max")
+        "merge_template", "merge_max", "letter_names", "spelled_letters", "spelling_words")
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def check_template(template: str) -> str:
@@ -59,6 +60,11 @@ class Announcement:
     # merge_template, joined with commas ("Nomor A12 ke loket 3, nomor B4 ke loket 7")
     merge_template: str = DEFAULT_MERGE_TEMPLATE
     merge_max: int = 3
+    # how a ticket's letters are said: a letter's name ("C" = "ce", audio/letters.py) unless
+    # renamed here; a letter in spelled_letters also gets its spelling word ("ce untuk cinta")
+    letter_names: Mapping[str, str] = field(default_factory=dict)
+    spelled_letters: str = ""
+    spelling_words: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         try:
@@ -83,6 +89,11 @@ class Announcement:
         pack = self.voice_pack
         if pack is not None and (not isinstance(pack, str) or not pack.strip()):
             _fail("voice_pack", t("config.folder_path"), pack)
+        for key in ("letter_names", "spelling_words"):
+            _check_letter_words(key, getattr(self, key))
+        spelled = self.spelled_letters
+        if not isinstance(spelled, str) or not set(spelled) <= set(LETTERS):
+            _fail("spelled_letters", t("config.capital_letters"), spelled)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Announcement:
@@ -100,6 +111,17 @@ class Announcement:
 def _check_int(value: Any, key: str, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         _fail(key, t("config.whole_number", lo=low, hi=high), value)
+
+
+def _check_letter_words(key: str, value: Any) -> None:
+    """A table from capital letters to what is said for them: words of letters only."""
+    if not isinstance(value, Mapping):
+        _fail(key, t("config.letter_words"), value)
+    for letter, words in value.items():
+        if (letter not in LETTERS or len(letter) != 1 or not isinstance(words, str)
+                or not words.split()
+                or not all(w.isalpha() for w in words.replace("-", " ").split())):
+            _fail(f"{key}.{letter}", t("config.letter_words"), words)
 
 
 def _fail(key: str, expected: str, value: Any) -> NoReturn:
