@@ -114,7 +114,10 @@ async function refreshCounts() {
 async function record(item) {
   if (recorder && recorder.state === "recording") recorder.stop();
   try {
-    if (!stream) stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    if (!stream) stream = await navigator.mediaDevices.getUserMedia({
+      /* the voice as it is: the server levels it; echo and noise filters would smear it */
+      audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false },
+    });
   } catch (err) {
     fail(t("studio.no_microphone"));
     return;

@@ -1,0 +1,238 @@
+"""The voice studio (/admin/suara) in Chromium with a WAV file as the microphone: every clip of a
+tiny site's pack is recorded, listened to and accepted; the draft's manifest, levels (pyloudnorm,
+within 1 LU of -16 LUFS) and trimmed ends are checked; a preview and, once published, a real
+call's audio are the pack's clips with the set gaps; a bad upload is refused with the pack
+unchanged; export then import in the page."""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import ServerProcess, free_port
+from playwright.sync_api import Browser, Page, sync_playwright
+from test_pages_support import CHROMIUM, CHROMIUM_ARGS, admin_sign_in, screenshot, until
+
+from audio import processing, wavs
+from audio.chime import chime
+from audio.packspeech import PackSpeech
+from audio.render import Renderer
+from audio.settings import AnnouncementSettings
+from audio.voicepack import VoicePack
+from display_server.config import load_config
+
+MIC_RATE = 48000
+
+
+def microphone_wav(path: Path) -> Path:
+    """What the fake microphone plays in a loop: 0.5 s of silence, then 0.5 s of a voiced
+    sound (a 200 Hz tone with harmonics)."""
+    t = np.arange(MIC_RATE // 2) / MIC_RATE
+    voiced = sum(np.sin(2 * np.pi * 200 * k * t) / k for k in (1, 2, 3, 4))
+    voiced = 0.25 * voiced / np.max(np.abs(voiced))
+    samples = np.concatenate([np.zeros(MIC_RATE // 2), voiced])
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(MIC_RATE)
+        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.fixture
+def tiny(tmp_path: Path, redis_url: str) -> Iterator[ServerProcess]:
+    """A server of a tiny site: one service (prefix A), three counters."""
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[site]\nid = "suara-uji"\nname = "MPP Suara"\ntimezone = "Asia/Jakarta"\n\n'
+        '[[tenants]]\nid = "samsat"\nname = "Samsat"\n\n'
+        '[[services]]\ncode = "A"\nname = "Perpanjangan STNK"\ntenant = "samsat"\n\n'
+        + "".join(f'[[counters]]\nnumber = {n}\nservices = ["A"]\n\n' for n in (1, 2, 3)))
+    (tmp_path / "data").mkdir()
+    server = ServerProcess(config, redis_url, tmp_path / "data", port=free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def studio_browser(tmp_path: Path) -> Iterator[Browser]:
+    mic = microphone_wav(tmp_path / "mikrofon.wav")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream", f"--use-file-for-fake-audio-capture={mic}"])
+        yield browser
+        browser.close()
+
+
+def read_wav(data: bytes) -> wavs.Clip:
+    return wavs.read(data)
+
+
+class NoSynthesis:
+    """Speech that fails if asked: every word must come from the pack."""
+
+    name = "none"
+
+    def synthesize(self, text: str) -> wavs.Clip:
+        raise AssertionError(f"synthesized {text!r}")
+
+    def close(self) -> None:
+        pass
+
+
+def composed(server: ServerProcess, pack: VoicePack, ticket: str, counter: int) -> wavs.Clip:
+    """The announcement of a call made here from ``pack``'s clips only, with the server's
+    settings: chime, gap, then the clips joined with the pack's gaps."""
+    settings = AnnouncementSettings.from_site(load_config(str(server.config)), server.data_dir)
+    renderer = Renderer(settings, PackSpeech(pack, NoSynthesis()))
+    spoken = PackSpeech(pack, NoSynthesis()).synthesize(renderer.text(ticket, counter))
+    whole = renderer.compose(renderer.text(ticket, counter))
+    assert whole.duration >= chime().duration * 0.5 + spoken.duration
+    return whole
+
+
+def clip_rows(page: Page) -> list[dict[str, Any]]:
+    return list(page.eval_on_selector_all(
+        ".s-clip", "rows => rows.map(r => ({id: r.dataset.clip, recorded: r.dataset.recorded,"
+        " read: r.querySelector('.s-read').textContent}))"))
+
+
+def test_recording_every_clip_of_a_small_pack(tiny: ServerProcess, studio_browser: Browser,
+                                              tmp_path: Path) -> None:
+    context = studio_browser.new_context(viewport={"width": 1280, "height": 900},
+                                         bypass_csp=True)
+    errors: list[str] = []
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    admin_sign_in(page, tiny)
+    page.click("#studio-link")
+    page.wait_for_selector("#studio[data-ready='1']")
+    rows = clip_rows(page)
+    ids = [r["id"] for r in rows]
+    assert ids == ["nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan",
+                   "sembilan", "sepuluh", "sebelas", "belas", "puluh", "ratus", "seratus",
+                   "ribu", "seribu", "a", "nomor_antrian", "silakan_menuju_loket", "nomor",
+                   "ke_loket"]
+    assert page.text_content("#progress") == f"0 / {len(ids)} klip sudah direkam"
+
+    # a recording that is not audio, sent as the page would: refused, draft unchanged
+    csrf = page.get_attribute("#studio", "data-csrf") or ""
+    bad = page.request.post(f"{tiny.url}/admin/suara/klip/satu", data=b"bukan suara",
+                            headers={"X-CSRF-Token": csrf, "Content-Type": "audio/webm"})
+    assert bad.status == 422 and bad.json()["error"]["code"] == "not_audio"
+    assert "bukan rekaman suara" in bad.json()["error"]["message"]
+    forged = page.request.post(f"{tiny.url}/admin/suara/klip/satu", data=b"x",
+                               headers={"X-CSRF-Token": "salah"})
+    assert forged.status == 403
+    unknown = page.request.post(f"{tiny.url}/admin/suara/klip/..%2Fx", data=b"x",
+                                headers={"X-CSRF-Token": csrf})
+    assert unknown.status in (400, 404)
+
+    for n, clip_id in enumerate(ids, start=1):
+        row = f'.s-clip[data-clip="{clip_id}"]'
+        page.click(f'{row} [data-act="record"]')
+        page.wait_for_selector(f'{row}[data-recording="1"]')
+        page.wait_for_timeout(1700)  # a whole voiced sound at least, between silences
+        page.click(f'{row} [data-act="stop"]')
+        page.wait_for_selector(f'{row} [data-act="accept"]:visible')
+        page.click(f'{row} [data-act="listen"]')
+        page.click(f'{row} [data-act="accept"]')
+        page.wait_for_selector(f'{row}[data-recorded="1"], #studio-error:not([hidden])',
+                               timeout=15000)
+        assert page.is_hidden("#studio-error"), page.text_content("#studio-error")
+        until(lambda n=n: page.text_content("#done") == str(n), timeout=10,
+              what=f"{n} clips done")
+        assert page.is_hidden("#studio-error"), page.text_content("#studio-error")
+    assert page.text_content("#progress") == f"{len(ids)} / {len(ids)} klip sudah direkam"
+    screenshot(page, "voice-studio")
+
+    draft = VoicePack.load(tiny.data_dir / "voice" / "draft")
+    assert sorted("_".join(key) for key in draft.clips) == sorted(ids)
+    for key, path in draft.clips.items():
+        clip = wavs.read(path)
+        assert clip.format == (wavs.RATE, 1, 2)
+        samples = processing.samples_of(clip)
+        level = processing.loudness(samples, clip.rate)
+        assert abs(level - processing.TARGET_LUFS) <= 1.0, (key, level)
+        loud = np.flatnonzero(np.abs(samples) > 10 ** (-40 / 20))
+        edge = processing.KEEP_SECONDS + 0.015
+        assert loud[0] / clip.rate <= edge and (len(samples) - loud[-1]) / clip.rate <= edge, key
+        assert 0.2 <= clip.duration <= 2.0, (key, clip.duration)
+
+    # the listen-back and a preview of a call, from the draft's clips
+    back = page.request.get(f"{tiny.url}/admin/suara/klip/tiga.wav")
+    assert back.ok and read_wav(back.body()).frames == wavs.read(draft.clips[("tiga",)]).frames
+    preview = page.request.get(f"{tiny.url}/admin/suara/pratinjau.wav?tiket=A12&loket=3")
+    assert preview.ok
+    plan = draft.plan("Nomor antrian a dua belas, silakan menuju loket tiga")
+    assert [" ".join(p.words) for p in plan] == ["nomor antrian", "a", "dua", "belas",
+                                                 "silakan menuju loket", "tiga"]
+    assert read_wav(preview.body()).frames == composed(tiny, draft, "A12", 3).frames
+    page.fill("#preview-number", "7")
+    page.click("#preview-button")
+    page.wait_for_function("document.getElementById('preview-audio').readyState >= 2")
+
+    # before publishing, calls are still said by espeak-ng (the server's renderer starts now)
+    tiny.api.ticket("A")
+    tiny.api.ticket("A")
+    before = tiny.api.call(1)
+    spoken = tiny.api.client.get(f"/audio/calls/{before['event_id']}.wav", timeout=60)
+    assert spoken.status_code == 200
+    assert wavs.read(spoken.content).frames != composed(tiny, draft, "A001", 1).frames
+
+    page.click("#publish")
+    page.wait_for_selector('#versions tr[data-version="1"]')
+    assert "Versi 1 diterbitkan" in (page.text_content("#studio-message") or "")
+
+    # a real call is announced with the published pack (the server picks it up)
+    event = tiny.api.call(2)
+    audio = tiny.api.client.get(f"/audio/calls/{event['event_id']}.wav")
+    assert audio.status_code == 200
+    live = VoicePack.load(tiny.data_dir / "voice" / "aktif")
+    code = event["ticket"]["code"]
+    assert wavs.read(audio.content).frames == composed(tiny, live, code, 2).frames
+
+    # export, then the same file imported into the draft; a foreign file is refused
+    exported = page.request.get(f"{tiny.url}/admin/suara/ekspor")
+    assert exported.ok and exported.headers["content-type"] == "application/zip"
+    (tmp_path / "paket.zip").write_bytes(exported.body())
+    (tmp_path / "lain.zip").write_bytes(_foreign_zip())
+    page.set_input_files("#import-file", str(tmp_path / "lain.zip"))
+    page.click("#import-form button")
+    page.wait_for_selector("#studio-error:not([hidden])")
+    assert "bukan paket suara" in (page.text_content("#studio-error") or "")
+    page.set_input_files("#import-file", str(tmp_path / "paket.zip"))
+    page.click("#import-form button")
+    until(lambda: "diunggah ke draf" in (page.text_content("#studio-message") or ""),
+          timeout=10, what="the import")
+    assert f"{len(ids)} klip" in (page.text_content("#studio-message") or "")
+    context.close()
+    assert not errors, errors
+
+
+def _foreign_zip() -> bytes:
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("manifest.toml", "[clips]\n")
+        archive.writestr("readme.txt", "bukan dari antrian")
+    return out.getvalue()
+
+
+def test_the_studio_needs_the_office_session(tiny: ServerProcess) -> None:
+    client = tiny.api.client
+    page = client.get("/admin/suara", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/admin"
+    for method, path in (("GET", "/admin/suara/naskah"), ("POST", "/admin/suara/klip/satu"),
+                         ("GET", "/admin/suara/pratinjau.wav?tiket=A1&loket=1"),
+                         ("POST", "/admin/suara/terbitkan"), ("GET", "/admin/suara/ekspor"),
+                         ("POST", "/admin/suara/impor")):
+        answer = client.request(method, path, content=b"x")
+        assert answer.status_code == 401, path
+        assert answer.json()["error"]["code"] == "unauthorized"
