@@ -74,8 +74,8 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "service -> tickets issued that day (the next ticket's number; the quota)"),
     Key("ticket", "t:{ticket}", "hash", 40 * DAY_SECONDS,
         "a ticket: code, service, seq, day, status, priority, origin, arrival, calls, counter "
-        "and its times (issued, called, skipped, transferred, finished); `officer`: the officer who "
-        "called, skipped or finished it last (PIN sessions); `rated`: the id of its "
+        "and its times (issued, called, skipped, transferred, finished); `officer`: the officer "
+        "who called, skipped or finished it last (PIN sessions); `rated`: the id of its "
         "survey answer's event (one answer per served ticket)"),
     Key("queue", "q:{day}:{service}", "zset", 3 * DAY_SECONDS,
         "the day's waiting tickets of a service, scored by arrival"),

@@ -174,7 +174,8 @@ async def test_timeout_after_the_server_applied_the_call_then_retry_calls_one_vi
 
 
 @pytest.mark.parametrize(("counter", "token_of", "action", "error", "status", "code", "message"), [
-    (1, None, "call_next", Unauthorized, 401, "unauthorized", "Kode akses loket tidak ada atau salah."),
+    (1, None, "call_next", Unauthorized, 401, "unauthorized",
+     "Kode akses loket tidak ada atau salah."),
     (1, 2, "recall", Forbidden, 403, "forbidden", "Kode akses ini milik loket lain."),
     (99, 1, "waiting", NotFound, 404, "unknown_counter", "Loket tidak dikenal. (99)"),
 ], ids=["wrong-token", "another-counters-token", "unknown-counter"])

@@ -19,8 +19,7 @@ from support_report_check import expected, tickets
 from antrian.cli import main
 from display_server.archive.db import database_url as normalized
 from display_server.archive.tables import events as archive_events
-from display_server.archive.tables import survey_responses
-from display_server.archive.tables import visits
+from display_server.archive.tables import survey_responses, visits
 from display_server.config import SiteConfig, parse_config
 from display_server.keys import SiteKeys
 from display_server.reporting.figures import GROUPINGS
