@@ -12,12 +12,13 @@ from it as arguments on the next action), and the screens get the event's public
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -189,6 +190,9 @@ class Live:
     seed: SiteConfig
     version: int = 0
     problem: str | None = None  # why the stored overrides no longer fit the seed, if so
+    # one reload or change at a time in this process: a reload's read of an older version
+    # must not install it over a change this process just made
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def stored(self, c: Context) -> tuple[int, dict[str, Any], dict[str, str]]:
         raw = cast(dict[str, str], await c.store.redis.hgetall(c.store.keys("settings")))
@@ -205,6 +209,10 @@ class Live:
     async def reload(self, c: Context) -> None:
         """Install the stored settings when they are newer than this process's (the events
         follower calls it on a `settings` event and whenever it starts following)."""
+        async with self.lock:
+            await self._reload(c)
+
+    async def _reload(self, c: Context) -> None:
         version, overrides, _ = await self.stored(c)
         if version == self.version:
             return
@@ -222,6 +230,11 @@ class Live:
         """Check, store and apply a change (PATCH; with `replace_all`, PUT: the whole
         overrides); every other process applies it from its `settings` event."""
         checked = check_change(self.seed, change) if change or not replace_all else {}
+        async with self.lock:
+            return await self._change(c, checked, by, replace_all, expected, client)
+
+    async def _change(self, c: Context, checked: dict[str, Any], by: str, replace_all: bool,
+                      expected: int | None, client: str) -> dict[str, Any]:
         for attempt in range(5):
             version, before, _ = await self.stored(c)
             if expected is not None and version != expected:
