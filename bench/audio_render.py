@@ -1,7 +1,9 @@
 """Bench: call → announcement WAV ready (cached, synthesized, voice pack) and pack prerender time.
 
-Run: .venv/bin/python bench/audio_render.py [--calls N]
-Targets: cache p99 < 20 ms, synthesized p99 < 100 ms, whole voice pack < 5 s.
+Run: .venv/bin/python bench/audio_render.py [--calls N] [--concurrent N]
+Targets: cache p99 < 20 ms, synthesized p99 < 100 ms, whole voice pack < 5 s; N renders at
+once (threads through one Renderer, and processes each with its own pyttsx3) all keep the
+configured rate: rendered speech length / expected length within RATE_BAND.
 """
 
 from __future__ import annotations
@@ -9,15 +11,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from audio import wavs
+from audio.chime import chime
+from audio.mix import CHIME_GAP_SECONDS
 from audio.packspeech import PackSpeech
 from audio.prerender import prerender
 from audio.render import Renderer
 from audio.settings import AnnouncementSettings
-from audio.speech import EspeakCliSpeech, Speech, open_speech
+from audio.speech import (
+    RATE_BAND,
+    EspeakCliSpeech,
+    PyttsxSpeech,
+    Speech,
+    expected_seconds,
+    open_speech,
+)
 from audio.voicepack import VoicePack
 
 
@@ -55,9 +70,52 @@ def bench_engine(label: str, speech: Speech, settings: AnnouncementSettings, cou
     return report(f"{label}, from cache", cached, 20) and ok
 
 
+RENDER_IN_A_PROCESS = """
+import sys
+from audio.speech import PyttsxSpeech
+speech = PyttsxSpeech("id", int(sys.argv[1]))
+print(speech.synthesize(sys.argv[2]).duration, speech.rate_misses)
+speech.close()
+"""
+
+
+def spread(label: str, seconds: list[float], texts: list[str], rate: int) -> bool:
+    """Print the rendered/expected length ratios of concurrent renders; all within RATE_BAND?"""
+    ratios = [s / expected_seconds(t, rate) for s, t in zip(seconds, texts, strict=True)]
+    low, high = RATE_BAND
+    ok = all(low <= r <= high for r in ratios)
+    print(f"{label:<34} n={len(ratios):<5} speech {min(seconds):.2f}-{max(seconds):.2f} s, "
+          f"length/expected {min(ratios):.2f}-{max(ratios):.2f} (median "
+          f"{statistics.median(ratios):.2f}; band {low}-{high}: {'ok' if ok else 'RATE LOST'})")
+    return ok
+
+
+def bench_rate(speech: Speech, settings: AnnouncementSettings, count: int) -> bool:
+    """``count`` renders at once: threads through one Renderer, then processes."""
+    renderer = Renderer(settings, speech)
+    texts = [settings.text(f"{'ABCK'[n % 4]}{n * 37 + 1}", n % 29 + 1) for n in range(count)]
+    with ThreadPoolExecutor(count) as pool:
+        paths = list(pool.map(renderer.render_text, texts))
+    head = chime().n_frames + round(CHIME_GAP_SECONDS * wavs.RATE)
+    seconds = [wavs.trim(wavs.Clip(wavs.RATE, 1, 2, wavs.read(p).frames[head * 2:])).duration
+               for p in paths]
+    misses = getattr(speech, "rate_misses", 0)
+    ok = spread(f"{count} threads at once, rate {settings.rate}", seconds, texts, settings.rate)
+    processes = [subprocess.Popen([sys.executable, "-c", RENDER_IN_A_PROCESS,
+                                   str(settings.rate), text], stdout=subprocess.PIPE)
+                 for text in texts]
+    outputs = [p.communicate()[0].split() for p in processes]
+    misses += sum(int(out[1]) for out in outputs)
+    ok = spread(f"{count} processes at once, rate {settings.rate}",
+                [float(out[0]) for out in outputs], texts, settings.rate) and ok
+    print(f"{'renders caught at the wrong rate':<34} {misses} (made again)")
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300, help="distinct calls per engine")
+    parser.add_argument("--concurrent", type=int, default=20, help="renders at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="antrian-bench-") as folder:
         root = Path(folder)
@@ -80,6 +138,12 @@ def main() -> int:
             pack = PackSpeech(VoicePack.load(root / "pack"), speech)
             pack_settings = AnnouncementSettings(cache_dir=root / "cache-pack")
             ok = bench_engine("voice pack", pack, pack_settings, args.calls) and ok
+        finally:
+            speech.close()
+        slow = AnnouncementSettings(cache_dir=root / "cache-rate", rate=110)
+        speech = PyttsxSpeech(slow.voice, slow.rate)
+        try:
+            ok = bench_rate(speech, slow, args.concurrent) and ok
         finally:
             speech.close()
     return 0 if ok else 1
