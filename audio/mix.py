@@ -27,8 +27,10 @@ def gain(clip: wavs.Clip, decibels: float) -> wavs.Clip:
 
 def peak(clip: wavs.Clip) -> float:
     """The loudest sample of a house-format clip, 0 … 1 (full scale)."""
-    samples = _samples(clip)
-    return float(np.abs(samples).max()) / 32768.0 if samples.size else 0.0
+    if (clip.channels, clip.sampwidth) != (wavs.CHANNELS, wavs.SAMPWIDTH):
+        clip.samples()  # raises ValueError naming the format
+    values = np.frombuffer(clip.frames, dtype="<i2")  # int16: no float copy of a long clip
+    return max(int(values.max()), -int(values.min())) / 32768.0 if values.size else 0.0
 
 
 def clip_loudness(clip: wavs.Clip) -> float:
@@ -47,18 +49,22 @@ def limit(clip: wavs.Clip, ceiling: float = PEAK_CEILING) -> wavs.Clip:
     return clip if top <= ceiling else gain(clip, 20 * math.log10(ceiling / top))
 
 
-def announcement(chime: wavs.Clip, spoken: wavs.Clip, repeat: int = 1) -> wavs.Clip:
+def announcement(chime: wavs.Clip, spoken: wavs.Clip, repeat: int = 1,
+                 speech_lufs: float | None = None) -> wavs.Clip:
     """Chime, ``CHIME_GAP_SECONDS`` of silence, the speech ``repeat`` times with
     ``REPEAT_GAP_SECONDS`` between, and a short tail.
 
     The speech's own silence at both ends is trimmed so the gaps are the set ones; the chime
     is levelled to the speech's loudness (pyloudnorm, BS.1770); if a sample would then reach
     above -1 dBFS, the whole is turned down, keeping chime and speech at the same level.
-    Both clips are in the house format.
+    Both clips are in the house format. ``speech_lufs``: the speech's loudness when known
+    (a levelled voice pack's clips), not measured again.
     """
     trimmed = wavs.trim(spoken)
     speech = trimmed if trimmed.frames else spoken
-    speech_lufs, chime_lufs = clip_loudness(speech), _chime_loudness(chime)
+    if speech_lufs is None:
+        speech_lufs = clip_loudness(speech)
+    chime_lufs = _chime_loudness(chime)
     if math.isfinite(speech_lufs) and math.isfinite(chime_lufs):
         chime = gain(chime, speech_lufs - chime_lufs + CHIME_OFFSET_LU)
     parts: list[wavs.Clip] = [chime, wavs.silence(CHIME_GAP_SECONDS), speech]

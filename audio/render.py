@@ -97,7 +97,9 @@ class Renderer:
         """Chime, then the spoken sentence ``repeat`` times with a pause between
         (``mix.announcement``: the chime levelled to the speech, set gaps, no clipping)."""
         spoken = wavs.convert(self.speech.synthesize(text))
-        return mix.announcement(self._chime, spoken, self.settings.repeat)
+        # a levelled voice pack's loudness is known: not measured for every call
+        known = self.speech.level(text) if isinstance(self.speech, PackSpeech) else None
+        return mix.announcement(self._chime, spoken, self.settings.repeat, known)
 
     def close(self) -> None:
         """Close the speech engine."""

@@ -20,11 +20,10 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from audio import processing, wavs
-from audio.letters import letter_name
 from audio.numbers import terbilang
 from audio.phrases import PAUSE, tokens
 from audio.settings import AnnouncementSettings
@@ -63,7 +62,8 @@ class NeededClip:
 
 def needed_clips(settings: AnnouncementSettings) -> list[NeededClip]:
     """Every clip the site's announcements join: the number words (0-19, puluh, belas, ratus,
-    seratus, ribu, seribu), the letter names of the services' prefixes, and the fixed words of
+    seratus, ribu, seribu), the letters of the services' prefixes as the site says them (its
+    `letter_names`, "ce untuk cinta" for a spelled letter), and the fixed words of
     every template in use (with the service and tenant names the templates speak)."""
     found: dict[tuple[str, ...], NeededClip] = {}
 
@@ -82,8 +82,9 @@ def needed_clips(settings: AnnouncementSettings) -> list[NeededClip]:
         add([word], "angka")
     for code in sorted(settings.service_names):
         for letter in code.rstrip("0123456789"):
-            add([letter_name(letter)], "huruf", t("studio.read_letter", letter=letter,
-                                                  name=letter_name(letter)))
+            said = settings.lettering.say(letter)
+            add([w for w in tokens(said) if w != PAUSE], "huruf",
+                t("studio.read_letter", letter=letter, name=said))
     spoken_names: list[str] = []
     for code, names in settings.service_names.items():
         template = settings.service_templates.get(code, settings.template) + \
@@ -160,7 +161,7 @@ class Studio:
             pack = self._draft()
             path = self.draft_dir / (needed.id + ".wav")
             _write(path, wavs.to_bytes(done.clip))
-            pack.with_clips({needed.key: path}).save()
+            replace(pack.with_clips({needed.key: path}), lufs=processing.TARGET_LUFS).save()
         return done
 
     def versions(self) -> list[Version]:

@@ -39,13 +39,15 @@ class VoicePack:
     clips: Mapping[tuple[str, ...], Path]
     gap_seconds: float = GAP_SECONDS
     pause_seconds: float = PAUSE_SECONDS
+    lufs: float | None = None  # every clip levelled to this loudness (the studio's packs)
 
     @classmethod
     def load(cls, folder: Path) -> VoicePack:
         """Read ``folder/manifest.toml``; raise VoicePackError saying what is wrong.
 
         The manifest is ``[clips]`` mapping phrases to file names inside the folder,
-        with optional top-level ``gap_seconds`` and ``pause_seconds``.
+        with optional top-level ``gap_seconds``, ``pause_seconds`` and ``lufs`` (the loudness
+        every clip was levelled to, written by the voice studio).
         Clip files are only opened when used.
         """
         path = folder / MANIFEST
@@ -69,7 +71,12 @@ class VoicePack:
                 raise VoicePackError(t("voicepack.clip_outside", path=path, phrase=phrase))
             clips[key] = folder / file
         gap = _seconds(data, "gap_seconds", GAP_SECONDS, path)
-        return cls(folder, clips, gap, _seconds(data, "pause_seconds", PAUSE_SECONDS, path))
+        lufs = data.get("lufs")
+        if lufs is not None and (isinstance(lufs, bool) or not isinstance(lufs, int | float)
+                                 or not -40 <= lufs <= 0):
+            raise VoicePackError(t("voicepack.seconds", path=path, key="lufs"))
+        return cls(folder, clips, gap, _seconds(data, "pause_seconds", PAUSE_SECONDS, path),
+                   None if lufs is None else float(lufs))
 
     def plan(self, text: str) -> list[Piece]:
         """Cover ``text`` with the longest phrases the pack has, and runs of words it lacks.
@@ -95,6 +102,7 @@ class VoicePack:
             "# Replace any file with a recording of the same words; keep the names.",
             f"gap_seconds = {self.gap_seconds}",
             f"pause_seconds = {self.pause_seconds}",
+            *([] if self.lufs is None else [f"lufs = {self.lufs}"]),
             "",
             "[clips]",
         ]

@@ -125,6 +125,10 @@ def test_the_script_lists_every_clip_the_announcements_join(tmp_path: Path) -> N
         service_names={"BC": ServiceNames("KTP-el", "Disdukcapil")})
     extra = [" ".join(n.key) for n in needed_clips(spoken)]
     assert {"be", "ce", "ktp-el", "ke loket"} <= set(extra) and "disdukcapil" not in extra
+    spelled = AnnouncementSettings(spelled_letters="C", letter_names={"Q": "kiu"},
+                                   service_names={"CQ": ServiceNames("Akta", "")})
+    letters = [n for n in needed_clips(spelled) if n.group == "huruf"]
+    assert [" ".join(n.key) for n in letters] == ["ce untuk cinta", "kiu"]
 
 
 def record_all(studio: Studio, s: AnnouncementSettings) -> None:
@@ -198,6 +202,12 @@ def test_an_announcement_from_the_pack_is_its_clips_with_the_gaps(tmp_path: Path
     expected = sum(c.duration for c in clips) + pauses * pack.pause_seconds + \
         (len(plan) - 1 - pauses) * pack.gap_seconds
     assert abs(spoken.duration - expected) < 0.002
+    # the studio's pack says its level, so the mixer need not measure it: and it is right
+    assert pack.lufs == processing.TARGET_LUFS
+    speech = PackSpeech(pack, NoSynthesis())
+    assert speech.level(text) == pack.lufs
+    assert abs(processing.loudness(processing.samples_of(spoken), wavs.RATE) - pack.lufs) <= 1
+    assert speech.level("nomor antrian zet satu") is None  # "zet" would be synthesized
     offset = 0
     for i, (piece, clip) in enumerate(zip(plan, clips, strict=True)):
         if i:
