@@ -97,7 +97,8 @@ class PyttsxSpeech:
     Every render's length is checked against the rate (``rate_kept``): espeak-ng applies a
     rate change asynchronously, and a render has been seen to come out at pyttsx3's default
     200 words a minute. Such a render is counted in ``rate_misses``, the rate is set again
-    and the text rendered again; if it still misses, the espeak-ng command renders it.
+    and the text rendered again; if it still misses, the espeak-ng command renders it, and
+    every later text too (``command_only``): once lost, the rate was seen to stay lost.
     Construction raises SpeechError if pyttsx3 or the voice cannot be loaded,
     or if another instance is open.
     """
@@ -111,6 +112,7 @@ class PyttsxSpeech:
         self.voice, self.rate = voice, rate
         self.rate_misses = 0  # renders that came out at another rate (and were made again)
         self._command: EspeakCliSpeech | None = None
+        self.command_only = False  # pyttsx3 lost the rate for good: the command speaks
         self._jobs: queue.SimpleQueue[tuple[str, Future[wavs.Clip]] | None] = queue.SimpleQueue()
         self._closed = False
         self._workdir = Path(tempfile.mkdtemp(prefix="antrian-speech-"))
@@ -169,6 +171,8 @@ class PyttsxSpeech:
         """One save + runAndWait. pyttsx3 sometimes returns before writing the audio (an empty
         or missing file, seen on the first renders after init): render again, a few times.
         A render at the wrong rate is made again with the rate set anew, then by the command."""
+        if self.command_only and self._command is not None:
+            return self._command.synthesize(text)
         path = self._workdir / f"{count}.wav"
         problem = t("speech.no_file")
         off_rate: wavs.Clip | None = None
@@ -203,10 +207,14 @@ class PyttsxSpeech:
         try:
             if self._command is None:
                 self._command = EspeakCliSpeech(self.voice, self.rate)
-            return self._command.synthesize(text)
+            clip = self._command.synthesize(text)
         except SpeechError as error:
             log.error("%s; speaking %r at the wrong rate", error, text)
             return off_rate
+        log.error("pyttsx3 keeps losing the rate %d; the espeak-ng command speaks from now on",
+                  self.rate)
+        self.command_only = True
+        return clip
 
 
 def _start_engine(voice: str, rate: int) -> Any:

@@ -16,6 +16,7 @@ from audio.chime import chime
 from audio.render import CHIME_GAP_SECONDS, Renderer
 from audio.settings import AnnouncementSettings
 from audio.speech import (
+    RENDER_ATTEMPTS,
     EspeakCliSpeech,
     PyttsxSpeech,
     SpeechError,
@@ -165,7 +166,7 @@ def test_pyttsx_renders_again_when_the_rate_is_lost(pyttsx: PyttsxSpeech) -> Non
     """espeak-ng's rate is process-wide state: when something sets it behind the engine's
     back (here pyttsx3's default, 200), the next render is caught, counted and made again at
     the configured rate."""
-    from pyttsx3.drivers import _espeak  # type: ignore[import-untyped]
+    from pyttsx3.drivers import _espeak
 
     misses = pyttsx.rate_misses
     before = pyttsx.synthesize(SENTENCE).duration
@@ -296,3 +297,27 @@ services = ["A"]
 number = 12
 services = ["C"]
 """
+
+
+def test_zz_rate_lost_for_good_hands_over_to_the_command(
+    pyttsx: PyttsxSpeech, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """When setting the rate again does not help (seen once: the rate stayed at 200 for the
+    engine's life), the espeak-ng command renders the text at the rate, and every later one.
+    (Named zz: it runs last, as it changes the module's one engine.)"""
+    from pyttsx3.drivers import _espeak
+
+    monkeypatch.setattr(speech_module, "_set_rate", lambda rate: None)
+    _espeak.SetParameter(_espeak.RATE, 200, 0)
+    misses = pyttsx.rate_misses
+    try:
+        clip = pyttsx.synthesize(SENTENCE)
+        assert rate_kept(clip.duration, SENTENCE, 150)
+        assert pyttsx.rate_misses == misses + RENDER_ATTEMPTS and pyttsx.command_only
+        assert "espeak-ng command speaks from now on" in caplog.text
+        later = pyttsx.synthesize(RATE_TEXTS[1])
+        assert rate_kept(later.duration, RATE_TEXTS[1], 150)
+        assert pyttsx.rate_misses == misses + RENDER_ATTEMPTS
+    finally:
+        pyttsx.command_only = False
+        _espeak.SetParameter(_espeak.RATE, 150, 0)
