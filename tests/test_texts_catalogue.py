@@ -57,6 +57,8 @@ ALLOWED = {
     "display_screens/static/display.js:loket": "a pattern that strips 'Loket 5 –' from a "
                                                 "counter's name, not text",
     "counter_client/commands.py:Panggil": "command-line help (English) names the key's label",
+    "antrian/voice_studio.py:loket": "the studio preview's query parameter (?tiket=&loket=)",
+    "display_screens/static/studio.js:loket": "the studio preview's query parameter",
 }
 COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*|\{#.*?#\}|<!--.*?-->", re.S)
 
