@@ -161,7 +161,10 @@ class Studio:
             pack = self._draft()
             path = self.draft_dir / (needed.id + ".wav")
             _write(path, wavs.to_bytes(done.clip))
-            replace(pack.with_clips({needed.key: path}), lufs=processing.TARGET_LUFS).save()
+            # the pack's level is known only while every clip came through the studio
+            levelled = not pack.clips or pack.lufs == processing.TARGET_LUFS
+            replace(pack.with_clips({needed.key: path}),
+                    lufs=processing.TARGET_LUFS if levelled else None).save()
         return done
 
     def versions(self) -> list[Version]:
@@ -184,6 +187,7 @@ class Studio:
             pack = self._draft()
             if not pack.clips:
                 raise StudioError("empty_draft", t("studio.empty_draft"))
+            self._adopt()
             number = self._next()
             target = self.versions_dir / str(number)
             shutil.copytree(self.draft_dir, target, ignore=shutil.ignore_patterns(".*"))
@@ -193,6 +197,7 @@ class Studio:
     def restore(self, number: int) -> None:
         """Make published version ``number`` the live pack again."""
         with self._locked():
+            self._adopt()
             target = self.versions_dir / str(number)
             if not (target / MANIFEST).is_file():
                 raise StudioError("unknown_version", t("studio.unknown_version"))
@@ -203,11 +208,15 @@ class Studio:
         numbers = [int(f.name) for f in self.versions_dir.glob("*") if f.name.isdigit()]
         return max(numbers, default=0) + 1
 
-    def _point(self, target: Path) -> None:
-        """Point the live pack at ``target``; a hand-made live folder is kept as a version."""
-        self.live.parent.mkdir(parents=True, exist_ok=True)
+    def _adopt(self) -> None:
+        """A hand-made live pack folder (not yet a link) becomes the newest version."""
         if self.live.exists() and not self.live.is_symlink():
-            os.replace(self.live, self.versions_dir / str(self._next()))
+            self.versions_dir.mkdir(parents=True, exist_ok=True)
+            shutil.move(self.live, self.versions_dir / str(self._next()))
+
+    def _point(self, target: Path) -> None:
+        """Point the live pack at ``target`` (a link replaced at once)."""
+        self.live.parent.mkdir(parents=True, exist_ok=True)
         link = self.live.with_name(f".{self.live.name}.{os.getpid()}.link")
         link.unlink(missing_ok=True)
         link.symlink_to(target.resolve())

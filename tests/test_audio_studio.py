@@ -176,6 +176,25 @@ def test_publish_restore_and_the_settings_follow_the_live_pack(tmp_path: Path) -
     assert AnnouncementSettings.from_site(make_site(), tmp_path / "other").pack_dir is None
 
 
+def test_a_hand_made_pack_is_kept_as_a_version(tmp_path: Path) -> None:
+    """With `voice_pack` naming a hand-made folder, the studio starts from it and keeps it."""
+    live = tmp_path / "paket-lama"
+    clip = processing.process(webm(word())).clip
+    live.mkdir()
+    (live / "satu.wav").write_bytes(wavs.to_bytes(clip))
+    VoicePack(live, {("satu",): live / "satu.wav"}).save()
+    studio = Studio(tmp_path / "voice", live)
+    assert set(studio.draft().clips) == {("satu",)}
+    studio.record(needed_clips(settings(tmp_path))[2], webm(word(pitch=300)))
+    assert studio.publish() == 2
+    assert live.is_symlink() and set(VoicePack.load(live).clips) == {("satu",), ("dua",)}
+    assert VoicePack.load(live).lufs is None  # its old clips' level is not known
+    assert [(v.number, v.clips, v.active) for v in studio.versions()] == [(2, 2, True),
+                                                                          (1, 1, False)]
+    studio.restore(1)
+    assert set(VoicePack.load(live).clips) == {("satu",)}
+
+
 def test_an_announcement_from_the_pack_is_its_clips_with_the_gaps(tmp_path: Path) -> None:
     studio = Studio(tmp_path / "voice", tmp_path / "voice" / "aktif")
     s = settings(tmp_path)
