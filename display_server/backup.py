@@ -43,6 +43,7 @@ from typing import IO, Any, cast
 
 import redis
 from sqlalchemy import Connection, Engine, LargeBinary, Table, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from display_server.archive import db, tables
@@ -192,8 +193,9 @@ def _describe_copy(copy: Path, site_id: str) -> dict[str, Any]:
     copied = db.engine(f"sqlite:///{copy}")
     try:
         with copied.connect() as connection:
-            counts = {table.name: sum(1 for _ in _site_rows(connection, table, site_id))
-                      for table in _existing(connection)}
+            counts = {table.name: connection.execute(
+                select(func.count()).select_from(table).where(_of_site(table, site_id))
+            ).scalar_one() for table in _existing(connection)}
             return {"kind": "sqlite", "revision": _revision(connection),
                     "last_event_id": _last_event(connection, site_id), "rows": counts}
     finally:
@@ -278,7 +280,8 @@ def backup(source: Source, out: Path, *, now: datetime | None = None) -> Summary
         }
         partial = work / "backup.tar.gz"
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+        with os.fdopen(fd, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz",
+                                                         compresslevel=6) as tar:
             body = json.dumps(manifest, indent=2).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size, info.mtime, info.mode = len(body), int(created.timestamp()), 0o600
@@ -389,6 +392,9 @@ def _site_key_count(client: redis.Redis, site_id: str) -> int:
 
 
 def _archive_rows(url: str, site_id: str) -> int:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        return 0  # not even created: empty (and not created here)
     engine = db.engine(url)
     try:
         with engine.connect() as connection:
@@ -542,11 +548,11 @@ def restore(found: Backup, target: Target, *, force: bool = False) -> dict[str, 
         problems = check_target(found, target, client)
         if problems and not force:
             raise BackupError("\n".join([*problems, t("restore.use_force")]))
+        target.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         rows = restore_archive(found, target.database_url, force=force)
         keys = restore_redis(found, client, force=force)
     finally:
         client.close()
-    target.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     if SECRET_MEMBER in found.files:
         _write_private(target.directory / SECRET_FILE, found.files[SECRET_MEMBER])
     config = _config_member(found)
