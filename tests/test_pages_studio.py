@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from conftest import ServerProcess, free_port
 from playwright.sync_api import Browser, Page, sync_playwright
+from test_audio_studio import snapshot, webm, word
 from test_pages_support import CHROMIUM, CHROMIUM_ARGS, admin_sign_in, screenshot, until
 
 from audio import processing, wavs
@@ -164,6 +165,17 @@ def test_recording_every_clip_of_a_small_pack(tiny: ServerProcess, studio_browse
         edge = processing.KEEP_SECONDS + 0.015
         assert loud[0] / clip.rate <= edge and (len(samples) - loud[-1]) / clip.rate <= edge, key
         assert 0.2 <= clip.duration <= 2.0, (key, clip.duration)
+
+    # silent, too long and clipped recordings through the server: refused, the draft unchanged
+    before = snapshot(tiny.data_dir / "voice" / "draft")
+    for data, code in ((webm(np.zeros(48000)), "recording_silent"),
+                       (webm(np.concatenate([word()] * 6)), "recording_too_long"),
+                       (webm(np.clip(word(level=1.0) * 8, -1, 1)), "recording_clipped")):
+        refused = page.request.post(f"{tiny.url}/admin/suara/klip/tiga", data=data,
+                                    headers={"X-CSRF-Token": csrf, "Content-Type": "audio/webm"})
+        assert refused.status == 422 and refused.json()["error"]["code"] == code
+        assert "rekam ulang" in refused.json()["error"]["message"].lower()
+    assert snapshot(tiny.data_dir / "voice" / "draft") == before
 
     # the listen-back and a preview of a call, from the draft's clips
     back = page.request.get(f"{tiny.url}/admin/suara/klip/tiga.wav")
