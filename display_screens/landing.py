@@ -26,6 +26,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("/admin/skm", N_("home.page.admin_skm"), ""),
     ("/admin/pengaduan", N_("home.page.admin_complaints"), ""),
     ("/admin/petugas", N_("home.page.admin_officers"), ""),
+    ("/admin/suara", N_("home.page.admin_voice"), ""),
     ("/admin/pengaturan", N_("home.page.admin_settings"), ""),
     ("/admin/rekap", N_("home.page.admin_recap"), ""),
 )
