@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 
-from audio import wavs
+from audio import mix, wavs
 from audio.speech import Speech, SpeechError
 from audio.voicepack import Piece, VoicePack
 from texts import t
@@ -56,7 +57,13 @@ class PackSpeech:
         recorded = self._recorded(piece.words) if piece.recorded else None
         if recorded is not None:
             return recorded
-        return wavs.trim(wavs.convert(self.fallback.synthesize(" ".join(piece.words))))
+        said = wavs.trim(wavs.convert(self.fallback.synthesize(" ".join(piece.words))))
+        if self.pack.lufs is None or not said.frames:
+            return said
+        # a synthesized word among levelled recordings: at their loudness, not espeak-ng's
+        # (as the studio levels a recording, never above -1 dBFS)
+        headroom = 20 * math.log10(mix.PEAK_CEILING / max(mix.peak(said), 1e-6))
+        return mix.gain(said, min(self.pack.lufs - mix.clip_loudness(said), headroom))
 
     def _recorded(self, words: tuple[str, ...]) -> wavs.Clip | None:
         with self._lock:

@@ -107,3 +107,21 @@ def test_gain_and_peak() -> None:
     assert list(mix.gain(clip, 20 * 0.30103).samples()) == [2000, -4000, 32767]
     assert mix.peak(clip) == pytest.approx(20000 / 32768)
     assert mix.peak(mix.limit(wavs.from_samples([32767, -32768]))) <= mix.PEAK_CEILING + 1e-4
+
+
+def test_synthesized_words_in_a_levelled_pack_are_at_its_loudness(
+    espeak: EspeakCliSpeech, tmp_path: Path
+) -> None:
+    """A studio pack (every clip at -16 LUFS) lacking a word: the synthesized word is raised
+    from espeak-ng's level (about -21 LUFS) to the pack's, as far as its peaks allow below
+    -1 dBFS (as the studio levels a recording); a pack of unknown level leaves it as it is."""
+    (tmp_path / "pack").mkdir()
+    levelled = PackSpeech(VoicePack(tmp_path / "pack", {}, lufs=-16.0), espeak)
+    plain = PackSpeech(VoicePack(tmp_path / "pack", {}), espeak)
+    for words in ("seratus dua puluh tiga", "loket", "nomor antrian"):
+        before, said = plain.synthesize(words), levelled.synthesize(words)
+        assert mix.clip_loudness(before) < -18.0  # espeak-ng's own level
+        loudness, top = mix.clip_loudness(said), mix.peak(said)
+        assert loudness > mix.clip_loudness(before) + 0.5
+        assert top <= mix.PEAK_CEILING + 1e-4
+        assert abs(loudness - -16.0) < 1.0 or top == pytest.approx(mix.PEAK_CEILING, abs=1e-3)
