@@ -643,23 +643,20 @@ def _restore_command(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("backup", help="write the site's live state, archive, secret and config "
-                                      "to one file")
+    """Add `antrian backup` and `antrian restore`."""
+    p = sub.add_parser("backup", help=t("backup.help"))
     common(p)
-    p.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or the local one)")
+    p.add_argument("--redis-url", help=t("backup.help_redis"))
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--out", help="the backup file to write")
-    where.add_argument("--out-dir", help="write antrian-<site>-<time>.tar.gz into this folder")
-    p.add_argument("--keep", type=int, help="with --out-dir: keep only the newest N backups")
+    where.add_argument("--out", help=t("backup.help_out"))
+    where.add_argument("--out-dir", help=t("backup.help_out_dir"))
+    p.add_argument("--keep", type=int, help=t("backup.help_keep"))
     p.set_defaults(func=_backup_command)
 
-    r = sub.add_parser("restore", help="put a backup back into an empty Redis and data dir")
-    r.add_argument("file", help="the backup file")
-    r.add_argument("--data-dir", help="data dir (default: ANTRIAN_DATA_DIR)")
-    r.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or the local one)")
-    r.add_argument("--config-out", help="where to write the site TOML (default: "
-                                        "<data dir>/site.toml)")
-    r.add_argument("--force", action="store_true",
-                   help="replace what the target already holds of the site")
+    r = sub.add_parser("restore", help=t("restore.help"))
+    r.add_argument("file", help=t("restore.help_file"))
+    r.add_argument("--data-dir", help=t("restore.help_data_dir"))
+    r.add_argument("--redis-url", help=t("backup.help_redis"))
+    r.add_argument("--config-out", help=t("restore.help_config_out"))
+    r.add_argument("--force", action="store_true", help=t("restore.help_force"))
     r.set_defaults(func=_restore_command)
-

@@ -6,7 +6,6 @@ refused. Real Redis, real `antrian serve` processes, SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import shutil
@@ -316,7 +315,8 @@ def test_broken_backups_and_non_empty_targets_are_refused(
     assert site_keys(site.redis_url, site.site_id).keys() - {lease} == keys.keys() - {lease}
 
 
-def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path) -> None:
+def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "harian"
     folder.mkdir()
     stamps = ["20261101T020000Z", "20261102T020000Z", "20261103T020000Z"]
@@ -336,5 +336,6 @@ def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path) -> None
     with tarfile.open(newest[0]) as tar:
         assert json.load(tar.extractfile("manifest.json"))["site"] == site.site_id  # type: ignore
     assert prune(folder, site.site_id, 1) == [folder / f"antrian-{site.site_id}-{stamps[2]}.tar.gz"]
-    with contextlib.suppress(SystemExit):
-        assert site.cli("backup", "--config", str(site.config), "--out", "x", "--keep", "1") == 2
+    capsys.readouterr()
+    assert site.cli("backup", "--config", str(site.config), "--out", "x", "--keep", "1") == 2
+    assert "--keep perlu --out-dir" in capsys.readouterr().err
