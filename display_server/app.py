@@ -98,7 +98,8 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                            retries=-1)
         store = Store(redis, site, clock, settings.stream_maxlen)
         fanout = Fanout(Store(follower, site, clock, settings.stream_maxlen), site, clock,
-                        heartbeat_s=settings.heartbeat_s)
+                        heartbeat_s=settings.heartbeat_s,
+                        max_buffer=settings.fanout_buffer_bytes)
         fanout.on_call = measured.call_broadcast
         archive = None if database_url is None else db.engine(database_url)
         # the archiver blocks on XREADGROUP too: its own client

@@ -2,9 +2,17 @@
 
 One follower task per server process, so an event caused in any process reaches the screens
 of every process. Each subscriber has a bounded queue: a slow or dead client that fills it is
-dropped (its sender gets `None` and closes), and never delays the others. The follower
-survives any error (a bad entry is skipped and logged), a supervisor restarts it if it ends,
-and its state is kept for /api/health.
+dropped (its sender gets `None` and closes), and never delays the others.
+
+The fast path (ANTRIAN_FANOUT_FAST, on by default): once a screen's first messages are sent, its
+connection's frame sink (display_server.guard's WebSocket protocol) is attached. Each event is
+then encoded once, as one unmasked WebSocket text frame whose bytes every screen that wants it
+shares, and the frames of the events one read brought are written to each screen's transport in
+one write: no per-screen JSON, framing, queue or task switch. A screen whose transport holds
+more than `max_buffer` unsent bytes is dropped, as a full queue is.
+
+The follower survives any error (a bad entry is skipped and logged), a supervisor restarts it
+if it ends, and its state is kept for /api/health.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from redis.exceptions import RedisError
+from websockets.frames import Frame, Opcode
 
 from display_server.clock import Clock, local_now
 from display_server.config import SiteConfig
@@ -27,6 +36,32 @@ from display_server.store import Event, Store
 
 log = logging.getLogger("antrian.fanout")
 STALL_S = 10.0  # seconds a read may take beyond its block_ms before the follower is stuck
+MAX_BUFFER = 1024 * 1024  # unsent bytes a fast-path screen may hold before it is dropped
+
+
+class FrameSink(Protocol):
+    """Where a screen's WebSocket frames can be written as bytes: its server connection."""
+
+    def frames_writable(self) -> bool:
+        """Whether data frames may be written now (open, no close frame sent)."""
+        ...
+
+    def write_frames(self, data: bytes) -> None:
+        """Write whole encoded frames to the connection's transport, without waiting."""
+        ...
+
+    def write_buffer_size(self) -> int:
+        """Bytes written and not yet sent."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the connection at once."""
+        ...
+
+
+def text_frame(message: str) -> bytes:
+    """A server's (unmasked, uncompressed) WebSocket text frame of the message."""
+    return Frame(Opcode.TEXT, message.encode()).serialize(mask=False, extensions=[])
 
 
 @dataclass(eq=False)
@@ -39,22 +74,50 @@ class Subscriber:
     dropped: bool = False
     last_event_id: str | None = None  # of the last event queued: what its heartbeats carry
     announcer: bool = False  # it reported a played call on its link (/metrics' announcers)
+    sink: FrameSink | None = None  # set: the fast path writes its frames there, not the queue
+    max_buffer: int = MAX_BUFFER
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
 
-    def offer(self, event_id: str, message: str) -> None:
-        """Queue a message without waiting; on overflow empty the queue and mark it dropped."""
+    def offer(self, event_id: str, message: str, frame: bytes | None = None) -> None:
+        """Send (fast path) or queue a message without waiting; a screen too far behind (its
+        queue full, or its transport's buffer past max_buffer) is dropped."""
         if self.dropped:
+            return
+        if self.sink is not None:
+            self.write(frame if frame is not None else text_frame(message))
+            self.last_event_id = event_id or self.last_event_id
             return
         try:
             self.queue.put_nowait((event_id, message))
             self.last_event_id = event_id or self.last_event_id
         except asyncio.QueueFull:
-            self.dropped = True
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(None)
+            self.drop()
+
+    def attach(self, sink: FrameSink, backlog: bytes) -> None:
+        """Switch to the fast path, first writing the backlog (the queued messages' frames)."""
+        self.sink = sink
+        if backlog:
+            self.write(backlog)
+
+    def write(self, frames: bytes) -> None:
+        """Write encoded frames to the sink, or drop the screen when it is too far behind. A
+        closing link gets nothing more: its receiver ends the connection."""
+        sink = self.sink
+        if self.dropped or sink is None or not sink.frames_writable():
+            return
+        if sink.write_buffer_size() > self.max_buffer:
+            self.drop()
+            return
+        sink.write_frames(frames)
+
+    def drop(self) -> None:
+        """Mark the screen dropped: its queue emptied, then None to tell its sender to close."""
+        self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
 
 @dataclass
@@ -73,8 +136,10 @@ class Fanout:
 
     def __init__(self, store: Store, site: SiteConfig, clock: Clock,
                  block_ms: int = 5000, heartbeat_s: float = 10.0,
-                 restart_s: float = 1.0, retry_s: float = 1.0) -> None:
+                 restart_s: float = 1.0, retry_s: float = 1.0,
+                 max_buffer: int = MAX_BUFFER) -> None:
         self.store = store
+        self.max_buffer = max_buffer  # a fast-path screen's unsent bytes before it is dropped
         self.site = site
         self.clock = clock
         self.block_ms = block_ms
@@ -92,7 +157,7 @@ class Fanout:
         self.on_settings: Callable[[], Awaitable[None]] | None = None
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
-        sub = Subscriber(services, maxsize)
+        sub = Subscriber(services, maxsize, max_buffer=self.max_buffer)
         self.subscribers.add(sub)
         return sub
 
@@ -101,20 +166,36 @@ class Fanout:
 
     def publish(self, events: list[Event]) -> None:
         """Offer each event to the screens that want it. An event that fails (a bug) is logged
-        and skipped: the others still go out, and the follower's position moves past it."""
+        and skipped: the others still go out, and the follower's position moves past it. Fast
+        path screens get each event's one frame, all of this batch's frames in one write."""
+        batches: dict[Subscriber, list[bytes]] = {}
         for event in events:
             try:
                 fields = json.loads(event.data)
                 message = event.message()
+                frame: bytes | None = None
+                wanted: dict[frozenset[str] | None, bool] = {}  # per filter group
                 for sub in list(self.subscribers):
-                    if wants(sub.services, fields):
+                    want = wanted.get(sub.services)
+                    if want is None:
+                        want = wanted[sub.services] = wants(sub.services, fields)
+                    if not want:
+                        continue
+                    if sub.sink is None:
                         sub.offer(event.id, message)
+                        continue
+                    if frame is None:
+                        frame = text_frame(message)
+                    batches.setdefault(sub, []).append(frame)
+                    sub.last_event_id = event.id
                 if self.on_call is not None and fields.get("type") == "call":
                     self.on_call(fields.get("at"), self.clock())
             except Exception:
                 self.state.errors += 1
                 log.exception("event %s skipped: it could not be sent to screens", event.id)
             self.last_id = event.id
+        for sub, frames in batches.items():
+            sub.write(frames[0] if len(frames) == 1 else b"".join(frames))
 
     async def follow(self) -> None:
         """Read the stream forever. Connection errors are retried by the Redis client's own

@@ -21,6 +21,8 @@ from http import HTTPStatus
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.http11 import Request
+from websockets.protocol import State
 
 from display_server.errors import ApiError
 from display_server.settings import Settings
@@ -82,10 +84,34 @@ def head_size(buffered: bytes) -> int:
     return end.end() if end else len(buffered)
 
 
+FRAME_SINK = "antrian.frame_sink"  # the scope extension that carries the connection itself
+
+
 class GuardedWebSocket(WebSocketsSansIOProtocol):
-    """uvicorn's sans-I/O WebSocket protocol that gives back its client's connection slot."""
+    """uvicorn's sans-I/O WebSocket protocol that gives back its client's connection slot, and
+    offers itself to the app (scope extension FRAME_SINK) as a sink of ready-encoded frames when
+    no extension (permessage-deflate) was negotiated: the fan-out's fast path."""
 
     peer: str | None = None
+
+    def handle_connect(self, event: Request) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None and self.handshake_initiated and not self.conn.extensions:
+            scope["extensions"][FRAME_SINK] = self
+
+    def frames_writable(self) -> bool:
+        return (self.handshake_complete and not self.close_sent
+                and self.conn.state is State.OPEN and not self.transport.is_closing())
+
+    def write_frames(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        self.transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.peer is not None:

@@ -75,6 +75,11 @@ class Settings:
                                           # ticket's survey this long after it was finished
     pin_attempts: int = 5                 # ANTRIAN_PIN_ATTEMPTS: wrong PINs before a lock
     pin_lock_s: int = 300                 # ANTRIAN_PIN_LOCK_SECONDS: how long the lock lasts
+    fanout_fast: bool = True              # ANTRIAN_FANOUT_FAST: 1 encodes each event's frame
+                                          # once and writes it to screens' transports; 0 the
+                                          # ordinary per-screen send path
+    fanout_buffer_bytes: int = 1024 * 1024  # ANTRIAN_FANOUT_BUFFER_BYTES: a fast-path screen's
+                                          # unsent bytes before it is dropped
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, kiosk: Kiosk = Kiosk()) -> Settings:
@@ -117,6 +122,9 @@ class Settings:
             survey_minutes=get("ANTRIAN_SURVEY_MINUTES", _int(1, 1440), d.survey_minutes),
             pin_attempts=get("ANTRIAN_PIN_ATTEMPTS", _int(1, 100), d.pin_attempts),
             pin_lock_s=get("ANTRIAN_PIN_LOCK_SECONDS", _int(1, 86_400), d.pin_lock_s),
+            fanout_fast=get("ANTRIAN_FANOUT_FAST", _int(0, 1), int(d.fanout_fast)) == 1,
+            fanout_buffer_bytes=get("ANTRIAN_FANOUT_BUFFER_BYTES", _int(4096, 1 << 30),
+                                    d.fanout_buffer_bytes),
         )
 
 

@@ -16,7 +16,8 @@ from display_server import instruments
 from display_server.api import SCREEN_ID, Context, screen_filter
 from display_server.bodies import parse_json
 from display_server.errors import ApiError
-from display_server.fanout import Subscriber
+from display_server.fanout import FrameSink, Subscriber, text_frame
+from display_server.guard import FRAME_SINK
 from display_server.screens import acknowledge
 from display_server.state import snapshot_view, wants
 from protocol.event_ids import event_key, is_event_id
@@ -24,6 +25,7 @@ from texts import t
 
 log = logging.getLogger("antrian.ws")
 REPLAY_LIMIT = 2000
+CLOSE_WAIT_S = 2.0  # a dropped fast-path screen's close frame waits this long, then it is cut
 
 
 def _error(code: str, detail: str = "") -> str:
@@ -68,6 +70,31 @@ async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
                 continue
             floor = None  # the queue is in stream order: every later event is newer too
         await ws.send_text(message)
+
+
+async def _send_fast(ws: WebSocket, sub: Subscriber, after: str, sink: FrameSink) -> None:
+    """The fast path: the events queued since subscribing and newer than `after` are written
+    as one batch, then the fan-out writes each event's frame to the connection itself (no await
+    in between, so nothing is missed or reordered). This task waits for a drop, then closes."""
+    floor: tuple[int, int] | None = event_key(after)
+    backlog: list[bytes] = []
+    while not sub.queue.empty():
+        item = sub.queue.get_nowait()
+        if item is None:
+            sub.queue.put_nowait(None)
+            break
+        event_id, message = item
+        if floor is not None and event_id and event_key(event_id) <= floor:
+            continue
+        floor = None
+        backlog.append(text_frame(message))
+    else:
+        sub.attach(sink, b"".join(backlog))
+    if await sub.queue.get() is None:
+        try:
+            await asyncio.wait_for(ws.close(code=1013, reason=t("ws.too_slow")), CLOSE_WAIT_S)
+        except TimeoutError:
+            sink.abort()  # it reads nothing: not even the close frame gets through
 
 
 async def _receive(ws: WebSocket, c: Context, sub: Subscriber) -> None:
@@ -126,7 +153,10 @@ async def display(ws: WebSocket) -> None:
     try:
         await ws.accept()
         after = await _start(ws, c, services, since)
-        sender = asyncio.create_task(_send_live(ws, sub, after))
+        sink: FrameSink | None = (ws.scope.get("extensions") or {}).get(FRAME_SINK)
+        sender = asyncio.create_task(
+            _send_live(ws, sub, after) if sink is None or not c.settings.fanout_fast
+            else _send_fast(ws, sub, after, sink))
         receiver = asyncio.create_task(_receive(ws, c, sub))
         done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:

@@ -1,0 +1,199 @@
+"""The fan-out's fast path: each event's frame encoded once and written to the screens'
+transports. Same messages, in the same order, as the ordinary send path; a screen that stops
+reading is dropped without holding the others back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from typing import Any
+
+import pytest
+import websockets
+from conftest import WEDNESDAY_10AM, make_site
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
+
+from display_server.fanout import Fanout, Subscriber, text_frame
+from display_server.store import Event
+
+
+class Received(asyncio.Protocol):
+    """The screen's end of a socket: collects the bytes it is sent (when reading)."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        self.data.extend(data)
+
+
+class TransportSink:
+    """The server's end: a real asyncio transport as the fan-out's frame sink."""
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+
+    def frames_writable(self) -> bool:
+        return not self.transport.is_closing()
+
+    def write_frames(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        self.transport.abort()
+
+
+async def link(read: bool) -> tuple[TransportSink, Received, asyncio.Transport]:
+    """A connected socket pair on the loop; the screen's side paused when it does not read."""
+    loop = asyncio.get_running_loop()
+    server_sock, screen_sock = socket.socketpair()
+    server_sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    screen_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    server_transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, server_sock)
+    received = Received()
+    screen_transport, _ = await loop.connect_accepted_socket(lambda: received, screen_sock)
+    if not read:
+        screen_transport.pause_reading()
+    return TransportSink(server_transport), received, screen_transport
+
+
+def messages(data: bytes) -> list[str]:
+    """Parse server frames (unmasked text frames) the way a client does."""
+    reader = StreamReader()
+    reader.feed_data(data)
+    reader.feed_eof()
+    parser = Frame.parse(reader.read_exact, mask=False)
+    out: list[str] = []
+    while True:
+        try:
+            next(parser)
+        except StopIteration as done:
+            frame: Frame = done.value
+            assert frame.opcode is Opcode.TEXT and frame.fin
+            out.append(frame.data.decode())
+            parser = Frame.parse(reader.read_exact, mask=False)
+        except EOFError:
+            return out
+
+
+def event(i: int, service: str = "A") -> Event:
+    return Event(f"{1000 + i}-0", json.dumps({"type": "call", "at": "x", "service": service,
+                                              "ticket": f"{service}{i:03}", "counter": 1}))
+
+
+def fanout(max_buffer: int = 1024 * 1024) -> Fanout:
+    return Fanout(store=None, site=make_site(), clock=lambda: WEDNESDAY_10AM,  # type: ignore[arg-type]
+                  max_buffer=max_buffer)
+
+
+def test_a_text_frame_is_what_the_websockets_library_sends() -> None:
+    """The shared bytes are a standard unmasked text frame, also past 125 and 65535 bytes."""
+    for size in (3, 200, 70_000):
+        message = "é" * size
+        assert messages(text_frame(message)) == [message]
+
+
+async def test_fast_and_queued_screens_get_the_same_messages_in_order() -> None:
+    """A fast-path screen's bytes decode to exactly what a queued screen is given, filtered
+    the same way, in the same order."""
+    f = fanout()
+    sink, received, _ = await link(read=True)
+    fast, queued = f.subscribe(frozenset({"B"})), f.subscribe(frozenset({"B"}))
+    fast.attach(sink, b"")
+    batches = [[event(i, "AB"[i % 2]) for i in range(j, j + 7)] for j in range(0, 70, 7)]
+    for batch in batches:
+        f.publish(batch)
+    want = [m for _, m in (queued.queue.get_nowait() for _ in range(queued.queue.qsize()))]  # type: ignore[misc]
+    await wait_for_bytes(received, want)
+    assert messages(bytes(received.data)) == want and len(want) == 35
+    assert fast.last_event_id == queued.last_event_id == "1069-0"
+
+
+async def wait_for_bytes(received: Received, want: list[str]) -> None:
+    size = sum(len(text_frame(m)) for m in want)
+    for _ in range(500):
+        if len(received.data) >= size:
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_stalled_screen_is_dropped_and_the_others_get_everything() -> None:
+    """A screen that stops reading fills its transport's buffer past the bound and is dropped
+    (its sender gets None); a reading screen gets every event; publishing never waits."""
+    f = fanout(max_buffer=64 * 1024)
+    stalled_sink, _, _ = await link(read=False)
+    live_sink, received, _ = await link(read=True)
+    stalled, live = f.subscribe(None), f.subscribe(None)
+    stalled.attach(stalled_sink, b"")
+    live.attach(live_sink, b"")
+    sent: list[str] = []
+    for j in range(200):
+        batch = [event(j * 5 + i) for i in range(5)]
+        f.publish(batch)
+        sent += [e.message() for e in batch]
+        await asyncio.sleep(0)  # the reading screen's loop turn
+    assert stalled.dropped and stalled.queue.get_nowait() is None
+    assert stalled_sink.write_buffer_size() < 64 * 1024 + 5 * 200
+    await wait_for_bytes(received, sent)
+    assert messages(bytes(received.data)) == sent
+
+
+async def test_the_backlog_queued_before_the_switch_goes_first() -> None:
+    """Events queued while the first messages were sent are written before any later event."""
+    f = fanout()
+    sink, received, _ = await link(read=True)
+    sub: Subscriber = f.subscribe(None)
+    f.publish([event(1), event(2)])
+    backlog = [sub.queue.get_nowait()[1] for _ in range(2)]  # type: ignore[index]
+    sub.attach(sink, b"".join(text_frame(m) for m in backlog))
+    f.publish([event(3)])
+    want = [*backlog, event(3).message()]
+    await wait_for_bytes(received, want)
+    assert messages(bytes(received.data)) == want
+
+
+async def collect(ws: Any, count: int) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    while len(out) < count:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        if message["type"] != "heartbeat":
+            out.append(message)
+    return out
+
+
+@pytest.mark.parametrize("compression", ["deflate", None])
+async def test_both_paths_deliver_identical_message_sequences(server_factory: Any,
+                                                              compression: str | None) -> None:
+    """Two processes on one Redis, one on the fast path and one on the ordinary path: screens
+    of each (offering permessage-deflate or not) get the same messages in the same order,
+    heartbeats aside. The server declines compression, so the fast path serves both."""
+    fast = server_factory(extra_env={"ANTRIAN_FANOUT_FAST": "1"})
+    plain = server_factory(extra_env={"ANTRIAN_FANOUT_FAST": "0"})
+    fast.api.ticket("A")
+    screens = {}
+    for name, server in (("fast", fast), ("plain", plain)):
+        for query in ("", "?services=B"):
+            ws = await websockets.connect(server.ws_url + "/ws/display" + query,
+                                          compression=compression)
+            assert ws.protocol.extensions == []
+            screens[name, query] = ws
+    try:
+        firsts = {key: await collect(ws, 1) for key, ws in screens.items()}
+        assert all(f[0]["type"] == "snapshot" for f in firsts.values())
+        for i in range(6):
+            fast.api.ticket("AB"[i % 2])
+        plain.api.call(3)
+        fast.api.call(4)
+        plain.api.ticket("B")
+        got = {key: await collect(ws, 9 if key[1] == "" else 5) for key, ws in screens.items()}
+        assert got["fast", ""] == got["plain", ""]
+        assert got["fast", "?services=B"] == got["plain", "?services=B"]
+        assert [m["type"] for m in got["fast", ""]] == ["ticket"] * 6 + ["call"] * 2 + ["ticket"]
+    finally:
+        for ws in screens.values():
+            await ws.close()
