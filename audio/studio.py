@@ -34,6 +34,7 @@ EXPORT_FORMAT = "antrian-voice-pack/1"
 EXPORT_INDEX = "antrian-pack.json"
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 MAX_IMPORT_FILES = 400
+MAX_IMPORT_FILE_BYTES = 8 * 1024 * 1024  # a clip of 8 s at 22050 Hz is 0.35 MB
 
 
 class StudioError(ValueError):
@@ -258,6 +259,8 @@ class Studio:
                 for name, digest in files.items():
                     if not isinstance(name, str) or "/" in name or name.startswith(".") or \
                             not (name == MANIFEST or name.endswith(".wav")):
+                        raise StudioError("voice_pack_refused", t("studio.bad_pack"))
+                    if archive.getinfo(name).file_size > MAX_IMPORT_FILE_BYTES:  # a zip bomb
                         raise StudioError("voice_pack_refused", t("studio.bad_pack"))
                     content = archive.read(name)
                     if hashlib.sha256(content).hexdigest() != digest:

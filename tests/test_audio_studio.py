@@ -265,7 +265,13 @@ def test_export_import_round_trip_and_bad_files_refused(tmp_path: Path) -> None:
     clip_name = next(n for n in index["files"] if n.endswith(".wav"))
     foreign_index = json.dumps({**index, "format": "other/1"}).encode()
     escape = json.dumps({**index, "files": {**index["files"], "../x.wav": "0"}}).encode()
-    for bad in (data[: len(data) // 2], b"PK\x03\x04" + bytes(100), b"bukan zip",
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(EXPORT_INDEX, json.dumps(
+            {"format": index["format"], "files": {"x.wav": "0", "manifest.toml": "0"}}))
+        archive.writestr("manifest.toml", "[clips]\n")
+        archive.writestr("x.wav", bytes(64 * 1024 * 1024))  # 64 MB of zeros, 64 KB zipped
+    for bad in (bomb.getvalue(), data[: len(data) // 2], b"PK\x03\x04" + bytes(100), b"bukan zip",
                 rezip({clip_name: b"RIFF" + bytes(60)}), rezip({EXPORT_INDEX: None}),
                 rezip({EXPORT_INDEX: foreign_index}), rezip({EXPORT_INDEX: escape}),
                 rezip({EXPORT_INDEX: b"[1, 2]"})):
@@ -273,4 +279,5 @@ def test_export_import_round_trip_and_bad_files_refused(tmp_path: Path) -> None:
             other.import_pack(bad)
         assert refused.value.code == "voice_pack_refused"
         assert "paket suara tidak diubah" in str(refused.value)
+        assert bad != bomb.getvalue() or "checksum" not in str(refused.value)  # refused unread
         assert snapshot(other.draft_dir) == before
