@@ -21,6 +21,7 @@ from texts import t
 log = logging.getLogger(__name__)
 
 WARM_UP_TEXT = "satu"
+RATE_CHECK_TEXT = "nomor antrian seratus dua puluh tiga"  # long enough for rate_kept to judge
 TIMEOUT_SECONDS = 10.0
 RENDER_ATTEMPTS = 3
 # espeak-ng's Indonesian voice, measured at rates 80-450 (docs/operations.md, "Speech rate"):
@@ -154,6 +155,8 @@ class PyttsxSpeech:
             engine = _start_engine(voice, rate)
             with contextlib.suppress(SpeechError):  # the first render after init may write nothing
                 self._render(engine, WARM_UP_TEXT, 0, check_rate=False)
+            with contextlib.suppress(SpeechError):  # an engine that lost its rate at start-up
+                self._render(engine, RATE_CHECK_TEXT, 0)  # is caught before the first call
         except Exception as error:
             ready.set_exception(error)
             return

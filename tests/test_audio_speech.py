@@ -321,3 +321,29 @@ def test_zz_rate_lost_for_good_hands_over_to_the_command(
     finally:
         pyttsx.command_only = False
         _espeak.SetParameter(_espeak.RATE, 150, 0)
+
+
+LOST_AT_START = """
+from audio import speech
+real = speech._start_engine
+def losing(voice, rate):  # the rate lost at start-up: pyttsx3's default 200 wins
+    engine = real(voice, rate)
+    engine.setProperty("rate", 200)
+    return engine
+speech._start_engine = losing
+engine = speech.PyttsxSpeech("id", 110)
+caught = engine.rate_misses
+print(caught, engine.synthesize(speech.RATE_CHECK_TEXT + ", silakan menuju loket lima").duration)
+engine.close()
+"""
+
+
+def test_a_rate_lost_at_start_up_is_caught_before_the_first_call() -> None:
+    """The engine checks its rate once after the warm-up: a rate lost at start-up is set again
+    before any call is said, and the first call keeps the configured rate."""
+    result = subprocess.run([sys.executable, "-c", LOST_AT_START], capture_output=True,
+                            timeout=300, check=True)
+    caught, seconds = result.stdout.split()
+    text = "nomor antrian seratus dua puluh tiga, silakan menuju loket lima"
+    assert int(caught) >= 1
+    assert rate_kept(float(seconds), text, 110), (seconds, expected_seconds(text, 110))
