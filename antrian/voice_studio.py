@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from audio import processing, wavs
 from audio.packspeech import PackSpeech
 from audio.render import Renderer
-from audio.settings import VOICE_SUBDIR, AnnouncementSettings, live_pack_dir
+from audio.settings import AnnouncementSettings
 from audio.speech import Speech, SpeechError, open_speech
 from audio.studio import MAX_IMPORT_BYTES, NeededClip, Studio, StudioError, needed_clips
 from display_screens import console_auth
@@ -184,8 +184,7 @@ def _office(handler: Handler, post: bool = False) -> Handler:
 
 def _studio(request: Request) -> Studio:
     c = api.ctx(request)
-    return Studio(c.data_dir / VOICE_SUBDIR, live_pack_dir(c.site.announcement.voice_pack,
-                                                            c.data_dir))
+    return Studio.for_site(c.site.announcement.voice_pack, c.data_dir)
 
 
 def _needed(request: Request) -> list[NeededClip]:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from audio import phrases, wavs
+from audio import phrases, studio_commands, wavs
 from audio.announcer import Announcer, serve
 from audio.events import screen_name
 from audio.player import DEFAULT_COMMAND, Player
@@ -45,6 +45,7 @@ def register(sub: Any, common: Common) -> None:
     common(fill)
     fill.add_argument("--pack", type=Path, help="pack folder (default: voice_pack in the config)")
     fill.set_defaults(func=_guarded(_prerender))
+    studio_commands.register(voice_sub, common, _guarded)
 
     announcer = sub.add_parser(
         "announcer", help="follow the server's calls and play them on this machine's speakers"

@@ -26,7 +26,7 @@ from pathlib import Path
 from audio import processing, wavs
 from audio.numbers import terbilang
 from audio.phrases import PAUSE, tokens
-from audio.settings import AnnouncementSettings
+from audio.settings import VOICE_SUBDIR, AnnouncementSettings, live_pack_dir
 from audio.voicepack import MANIFEST, MAX_PHRASE_WORDS, VoicePack, VoicePackError, clip_file_name
 from texts import t
 
@@ -123,6 +123,12 @@ class Studio:
         self.live = live
         self.draft_dir = root / "draft"
         self.versions_dir = root / "versions"
+
+    @classmethod
+    def for_site(cls, voice_pack: str | None, directory: Path) -> Studio:
+        """The studio of a site whose data dir is ``directory``: DATA_DIR/voice, the live pack
+        at `voice_pack` or DATA_DIR/voice/aktif."""
+        return cls(directory / VOICE_SUBDIR, live_pack_dir(voice_pack, directory))
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:

@@ -281,3 +281,67 @@ def test_export_import_round_trip_and_bad_files_refused(tmp_path: Path) -> None:
         assert "paket suara tidak diubah" in str(refused.value)
         assert bad != bomb.getvalue() or "checksum" not in str(refused.value)  # refused unread
         assert snapshot(other.draft_dir) == before
+
+
+CLI_CONFIG = """
+[site]
+id = "uji"
+name = "MPP Uji"
+
+[[tenants]]
+id = "samsat"
+name = "Samsat"
+
+[[services]]
+code = "A"
+name = "Perpanjangan STNK"
+tenant = "samsat"
+
+[[counters]]
+number = 1
+services = ["A"]
+"""
+
+
+def test_the_voice_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`antrian voice script|publish|versions|export|import|restore` on the studio's folders."""
+    import argparse
+
+    from audio import commands
+
+    config = tmp_path / "site.toml"
+    config.write_text(CLI_CONFIG, encoding="utf-8")
+
+    def run(*argv: str) -> int:
+        parser = argparse.ArgumentParser(prog="antrian")
+        sub = parser.add_subparsers(dest="command", required=True)
+
+        def common(p: argparse.ArgumentParser) -> None:
+            p.add_argument("--config", default=str(config))
+            p.add_argument("--data-dir", default=str(tmp_path / "data"))
+
+        commands.register(sub, common)
+        args = parser.parse_args(list(argv))
+        return int(args.func(args))
+
+    assert run("voice", "script") == 0
+    out = capsys.readouterr().out
+    assert "[ ] nomor antrian" in out and "0 dari 23 klip sudah direkam di draf." in out
+    assert run("voice", "publish") == 2
+    assert "belum berisi klip" in capsys.readouterr().err
+    studio = Studio.for_site(None, tmp_path / "data")
+    record_all(studio, settings(tmp_path))
+    assert run("voice", "script") == 0
+    assert "23 dari 23 klip" in capsys.readouterr().out
+    assert run("voice", "publish") == 0 and run("voice", "publish") == 0
+    assert run("voice", "versions") == 0
+    out = capsys.readouterr().out
+    assert "Versi 2: diterbitkan" in out and "23 klip (berlaku)" in out
+    assert run("voice", "export", "--out", str(tmp_path / "paket.zip")) == 0
+    assert run("voice", "restore", "1") == 0 and studio.versions()[1].active
+    assert run("voice", "import", str(tmp_path / "paket.zip")) == 0
+    assert "23 klip" in capsys.readouterr().out
+    (tmp_path / "rusak.zip").write_bytes(b"bukan zip")
+    assert run("voice", "import", str(tmp_path / "rusak.zip")) == 2
+    assert "bukan paket suara antrian" in capsys.readouterr().err
+    assert run("voice", "restore", "7") == 2
