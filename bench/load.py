@@ -1,0 +1,306 @@
+"""Load sweep of one server process's fan-out, printed as figures with their targets (not a test).
+
+Starts a real redis-server and `antrian serve` (the 29-counter bench site), a bare Starlette
+broadcast server (the floor: one send_text per screen, nothing else) and, when npm is present,
+Socket.IO with @socket.io/redis-streams-adapter as two Node processes (screens on one, the
+broadcast posted to the other, so every message crosses Redis Streams as antrian's do). npm
+installs socket.io into a temp dir outside the repo the first time (ANTRIAN_BENCH_NODE_DIR,
+default /tmp/antrian-bench-socketio); without npm that column is skipped, with a note.
+
+For each number of screens (default 200 and 1,000):
+- call -> last screen: one call at a time, the time from sending the request until the last
+  screen has the message; antrian, Socket.IO and the floor interleaved, call by call, with
+  the same Python WebSocket client;
+- throughput: 1, 4, 16 and 29 counters calling as fast as they can: calls/s, server CPU per
+  call; the saturation point is the first step that adds less than 10 % calls/s.
+Then memory per idle screen: server RSS before and after opening --idle (5,000) screens.
+
+Targets (issue 14): at 200 and at 1,000 screens antrian's p50 and p99 no higher than
+Socket.IO's; >= 400 call-next/s with 200 screens; < 32 KiB per idle screen; 5,000 idle screens
+on one process. Exits non-zero when one is missed.
+
+Run: .venv/bin/python bench/load.py [--screens 200 1000] [--calls 200] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from call_latency import BARE_APP, RawHttp, Screens, cpu_seconds, pct, rss_kib
+from conftest import ServerProcess, free_port, wait_until
+from serving import bench_server, raise_fd_limit
+
+NODE_DIR = Path(os.environ.get("ANTRIAN_BENCH_NODE_DIR", "/tmp/antrian-bench-socketio"))
+NODE_PACKAGES = ["socket.io@4", "@socket.io/redis-streams-adapter@0", "redis@4"]
+SOCKETIO_APP = r"""
+const { createServer } = require("http");
+const { Server } = require("socket.io");
+const { createClient } = require("redis");
+const { createAdapter } = require("@socket.io/redis-streams-adapter");
+const [port, redisUrl] = [Number(process.argv[2]), process.argv[3]];
+(async () => {
+  const client = createClient({ url: redisUrl });
+  await client.connect();
+  let io;
+  const http = createServer((req, res) => {
+    if (req.method === "POST" && req.url === "/broadcast") {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => { io.emit("msg", JSON.parse(body)); res.end("ok"); });
+    } else { res.statusCode = 404; res.end(); }
+  });
+  io = new Server(http, { adapter: createAdapter(client), transports: ["websocket"],
+                          perMessageDeflate: false, serveClient: false });
+  http.listen(port, "127.0.0.1");
+})();
+"""
+THROUGHPUT_200 = 400   # call-next/s with 200 screens, at least
+MEMORY_KIB = 32        # per idle screen, under
+IDLE_SCREENS = 5000    # on one process
+COUNTER_STEPS = (1, 4, 16, 29)
+
+
+class SocketIoScreens(Screens):
+    """The same client speaking Engine.IO 4 / Socket.IO 5 over a plain WebSocket."""
+
+    async def open(self, url: str, count: int) -> None:
+        for _ in range(count):
+            ws = await websockets.connect(url, max_size=None, ping_interval=None,
+                                          compression=None)
+            await ws.recv()          # 0{"sid":...}: the Engine.IO handshake
+            await ws.send("40")      # join the default namespace
+            await ws.recv()          # 40{"sid":...}
+            self.sockets.append(ws)
+            self.tasks.append(asyncio.create_task(self._read(ws)))
+
+    async def _read(self, ws: Any) -> None:
+        async for raw in ws:
+            now = time.monotonic_ns()
+            if raw == "2":
+                await ws.send("3")   # Engine.IO ping -> pong
+                continue
+            if raw.startswith("42"):
+                marker = json.loads(raw[2:])[1].get("marker")
+                if marker:
+                    self.seen.setdefault(marker, []).append(now)
+
+
+def node_ready() -> str | None:
+    """Install socket.io outside the repo if needed; None when ready, else why it is skipped."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return "node/npm not found: the Socket.IO column is skipped"
+    if not (NODE_DIR / "node_modules" / "@socket.io" / "redis-streams-adapter").exists():
+        NODE_DIR.mkdir(parents=True, exist_ok=True)
+        (NODE_DIR / "package.json").write_text('{"name":"antrian-bench","private":true}\n')
+        done = subprocess.run(["npm", "install", "--no-audit", "--no-fund", *NODE_PACKAGES],
+                              cwd=NODE_DIR, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            return f"npm install failed, the Socket.IO column is skipped: {done.stderr[-300:]}"
+    (NODE_DIR / "server.js").write_text(SOCKETIO_APP)
+    return None
+
+
+async def start(*args: str, cwd: Path, port: int) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(*args, cwd=cwd)
+    wait_until(lambda: httpx.post(f"http://127.0.0.1:{port}/broadcast",
+                                  content="{}").status_code == 200, timeout=30)
+    return process
+
+
+async def latency(server: ServerProcess, ours: Screens, floors: dict[str, tuple[str, int]],
+                  screens_n: int, calls: int) -> dict[str, list[float]]:
+    """Request sent -> the last of `screens_n` screens has the message, one at a time,
+    antrian and each floor interleaved call by call."""
+    http = RawHttp("127.0.0.1", server.port)
+    for _ in range(calls):
+        await http.post("/api/tickets", b'{"service":"A"}', server.api.kiosk_auth())
+    others: dict[str, tuple[Screens, RawHttp]] = {}
+    for name, (url, post_port) in floors.items():
+        screens = SocketIoScreens() if name == "socketio" else Screens()
+        await screens.open(url, screens_n)
+        others[name] = (screens, RawHttp("127.0.0.1", post_port))
+    await asyncio.sleep(1.0)
+    results: dict[str, list[float]] = {"antrian": [], **{name: [] for name in others}}
+    for i in range(calls):
+        n = i % 29 + 1
+        begin = time.monotonic_ns()
+        _, body = await http.post(f"/api/counters/{n}/call-next", headers=server.api.auth(n))
+        last = await ours.wait_for(json.loads(body)["ticket"]["code"], screens_n)
+        results["antrian"].append((last - begin) / 1e6)
+        for name, (screens, poster) in others.items():
+            marker = f"{name}{i}"
+            begin = time.monotonic_ns()
+            await poster.post("/broadcast", json.dumps({"type": "bare", "marker": marker}).encode())
+            last = await screens.wait_for(marker, screens_n)
+            results[name].append((last - begin) / 1e6)
+    await http.close()
+    for screens, poster in others.values():
+        await poster.close()
+        await screens.close()
+    return results
+
+
+async def throughput(server: ServerProcess, counters: int,
+                     seconds: float) -> tuple[float, float]:
+    """Calls/s and server CPU ms per call with `counters` counters calling flat out while the
+    open screens receive every event."""
+    assert server.process is not None
+    kiosk = [RawHttp("127.0.0.1", server.port) for _ in range(8)]
+
+    async def issue(k: int, count: int) -> None:
+        for _ in range(count):
+            await kiosk[k].post("/api/tickets", b'{"service":"B"}', server.api.kiosk_auth())
+
+    await asyncio.gather(*(issue(k, int(seconds * 1200) // 8) for k in range(8)))
+    for k in kiosk:
+        await k.close()
+    done = 0
+    stop_at = time.monotonic() + seconds
+
+    async def counter(n: int) -> None:
+        nonlocal done
+        http = RawHttp("127.0.0.1", server.port)
+        while time.monotonic() < stop_at:
+            status, body = await http.post(f"/api/counters/{n}/call-next",
+                                           headers=server.api.auth(n))
+            if status == 200 and b'"ticket":null' not in body:
+                done += 1
+        await http.close()
+
+    cpu_before, begin = cpu_seconds(server.process.pid), time.monotonic()
+    await asyncio.gather(*(counter(n) for n in range(1, counters + 1)))
+    elapsed = time.monotonic() - begin
+    cpu = cpu_seconds(server.process.pid) - cpu_before
+    return done / elapsed, cpu / max(done, 1) * 1000
+
+
+async def idle_memory(server: ServerProcess, idle: int) -> tuple[float, int]:
+    """Server RSS growth per idle screen, and how many of `idle` screens got their snapshot."""
+    assert server.process is not None
+    pid = server.process.pid
+    await asyncio.sleep(1.0)
+    before = rss_kib(pid)
+    screens = Screens()
+    await screens.open(server.ws_url + "/ws/display", idle)
+    await asyncio.sleep(2.0)
+    after = rss_kib(pid)
+    alive = sum(1 for ws in screens.sockets if ws.protocol.state.name == "OPEN")
+    await screens.close()
+    return (after - before) / idle, alive
+
+
+def line(name: str, values: list[float]) -> str:
+    return (f"p50 {statistics.median(values):6.2f} ms  p99 {pct(values, 0.99):6.2f} ms  "
+            f"[{name}, n={len(values)}]")
+
+
+async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespace) -> int:
+    tmp = server.data_dir
+    misses: list[str] = []
+    processes: list[asyncio.subprocess.Process] = []
+    bare_port = free_port()
+    (tmp / "bare_ws.py").write_text(BARE_APP)
+    processes.append(await start(
+        sys.executable, "-m", "uvicorn", "bare_ws:app", "--port", str(bare_port),
+        "--log-level", "warning", "--ws", "websockets-sansio", "--ws-per-message-deflate",
+        "false", cwd=tmp, port=bare_port))
+    floors = {"bare": (f"ws://127.0.0.1:{bare_port}/ws", bare_port)}
+    why_not = node_ready()
+    if why_not is None:
+        screens_port, post_port = free_port(), free_port()
+        for port in (screens_port, post_port):
+            processes.append(await start("node", "server.js", str(port), redis_url,
+                                         cwd=NODE_DIR, port=port))
+        floors["socketio"] = (
+            f"ws://127.0.0.1:{screens_port}/socket.io/?EIO=4&transport=websocket", post_port)
+    else:
+        print(f"NOTE: {why_not}")
+    try:
+        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+              f"(other work on the machine inflates every figure); python "
+              f"{sys.version.split()[0]}; ANTRIAN_FANOUT_FAST="
+              f"{os.environ.get('ANTRIAN_FANOUT_FAST', '1')}", flush=True)
+        for screens_n in args.screens:
+            print(f"\n== {screens_n} screens ==", flush=True)
+            ours = Screens()
+            await ours.open(server.ws_url + "/ws/display", screens_n)
+            res = await latency(server, ours, floors, screens_n, args.calls)
+            for name, values in res.items():
+                print(f"call -> last screen: {line(name, values)}")
+            if "socketio" in res:
+                for q, label in ((0.5, "p50"), (0.99, "p99")):
+                    mine, theirs = pct(res["antrian"], q), pct(res["socketio"], q)
+                    ok = mine <= theirs
+                    print(f"  {label} antrian {mine:.2f} ms vs Socket.IO {theirs:.2f} ms "
+                          f"(target: no higher) {'ok' if ok else 'MISSED'}")
+                    if not ok:
+                        misses.append(f"{label} at {screens_n} screens")
+            rates: list[float] = []
+            saturated: int | None = None
+            for counters in COUNTER_STEPS:
+                rate, cpu_ms = await throughput(server, counters, args.seconds)
+                print(f"throughput, {counters:2} counters: {rate:6.0f} calls/s, "
+                      f"server CPU {cpu_ms:.2f} ms per call", flush=True)
+                if saturated is None and rates and rate < rates[-1] * 1.1:
+                    saturated = COUNTER_STEPS[len(rates) - 1]
+                rates.append(rate)
+            await ours.close()
+            best = max(rates)
+            print(f"  saturation: {best:.0f} calls/s, reached by "
+                  f"{saturated or COUNTER_STEPS[-1]} counters"
+                  + ("" if saturated else " (still rising at the last step)"))
+            if screens_n == 200:
+                ok = best >= THROUGHPUT_200
+                print(f"  target >= {THROUGHPUT_200} calls/s with 200 screens: "
+                      f"{'ok' if ok else 'MISSED'}")
+                if not ok:
+                    misses.append("throughput at 200 screens")
+        print(f"\n== {args.idle} idle screens on one process ==")
+        per_kib, alive = await idle_memory(server, args.idle)
+        print(f"memory per idle screen: {per_kib:.1f} KiB (target < {MEMORY_KIB} KiB) "
+              f"{'ok' if per_kib < MEMORY_KIB else 'MISSED'}")
+        print(f"idle screens open: {alive}/{args.idle} (target {IDLE_SCREENS}) "
+              f"{'ok' if alive >= IDLE_SCREENS else 'MISSED'}")
+        if per_kib >= MEMORY_KIB:
+            misses.append("memory per idle screen")
+        if alive < IDLE_SCREENS:
+            misses.append("idle screens")
+        print("\n" + (f"targets missed: {', '.join(misses)}" if misses else "all targets met"))
+        return 1 if misses else 0
+    finally:
+        for process in processes:
+            process.terminate()
+            await process.wait()
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--screens", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--idle", type=int, default=IDLE_SCREENS)
+    args = parser.parse_args()
+    raise_fd_limit()
+    with bench_server() as bench:
+        assert bench.server.redis_url is not None
+        return await measure(bench.server, bench.server.redis_url, args)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
