@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from audio import wavs
+from audio.numbers import terbilang
 from texts import t
 
 log = logging.getLogger(__name__)
 
 WARM_UP_TEXT = "satu"
-RATE_CHECK_TEXT = "nomor antrian seratus dua puluh tiga"  # long enough for rate_kept to judge
+RATE_CHECK_TEXT = terbilang(987_654)  # a number's words, long enough for rate_kept to judge
 TIMEOUT_SECONDS = 10.0
 RENDER_ATTEMPTS = 3
 # espeak-ng's Indonesian voice, measured at rates 80-450 (docs/operations.md, "Speech rate"):

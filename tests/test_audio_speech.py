@@ -16,6 +16,7 @@ from audio.chime import chime
 from audio.render import CHIME_GAP_SECONDS, Renderer
 from audio.settings import AnnouncementSettings
 from audio.speech import (
+    RATE_CHECK_TEXT,
     RENDER_ATTEMPTS,
     EspeakCliSpeech,
     PyttsxSpeech,
@@ -344,6 +345,6 @@ def test_a_rate_lost_at_start_up_is_caught_before_the_first_call() -> None:
     result = subprocess.run([sys.executable, "-c", LOST_AT_START], capture_output=True,
                             timeout=300, check=True)
     caught, seconds = result.stdout.split()
-    text = "nomor antrian seratus dua puluh tiga, silakan menuju loket lima"
+    text = RATE_CHECK_TEXT + ", silakan menuju loket lima"
     assert int(caught) >= 1
     assert rate_kept(float(seconds), text, 110), (seconds, expected_seconds(text, 110))
