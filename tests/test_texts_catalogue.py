@@ -59,6 +59,9 @@ ALLOWED = {
     "counter_client/commands.py:Panggil": "command-line help (English) names the key's label",
     "antrian/voice_studio.py:loket": "the studio preview's query parameter (?tiket=&loket=)",
     "display_screens/static/studio.js:loket": "the studio preview's query parameter",
+    "display_screens/officer_admin.py:loket": "the path of the form that changes an officer's "
+                                              "counters (/admin/petugas/{id}/loket)",
+    "display_screens/templates/officers.html:loket": "the same form's action path",
 }
 COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*|\{#.*?#\}|<!--.*?-->", re.S)
 
