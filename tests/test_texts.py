@@ -31,6 +31,7 @@ def test_numbers_dates_and_times_as_indonesians_write_them() -> None:
     assert number(2.5) == "2,5"
     assert number(12345) == "12.345"
     assert long_date(date(2026, 11, 30)) == "Senin, 30 November 2026"
+    assert long_date(date(2026, 11, 1)) == "Minggu, 1 November 2026"  # not "01 November"
     assert clock(time(10, 30)) == "10.30"
     assert clock(datetime(2026, 11, 30, 8, 5)) == "08.05"
     assert [day_name(d) for d in (0, 4, 6)] == ["Senin", "Jumat", "Minggu"]

@@ -26,8 +26,10 @@ def fixed(value: float | Decimal, places: int, locale: str = LOCALE) -> str:
 
 
 def long_date(day: date, locale: str = LOCALE) -> str:
-    """'Senin, 30 November 2026'."""
-    return format_date(day, "full", locale=locale)
+    """'Senin, 30 November 2026', 'Minggu, 1 November 2026': the day unpadded as Indonesians
+    write it (Babel's id_ID "full" pattern pads it, "Minggu, 01 November 2026"), so the
+    weekday and the locale's long date ('1 November 2026')."""
+    return f"{format_date(day, 'EEEE', locale=locale)}, {format_date(day, 'long', locale=locale)}"
 
 
 def clock(moment: time | datetime, locale: str = LOCALE) -> str:
