@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
+from urllib.parse import unquote
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import ClusterNode, PipelineCommand, RedisCluster
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript
-from redis.exceptions import ResponseError
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    ConnectionError,
+    NoScriptError,
+    ResponseError,
+    TimeoutError,
+    TryAgainError,
+)
 
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
@@ -25,6 +37,92 @@ from protocol.event_ids import event_key
 
 log = logging.getLogger("antrian.store")
 STREAM_MAXLEN = 100_000
+# On a cluster or Sentinel, an action is answered only after `WAIT 1` (one replica has it) or
+# after this many ms without a replica's word (logged): see docs/operations.md, "the WAIT bound".
+WAIT_REPLICAS = 1
+WAIT_MS = 500
+# Errors after which the cluster's slots are asked again and the action tried again: its
+# script did not run (a moved slot, a cluster between masters) or the node is gone.
+_REROUTE = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
+
+
+CLUSTER_SCHEME = "redis+cluster"
+SENTINEL_SCHEME = "redis+sentinel"
+
+
+@dataclass(frozen=True)
+class RedisUrl:
+    """`ANTRIAN_REDIS_URL` taken apart: `scheme`, the `nodes` (host, port) of a cluster or
+    of the sentinels, the sentinels' `service`, the `db`, and the data nodes' credentials."""
+
+    scheme: str
+    nodes: tuple[tuple[str, int], ...]
+    service: str = ""
+    db: int = 0
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_redis_url(url: str) -> RedisUrl:
+    """`redis+cluster://[user:password@]host:port[,host:port...]` (any nodes of the cluster)
+    or `redis+sentinel://[user:password@]host:port[,host:port...]/service[/db]` (the
+    sentinels, and the name they watch); ValueError when it is neither well-formed."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in (CLUSTER_SCHEME, SENTINEL_SCHEME):
+        raise ValueError(f"not a {CLUSTER_SCHEME}:// or {SENTINEL_SCHEME}:// URL: {url!r}")
+    credentials, at, rest = rest.rpartition("@")
+    username = password = None
+    if at:
+        user, colon, secret = credentials.partition(":")
+        username = unquote(user) or None
+        password = unquote(secret) if colon else None
+    hosts, _, path = rest.partition("/")
+    path = path.partition("?")[0].strip("/")
+    nodes = []
+    for node in hosts.split(","):
+        host, colon, port = node.rpartition(":")
+        if not colon or not host or not port.isdigit():
+            raise ValueError(f"a node is host:port, not {node!r}, in {url!r}")
+        nodes.append((host.strip("[]"), int(port)))
+    parts = [p for p in path.split("/") if p]
+    if scheme == SENTINEL_SCHEME:
+        if not parts or len(parts) > 2 or (len(parts) == 2 and not parts[1].isdigit()):
+            raise ValueError(f"{SENTINEL_SCHEME}:// takes /service[/db], not {path!r}")
+        return RedisUrl(scheme, tuple(nodes), parts[0], int(parts[1]) if len(parts) == 2 else 0,
+                        username, password)
+    if parts:
+        raise ValueError(f"{CLUSTER_SCHEME}:// has no path (a cluster has one db): {path!r}")
+    return RedisUrl(scheme, tuple(nodes), username=username, password=password)
+
+
+def _connect_distributed(url: str, *, pool_size: int, retries: int,
+                         timeout: float) -> aioredis.Redis:
+    """A client of a Redis Cluster (redis-py's RedisCluster: MOVED/ASK and failovers followed)
+    or of the primary that Sentinel names (re-asked after a failover). A cluster client has no
+    blocking pool: `pool_size` is its bound per node, and a command past it fails at once."""
+    parsed = parse_redis_url(url)
+    # The cluster client retries a command itself after refreshing its slots; forever (-1)
+    # would spin through a long outage inside one command, so the follower gets many tries.
+    retry = Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.02),
+                  retries if retries >= 0 else 20)
+    common: dict[str, Any] = dict(
+        decode_responses=True, username=parsed.username, password=parsed.password,
+        socket_timeout=timeout if retries >= 0 else None, socket_connect_timeout=timeout,
+        retry=retry)
+    if parsed.scheme == CLUSTER_SCHEME:
+        cluster = RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in parsed.nodes],
+                               max_connections=max(pool_size, 2), **common)
+        return cast(aioredis.Redis, cluster)  # the same commands, spread over the nodes
+    sentinel = Sentinel(list(parsed.nodes), socket_timeout=timeout,  # type: ignore[no-untyped-call]
+                        socket_connect_timeout=timeout)
+    return cast(aioredis.Redis, sentinel.master_for(parsed.service, db=parsed.db,
+                                                    max_connections=pool_size, **common))
+
+
+def is_distributed(redis: aioredis.Redis) -> bool:
+    """Whether `redis` is a cluster's or Sentinel's client (with replicas to wait for)."""
+    return isinstance(redis, RedisCluster) or isinstance(
+        getattr(redis, "connection_pool", None), SentinelConnectionPool)
 
 
 def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
@@ -33,8 +131,11 @@ def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
     them all busy waits up to `pool_timeout` seconds for one (then ConnectionError, a 503)
     instead of failing at once. Errors are retried by redis-py's Retry (exponential backoff
     with jitter); `retries=-1` retries forever, for the events follower, which must outlive a
-    Redis restart.
+    Redis restart. `redis+cluster://` and `redis+sentinel://` URLs (parse_redis_url) get a
+    cluster or Sentinel client instead.
     """
+    if url.startswith((CLUSTER_SCHEME + "://", SENTINEL_SCHEME + "://")):
+        return _connect_distributed(url, pool_size=pool_size, retries=retries, timeout=timeout)
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=pool_size,
@@ -95,13 +196,17 @@ class Store:
             name: redis.register_script(prelude + _script(f"{name}.lua")) for name in SCRIPTS
         }
         self._snapshot_read = SingleFlight(self._read_snapshot)
+        self.waits = is_distributed(redis)  # actions wait for a replica (WAIT 1)
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
 
     async def _eval(self, name: str, *args: Any, scope: str = "", request_id: str | None = None,
-                    fingerprint: str = "") -> str:
-        """Run script `name` with common.lua's ARGV header, its own `args`, then `fingerprint`."""
+                    fingerprint: str = "", waited: bool = False) -> str:
+        """Run script `name` with common.lua's ARGV header, its own `args`, then `fingerprint`.
+        KEYS[1] is the events stream: every key a script touches has the site's hash tag, so
+        it is in that key's slot, and a cluster client sends the script to that slot's master.
+        With `waited` on a cluster or Sentinel, the answer waits for a replica (WAIT 1)."""
         now = local_now(self.clock, self.site.tz)
         argv = [
             self.keys.prefix,
@@ -114,7 +219,54 @@ class Store:
             *args,
             fingerprint,
         ]
+        if waited and self.waits:
+            return str(await self._eval_waited(self._scripts[name], argv))
         return str(await self._scripts[name](keys=[self.events_key], args=argv))
+
+    async def _eval_waited(self, script: AsyncScript, argv: list[Any]) -> Any:
+        """Run `script` then `WAIT 1` on the same connection (WAIT waits for that connection's
+        writes), so the answer goes out once a replica holds the action."""
+        keys = [self.events_key]
+        if not isinstance(self.redis, RedisCluster):  # Sentinel's primary: a plain pipeline
+            for _ in range(2):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.evalsha(script.sha, len(keys), *keys, *argv)
+                    pipe.execute_command("WAIT", WAIT_REPLICAS, WAIT_MS)
+                    answer, replicas = await pipe.execute(raise_on_error=False)
+                if not isinstance(answer, NoScriptError):
+                    break
+                await self.redis.script_load(script.script)  # a promoted replica's empty cache
+            return self._answered(answer, replicas)
+        cluster = self.redis
+        for attempt in range(30):
+            await cluster.initialize()
+            commands = [PipelineCommand(0, "EVALSHA", script.sha, len(keys), *keys, *argv),
+                        PipelineCommand(1, "WAIT", WAIT_REPLICAS, WAIT_MS)]
+            try:
+                await cluster.get_node_from_key(keys[0]).execute_pipeline(commands)
+                answer, replicas = commands[0].result, commands[1].result
+            except _REROUTE as e:
+                answer = replicas = e
+            if isinstance(answer, NoScriptError):  # a promoted replica has no script cache
+                await cluster.script_load(script.script)
+            elif isinstance(answer, _REROUTE):  # the slot moved, or its master is gone
+                log.info("action rerouted (%s), try %d", type(answer).__name__, attempt + 1)
+                await cluster.nodes_manager.initialize()
+                await asyncio.sleep(min(0.05 * 2 ** attempt, 0.5))
+            else:
+                return self._answered(answer, replicas)
+        raise ConnectionError("the cluster did not take the action")
+
+    def _answered(self, answer: Any, replicas: Any) -> Any:
+        """The script's answer once WAIT has answered; a replica missing is logged."""
+        if isinstance(answer, Exception):
+            raise answer
+        if isinstance(replicas, Exception):
+            raise replicas
+        if int(replicas) < WAIT_REPLICAS:
+            log.warning("no replica confirmed an action within %d ms (WAIT %d answered %s): "
+                        "a failover now could lose it", WAIT_MS, WAIT_REPLICAS, replicas)
+        return answer
 
     async def _run(self, name: str, scope: str, request_id: str | None,
                    request: tuple[str, ...], *args: Any) -> Any:
@@ -122,7 +274,8 @@ class Store:
         the client asked for (the action and the values it chose): its fingerprint goes last,
         so the same request_id with another request is refused (request_id_reused)."""
         answer = json.loads(await self._eval(name, *args, scope=scope, request_id=request_id,
-                                             fingerprint=_fingerprint(name, *request)))
+                                             fingerprint=_fingerprint(name, *request),
+                                             waited=True))
         _raise_error(answer)
         return answer
 
