@@ -44,6 +44,7 @@ def build_app(site: SiteConfig, redis_url: str, directory: Path, *,
                                     *officer_admin.routes, *settings_admin.routes,
                                     *audio.routes, *studio.routes],
                       on_close=[audio.close, studio.close])
+    app.state.error_page = pages.error_page  # a browser's mistyped address: the page, not JSON
     app.state.office_session = office_session  # GET /metrics opens to a live /admin session
     app.state.office_csrf = office_csrf  # /api/settings: the /admin session, CSRF on a change
     return app

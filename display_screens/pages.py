@@ -121,8 +121,10 @@ async def counter_page(request: Request) -> Response:
     """GET /counter/{n}: the officer console, or its sign-in form."""
     try:
         number = api.path_counter(request)
-    except ApiError as exc:
-        return error_page(request, exc)
+    except ApiError as exc:  # the number as typed, in a sentence: "Loket 99 tidak ada ..."
+        typed = request.path_params["n"][:12]
+        return render(request, "error.html", {"message": t("page.error.no_counter", counter=typed)},
+                      status=exc.status)
     c = api.ctx(request)
     counter = c.site.counter(number)
     assert counter is not None

@@ -45,9 +45,21 @@ log = logging.getLogger("antrian.app")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
+def _answer(request: Request, error: ApiError) -> Response:
+    """The contract's JSON body; a browser's page address (Accept: text/html, not /api/...)
+    gets the error page instead, when the app has one (`app.state.error_page`)."""
+    page = getattr(request.app.state, "error_page", None)
+    if (page is not None and not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", "")):
+        with contextlib.suppress(Exception):  # no page (e.g. before start-up): the JSON
+            answer: Response = page(request, error)
+            return answer
+    return error.response()
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return exc.response()
+    return _answer(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -56,7 +68,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if code is None:
         body = {"error": {"code": f"http_{exc.status_code}", "message": str(exc.detail)}}
         return JSONResponse(body, status_code=exc.status_code)
-    return ApiError(code).response()
+    return _answer(request, ApiError(code))
 
 
 async def _redis_down(request: Request, exc: Exception) -> Response:

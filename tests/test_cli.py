@@ -45,7 +45,7 @@ def test_a_bad_config_names_the_field_and_exits_2(tmp_path: Path) -> None:
     for command in (["token", "--counter", "1"], ["serve", "--redis-url", "redis://127.0.0.1:1"]):
         out = antrian(*command, "--config", str(bad), "--data-dir", str(tmp_path))
         assert out.returncode == 2
-        assert "services[1].tenant: instansi 'nope' tidak dikenal" in out.stderr
+        assert "services[1].tenant: tenan 'nope' tidak dikenal" in out.stderr
         assert "Traceback" not in out.stderr
 
 

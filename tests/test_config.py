@@ -8,9 +8,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from display_screens.settings_admin import hours_text, parse_hours_text
 from display_server.announcement import Announcement
 from display_server.config import ConfigError, SiteConfig, load_config
-from display_server.hours import OpeningHours, describe, is_open, parse_hours
+from display_server.hours import (
+    OpeningHours,
+    canonical,
+    describe,
+    is_open,
+    parse_hours,
+    written,
+)
 from display_server.settings import Kiosk, Rate
 
 JAKARTA_FRIDAY = date(2026, 7, 10)  # an ordinary Friday
@@ -165,7 +173,7 @@ def test_env_var_selects_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 BAD_CONFIGS = [
     pytest.param(
         MINIMAL.replace('tenant = "samsat"', 'tenant = "imigrasi"'),
-        ["services[0].tenant", "instansi 'imigrasi' tidak dikenal"],
+        ["services[0].tenant", "tenan 'imigrasi' tidak dikenal"],
         id="unknown-tenant",
     ),
     pytest.param(
@@ -247,7 +255,7 @@ BAD_CONFIGS = [
     ),
     pytest.param(
         MINIMAL + BASE_TENANTS,
-        ["tenants[1].id", "instansi 'samsat' tercantum dua kali"],
+        ["tenants[1].id", "tenan 'samsat' tercantum dua kali"],
         id="duplicate-tenant",
     ),
     pytest.param(
@@ -391,15 +399,28 @@ def test_parse_hours_days_and_numbers() -> None:
     assert all(hours.on(d) == () for d in (1, 2, 3, 5, 6))
 
 
+def test_hours_as_indonesians_write_them_are_the_same_hours() -> None:
+    """'08.00–11.30' (as the pages and the settings form write times) is 08:00-11:30; the
+    settings form saves it as the TOML writes it and shows the TOML's ranges the page's way."""
+    same = parse_hours(None, "08:00-11:30")
+    for text in ("08.00–11.30", "08.00-11.30", "08.00 – 11.30", "08:00—11:30"):
+        assert parse_hours(None, text) == same, text
+    assert canonical("08.00–11.30") == "08:00-11:30" and canonical("jam 8") == "jam 8"
+    assert written("08:00-11:30") == "08.00–11.30"
+    assert parse_hours_text("senin=08.00 - 12.00, 13.00–15.00; jumat=08.00–11.00") == {
+        "senin": ["08:00-12:00", "13:00-15:00"], "jumat": "08:00-11:00"}
+    assert hours_text({"senin": ["08:00-12:00", "13:00-15:00"], "jumat": "08:00-11:00"}) == (
+        "senin=08.00–12.00, 13.00–15.00; jumat=08.00–11.00")
+
+
 @pytest.mark.parametrize(
     ("days", "hours", "needle"),
     [
         (None, "15:00-08:00", "berakhir sebelum dimulai"),
         (None, "08:00-08:00", "berakhir sebelum dimulai"),
         (None, "jam 8", "harus rentang"),
-        # Indonesian notation is refused, never read as something else
-        (None, "08.00-11.30", "harus rentang seperti '08:00-15:00', bukan '08.00-11.30'"),
-        (None, "08.00-11:30", "harus rentang seperti '08:00-15:00', bukan '08.00-11:30'"),
+        (None, "8.00-11.30", "harus rentang jam seperti '08.00-15.00', bukan '8.00-11.30'"),
+        (None, "08,00-11,30", "harus rentang jam seperti '08.00-15.00', bukan '08,00-11,30'"),
         (None, [], "harus rentang atau daftar rentang"),
         (["sabtuu"], None, "hari 'sabtuu' tidak dikenal"),
         ([0], None, "hari 0 tidak dikenal"),

@@ -82,7 +82,7 @@ def test_cli_adds_lists_resets_and_disables_officers(tmp_path: Path, redis_url: 
     listed = antrian("officer", "list", *common)
     assert listed.returncode == 0
     head, row = listed.stdout.strip().splitlines()
-    assert head.split() == ["ID", "Nama", "Instansi", "Loket", "Status"]
+    assert head.split() == ["ID", "Nama", "Tenan", "Loket", "Status"]
     assert row.split() == ["198501012010011001", "Siti", "Aminah", "Samsat", "1,", "3", "aktif"]
     assert PIN not in listed.stdout and "argon2" not in listed.stdout
 
@@ -108,7 +108,7 @@ def test_cli_adds_lists_resets_and_disables_officers(tmp_path: Path, redis_url: 
         (("--id", "budi", "--name", "Budi", "--tenant", "samsat", "--counters", "1,99",
           "--pin", "1234"), "Loket '99' tidak ada"),
         (("--id", "budi", "--name", "Budi", "--tenant", "pajak", "--counters", "1",
-          "--pin", "1234"), "instansi 'pajak' tidak ada"),
+          "--pin", "1234"), "tenan 'pajak' tidak ada"),
         (("--id", "Budi Santoso", "--name", "Budi", "--tenant", "samsat", "--counters", "1",
           "--pin", "1234"), "ID petugas"),
     ]:
