@@ -18,6 +18,7 @@ from display_screens import console_auth
 from display_screens.pages import error_page, render
 from display_server import api, live_config
 from display_server.errors import ApiError
+from display_server.hours import canonical, written
 from texts import t
 
 PAGE = "/admin/pengaturan"
@@ -35,22 +36,24 @@ def _items(text: str) -> list[str]:
 
 
 def hours_text(hours: Any) -> str:
-    """A service's `hours` as the form shows it: `08:00-12:00, 13:00-15:00`, or per day
-    `senin=08:00-12:00; jumat=08:00-11:00`."""
+    """A service's `hours` as the form shows it, times written as on the rest of the page
+    (hours.written): `08.00–12.00, 13.00–15.00`, or per day `senin=08.00–12.00;
+    jumat=08.00–11.00`."""
     if hours is None:
         return ""
     if isinstance(hours, str):
-        return hours
+        return written(hours)
     if isinstance(hours, list):
-        return ", ".join(str(h) for h in hours)
+        return ", ".join(written(str(h)) for h in hours)
     if isinstance(hours, dict):
         return "; ".join(f"{day}={hours_text(value)}" for day, value in hours.items())
     return str(hours)
 
 
 def parse_hours_text(text: str) -> Any:
-    """The form's hours back into the TOML's form (None when empty: always open)."""
-    text = text.strip()
+    """The form's hours back into the TOML's form, each range as '08:00-12:00' whether typed
+    '08.00-12.00', '08.00–12.00' or '08:00 - 12:00' (None when empty: always open)."""
+    text = re.sub(r"\s*([-–—])\s*", r"\1", text.strip())
     if not text:
         return None
     if "=" in text:
@@ -58,9 +61,10 @@ def parse_hours_text(text: str) -> Any:
         for part in text.split(";"):
             day, _, ranges = part.partition("=")
             if day.strip():
-                table[day.strip().lower()] = _items(ranges) if "," in ranges else ranges.strip()
+                table[day.strip().lower()] = ([canonical(r) for r in _items(ranges)]
+                                              if "," in ranges else canonical(ranges.strip()))
         return table
-    found = _items(text)
+    found = [canonical(r) for r in _items(text)]
     return found[0] if len(found) == 1 else found
 
 

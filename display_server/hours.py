@@ -12,7 +12,8 @@ from texts import clock, day_name, t
 
 DAY_NAMES = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")  # config keys
 ALL_DAYS = frozenset(range(7))
-RANGE = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
+# HH:MM-HH:MM, or as Indonesians write it on the pages: 08.00–15.00 (dot, en or em dash too)
+RANGE = re.compile(r"([01][0-9]|2[0-3])[:.]([0-5][0-9])[-–—]([01][0-9]|2[0-4])[:.]([0-5][0-9])")
 END_OF_DAY = time(23, 59, 59, 999999)
 
 
@@ -34,8 +35,22 @@ def _day(value: Any) -> int:
     raise ValueError(t("config.hours_unknown_day", value=value, days=", ".join(DAY_NAMES)))
 
 
+def canonical(text: str) -> str:
+    """A range as the TOML keeps it, '08:00-15:00', from any form RANGE reads ('08.00–15.00');
+    text that is no range comes back as it is (parse_hours then names it)."""
+    match = RANGE.fullmatch(text.replace(" ", ""))
+    return "{}:{}-{}:{}".format(*match.groups()) if match else text
+
+
+def written(text: str) -> str:
+    """A TOML range as the pages write times (texts.clock): '08:00-15:00' -> '08.00–15.00'."""
+    match = RANGE.fullmatch(text.replace(" ", ""))
+    return "{}.{}–{}.{}".format(*match.groups()) if match else text
+
+
 def _range(text: Any) -> tuple[time, time]:
-    """'08:00-15:00' (HH:MM-HH:MM, local time; '24:00' ends at midnight) to a pair of times."""
+    """'08:00-15:00' or '08.00–15.00' (local time; '24:00' ends at midnight) to a pair of
+    times."""
     match = RANGE.fullmatch(text.replace(" ", "")) if isinstance(text, str) else None
     if match is None:
         raise ValueError(t("config.hours_not_range", text=text))

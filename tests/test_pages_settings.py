@@ -4,6 +4,7 @@ and changes nothing."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page
@@ -83,3 +84,24 @@ def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
     assert now["overrides"] == {"counters": {"3": {"services": ["D", "B"]}}}
     assert now["by"] == "admin"
     assert admin.input_value('input[name="services-3"]') == "D, B"
+
+
+def test_hours_on_the_form_are_written_as_on_the_rest_of_the_page(live: Live,
+                                                                   make_page: Any) -> None:
+    """Service C's 08:00-12:00 reads 08.00–12.00 in its field, in *Berlaku sekarang* and in
+    the help (one way of writing times on the page); typed '08.00 - 11.30' it is saved as the
+    TOML writes it, 08:00-11:30, and shown again as 08.00–11.30."""
+    admin = make_page(1366, 900)
+    admin_sign_in(admin, live)
+    admin.goto(live.url + "/admin/pengaturan")
+    assert admin.input_value('input[name="hours-C"]') == "08.00–12.00"
+    assert "08.00–12.00" in text(admin, 'tr[data-service="C"] td:last-child')
+    hint = text(admin, "#services .a-note")
+    assert "08.00–12.00" in hint and not re.search(r"\d:\d", hint), hint
+    admin.fill('input[name="hours-C"]', "08.00 - 11.30")
+    admin.click("#services button[type=submit]")
+    wait_text(admin, "#message", "versi 1")
+    now = live.api.client.get("/api/settings", headers=office(live)).json()
+    assert now["overrides"]["services"]["C"]["hours"] == "08:00-11:30"
+    assert admin.input_value('input[name="hours-C"]') == "08.00–11.30"
+    assert "08.00–11.30" in text(admin, 'tr[data-service="C"] td:last-child')
