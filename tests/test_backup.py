@@ -339,3 +339,32 @@ def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path,
     capsys.readouterr()
     assert site.cli("backup", "--config", str(site.config), "--out", "x", "--keep", "1") == 2
     assert "--keep perlu --out-dir" in capsys.readouterr().err
+
+
+def test_an_sqlite_backup_restores_into_postgresql(
+        tmp_path: Path, redis_url: str, postgres: Any, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A site moving from SQLite to PostgreSQL: the restore inserts the SQLite copy's rows."""
+    monkeypatch.delenv("ANTRIAN_REDIS_URL", raising=False)
+    sqlite_url = f"sqlite:///{tmp_path / 'arsip.sqlite3'}"
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", sqlite_url)
+    site = Site(tmp_path, redis_url, sqlite_url)
+    try:
+        api = site.start()
+        made = build_state(api)
+        site.archived()
+        before = reports(site, capsys)
+        out = tmp_path / "pindah.tar.gz"
+        assert site.cli("backup", "--config", str(site.config), "--out", str(out)) == 0
+    finally:
+        site.stop()
+    site.wipe()
+    site.database_url = postgres.create_database()
+    monkeypatch.setenv("ANTRIAN_DATABASE_URL", site.database_url)
+    assert site.cli("restore", str(out)) == 0
+    assert reports(site, capsys) == before
+    try:
+        api = site.start(site.data / "site.toml")
+        assert api.client.get(f"/api/complaints/{made['tracking']}").status_code == 200
+    finally:
+        site.stop()
