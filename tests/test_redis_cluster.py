@@ -12,9 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis as sync_redis
 from conftest import ServerProcess, wait_until, write_site
 from redis_topologies import Cluster, Node, SentinelSet
+from test_archive_app import count
 
+from display_server.archive.tables import events as event_rows
 from display_server.keys import SiteKeys
 from display_server.store import RedisUrl, parse_redis_url
 
@@ -42,11 +45,12 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     started.stop()
 
 
-def serve(tmp_path: Path, url: str, site_id: str) -> ServerProcess:
+def serve(tmp_path: Path, url: str, site_id: str, archive: str | None = None) -> ServerProcess:
     data = tmp_path / site_id
     data.mkdir()
     config = write_site(data / "site.toml", site_id, counters=4)
-    return ServerProcess(config, url, data).start()
+    env = {} if archive is None else {"ANTRIAN_DATABASE_URL": archive}
+    return ServerProcess(config, url, data, extra_env=env).start()
 
 
 def every_action(server: ServerProcess, fresh: bool = True) -> list[str]:
@@ -85,15 +89,16 @@ def every_action(server: ServerProcess, fresh: bool = True) -> list[str]:
 
 def test_every_action_on_a_cluster_then_a_master_killed(cluster: Cluster, tmp_path: Path) -> None:
     site_id = f"k{uuid.uuid4().hex[:6]}"
-    server = serve(tmp_path, cluster.url, site_id)
+    archive = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    server = serve(tmp_path, cluster.url, site_id, archive)  # with the archiver (XREADGROUP)
     try:
         every_action(server)
         api = server.api
         before = api.state()
-        events = SiteKeys(site_id)("events")
-        master = cluster.master_of(events)
+        stream = SiteKeys(site_id)("events")
+        master = cluster.master_of(stream)
         master.kill()
-        wait_until(lambda: cluster.promoted(events, master), timeout=30,
+        wait_until(lambda: cluster.promoted(stream, master), timeout=30,
                    what="the replica promoted")
         cluster.wait_ok(cluster.alive())
 
@@ -114,6 +119,12 @@ def test_every_action_on_a_cluster_then_a_master_killed(cluster: Cluster, tmp_pa
         warned = server.log.read_text().count("no replica confirmed")
         every_action(server, fresh=False)
         assert server.log.read_text().count("no replica confirmed") == warned
+        # the archiver follows the stream across the failover: every event once in the archive
+        reader = sync_redis.RedisCluster(host="127.0.0.1", port=cluster.alive()[0].port)
+        added = int(reader.xlen(SiteKeys(site_id)("events")))
+        reader.close()
+        wait_until(lambda: count(archive, event_rows, site_id) == added, timeout=30,
+                   what="every event archived")
     finally:
         server.stop()
 
@@ -123,25 +134,24 @@ def test_what_the_cluster_lets_a_script_touch(cluster: Cluster) -> None:
     script is sent to the master of KEYS[1]'s slot, and may touch undeclared keys of that slot
     (all of a site's keys); a key of a slot on another node is refused, and a `#!lua` script
     is held to KEYS[1]'s slot even on the same node."""
-    import redis as sync_redis
     client = sync_redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port,
                                      decode_responses=True)
     try:
-        events, other = SiteKeys("x1")("events"), SiteKeys("x1")("arrival")
-        assert cluster.slot(events) == cluster.slot(other)
+        tagged, other = SiteKeys("x1")("events"), SiteKeys("x1")("arrival")
+        assert cluster.slot(tagged) == cluster.slot(other)
         touch = "redis.call('incr', ARGV[1]); return redis.call('get', ARGV[1])"
-        assert client.eval(touch, 1, events, other) == "1"
-        home = cluster.master_of(events)
+        assert client.eval(touch, 1, tagged, other) == "1"
+        home = cluster.master_of(tagged)
         elsewhere = next(f"antrian:{{y{i}}}:arrival" for i in range(10_000)
                          if cluster.master_of(f"antrian:{{y{i}}}:arrival") is not home)
         with pytest.raises(sync_redis.ResponseError, match="non local key"):
-            client.eval(touch, 1, events, elsewhere)
+            client.eval(touch, 1, tagged, elsewhere)
         neighbour = next(f"antrian:{{z{i}}}:arrival" for i in range(10_000)
                          if cluster.master_of(f"antrian:{{z{i}}}:arrival") is home
-                         and cluster.slot(f"antrian:{{z{i}}}:arrival") != cluster.slot(events))
-        assert client.eval(touch, 1, events, neighbour) == "1"  # compat mode: same node
+                         and cluster.slot(f"antrian:{{z{i}}}:arrival") != cluster.slot(tagged))
+        assert client.eval(touch, 1, tagged, neighbour) == "1"  # compat mode: same node
         with pytest.raises(sync_redis.ResponseError, match="same slot"):
-            client.eval("#!lua\n" + touch, 1, events, neighbour)
+            client.eval("#!lua\n" + touch, 1, tagged, neighbour)
     finally:
         client.close()
 
