@@ -20,7 +20,7 @@ from display_screens import console_auth
 from display_screens.pages import _int_param, error_page, render
 from display_server import api, complaints, complaints_api, ratelimit
 from display_server.errors import ApiError
-from texts import clock, long_date, t
+from texts import clock, long_date, number, t
 
 Handler = Callable[[Request], Awaitable[Response]]
 ACTIONS = ("assign", "answer", "close")
@@ -68,7 +68,7 @@ async def form_page(request: Request) -> Response:
     kiosk = request.query_params.get("dari") == "kiosk"
     return render(request, "complaint.html", {
         "categories": rules.categories, "ticket": ticket, "kiosk": kiosk,
-        "max_photo_mb": round(rules.max_photo_kb / 1024, 1),
+        "max_photo_mb": number(round(rules.max_photo_kb / 1024, 2)),  # "2", "1,5"
         "config": {"ticket": ticket["link"] if ticket else None, "kiosk": kiosk,
                    "idle_ms": _int_param(request, "idle", KIOSK_IDLE_MS, 1000, 3_600_000),
                    "max_photo_bytes": rules.max_photo_kb * 1024,

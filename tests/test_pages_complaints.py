@@ -65,7 +65,8 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     kiosk.click("#send")  # nothing chosen yet: the form says what is missing, sends nothing
     assert text(kiosk, "#error") == "Pilih salah satu kategori."
     screenshot(kiosk, "complaint-kiosk-form")
-    code = send_form(kiosk, "sarana", MARKUP, contact="0812 1111 2222", photo=png())
+    assert kiosk.query_selector("#photo") is None  # a kiosk has no camera and no files
+    code = send_form(kiosk, "sarana", MARKUP, contact="0812 1111 2222")
     screenshot(kiosk, "complaint-kiosk-sent")
     assert not kiosk.query_selector("#see")  # the kiosk offers no way to reopen it
     kiosk.click("#done")
@@ -89,7 +90,8 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     phone.wait_for_selector("#ticket-tie")
     assert ticket["code"] in text(phone, "#ticket-tie")
     screenshot(phone, "complaint-phone-form")
-    visit_code = send_form(phone, "petugas", "Petugas sangat membantu, terima kasih banyak.")
+    visit_code = send_form(phone, "petugas", "Petugas sangat membantu, terima kasih banyak.",
+                           photo=png())
     screenshot(phone, "complaint-phone-sent")
     phone.click("#see")
     phone.wait_for_selector("#status")
@@ -108,13 +110,18 @@ def test_kiosk_form_office_answer_and_lookup(live: Live, make_page: Any) -> None
     office.click(f'tr[data-tracking="{visit_code}"] a')
     office.wait_for_selector("#entry")
     assert ticket["code"] in text(office, "#ticket")
+    office.wait_for_function("document.querySelector('#photo').complete")
+    assert office.eval_on_selector("#photo", "img => img.naturalWidth") == 320
     office.goto(f"{live.url}/admin/pengaduan")
     office.click(f'tr[data-tracking="{code}"] a')
     office.wait_for_selector("#entry")
     assert text(office, "#text") == MARKUP
     assert text(office, "#contact") == "0812 1111 2222"
-    office.wait_for_function("document.querySelector('#photo').complete")
-    assert office.eval_on_selector("#photo", "img => img.naturalWidth") == 320
+    assert office.query_selector("#photo") is None
+    # no tenant chosen until the office picks one: one click cannot forward it to the first
+    assert office.input_value("#assign select") == ""
+    assert text(office, "#assign select option:checked") == "— pilih —"
+    assert office.eval_on_selector("#assign select", "s => s.validity.valueMissing")  # required
     office.select_option("#assign select", "samsat")
     office.click("#assign button")
     office.wait_for_selector("#done")
@@ -153,3 +160,63 @@ def test_the_kiosk_form_goes_back_to_the_kiosk_when_left_alone(live: Live,
     kiosk.wait_for_url(f"{live.url}/kiosk", timeout=10_000)
     kiosk.goto(f"{live.url}/pengaduan?dari=kiosk&idle=1500")
     assert kiosk.input_value("#text") == ""
+
+
+BACKGROUND = "getComputedStyle(document.body).backgroundColor"
+
+# Every category's label inside its tile (a word wider than the tile sticks out of it).
+CATEGORIES_FIT = """() => [...document.querySelectorAll('.p-category span')]
+  .filter(s => s.scrollWidth > s.clientWidth + 1).map(s => s.textContent)"""
+
+
+def box(page: Page, selector: str) -> dict[str, float]:
+    found = page.locator(selector).bounding_box()
+    assert found is not None, selector
+    return found
+
+
+def test_the_kiosk_form_is_typed_on_the_kiosks_keyboard(live: Live, make_page: Any) -> None:
+    """From the kiosk: the kiosk's on-screen keyboard (the search's code) types the complaint
+    and the contact, with capitals and punctuation; no photo to pick; the kiosk's light colours;
+    the categories and the whole form fit above the keyboard without scrolling."""
+    kiosk = make_page(1080, 1920)
+    kiosk.goto(f"{live.url}/kiosk")
+    kiosk_background = kiosk.evaluate(BACKGROUND)
+    kiosk.click("#complaint-link")
+    kiosk.wait_for_selector("#keyboard")
+    assert kiosk.evaluate(BACKGROUND) == kiosk_background == "rgb(238, 243, 250)"
+    assert kiosk.query_selector("#photo") is None and "Pilih foto" not in kiosk.content()
+    assert kiosk.query_selector(".p-lookup") is None  # no keyboard there, no way back
+    assert kiosk.evaluate(CATEGORIES_FIT) == []
+    keys, send = box(kiosk, "#keyboard"), box(kiosk, "#send")
+    assert box(kiosk, "#contact")["y"] + box(kiosk, "#contact")["height"] <= keys["y"]
+    assert send["y"] + send["height"] <= keys["y"] <= 1920 - keys["height"]
+    screenshot(kiosk, "complaint-kiosk-keyboard")
+
+    kiosk.click('.p-category:has(input[value="waktu"])')
+    assert kiosk.get_attribute("#text", "class") == "k-typing"  # the keys type here
+    for key in ["shift", *"antre", " ", *"lama", ",", " ", *"loket", " ", "3", "."]:
+        kiosk.click(f'#keyboard .k-key[data-key="{key}"]')
+    kiosk.click('#keyboard .k-key[data-key="back"]')
+    assert kiosk.input_value("#text") == "Antre lama, loket 3"
+    assert text(kiosk, "#count") == "19/2000"
+    kiosk.click("#contact")
+    for key in ["b", "u", "d", "i", "@", "x", ".", "i", "d"]:
+        kiosk.click(f'#keyboard .k-key[data-key="{key}"]')
+    assert kiosk.input_value("#contact") == "budi@x.id"
+    assert kiosk.input_value("#text") == "Antre lama, loket 3"
+    kiosk.click("#send")
+    kiosk.wait_for_selector("#sent", state="visible")
+    assert TRACKING.fullmatch(text(kiosk, "#tracking").strip())
+    assert kiosk.is_hidden("#keyboard")
+    screenshot(kiosk, "complaint-kiosk-keyboard-sent")
+
+
+def test_the_categories_fit_their_tiles_on_a_phone(live: Live, make_page: Any) -> None:
+    phone = make_page(390, 844)
+    phone.goto(f"{live.url}/pengaduan")
+    phone.wait_for_selector("#complaint-form")
+    assert phone.evaluate(CATEGORIES_FIT) == []
+    assert phone.is_visible("#photo-name") and phone.query_selector("#keyboard") is None
+    assert "maks 2 MB)" in text(phone, "#complaint-form")  # Babel's number, not "2.0"
+

@@ -1,7 +1,9 @@
 "use strict";
 /* The complaint form (/pengaduan) on the kiosk and on a phone: a category, the text, an optional
-   contact and photo, sent as a multipart form to POST /api/complaints; then the tracking code,
-   big. Everything the visitor typed is shown with textContent only. */
+   contact and (not on the kiosk) photo, sent as a multipart form to POST /api/complaints; then
+   the tracking code, big. On the kiosk the text and the contact are typed on the kiosk's
+   on-screen keyboard (keyboard.js). Everything the visitor typed is shown with textContent
+   only. */
 
 (function () {
   const config = readJson("config");
@@ -10,17 +12,28 @@
   const count = document.getElementById("count");
   const error = document.getElementById("error");
   const send = document.getElementById("send");
-  const photo = document.getElementById("photo");
+  const photo = document.getElementById("photo"); /* none on the kiosk */
+  const contact = document.getElementById("contact");
 
   function showError(message) {
     setText(error, message);
     error.hidden = !message;
   }
 
-  photo.addEventListener("change", () => {
-    const file = photo.files && photo.files[0];
-    setText(document.getElementById("photo-name"), file ? file.name : t("complaint.photo_none"));
-  });
+  function chosenPhoto() {
+    return photo && photo.files && photo.files[0];
+  }
+
+  if (photo) {
+    photo.addEventListener("change", () => {
+      const file = chosenPhoto();
+      setText(document.getElementById("photo-name"), file ? file.name : t("complaint.photo_none"));
+    });
+  }
+  if (config.kiosk) {
+    new OnScreenKeyboard(document.getElementById("keyboard"), [text, contact]);
+    text.focus();
+  }
 
   /* On the kiosk: back to the ticket machine after config.idle_ms without a touch or key, so
      the next visitor sees neither a half-written complaint nor someone's code. */
@@ -43,7 +56,7 @@
     const length = text.value.trim().length;
     if (length < config.text_min) return t("complaint.error.too_short", { n: config.text_min });
     if (length > config.text_max) return t("complaint.error.too_long", { n: config.text_max });
-    const file = photo.files && photo.files[0];
+    const file = chosenPhoto();
     if (file && file.size > config.max_photo_bytes) return t("complaint.error.photo_big");
     return "";
   }
@@ -56,9 +69,9 @@
     const body = new FormData();
     body.append("category", form.querySelector("input[name=category]:checked").value);
     body.append("text", text.value);
-    const contact = document.getElementById("contact").value.trim();
-    if (contact) body.append("contact", contact);
-    const file = photo.files && photo.files[0];
+    const reach = contact.value.trim();
+    if (reach) body.append("contact", reach);
+    const file = chosenPhoto();
     if (file) body.append("photo", file, file.name);
     if (config.ticket) body.append("ticket", config.ticket);
     send.disabled = true;

@@ -2,8 +2,8 @@
 /* Ticket kiosk. Step 1: priority first (Umum or a priority category), big buttons. Step 2: the
    most asked-for documents as big buttons (one open service takes its ticket at once, several
    are offered as a short list), a search over service names, agencies and keywords with an
-   on-screen keyboard, and the agencies' tiles, each opening its services. Then the ticket,
-   shown large and printed (by this browser, or by the server's ESC/POS printer, whose failures
+   on-screen keyboard (keyboard.js), and the agencies' tiles, each opening its services. Then
+   the ticket, shown large and printed (by this browser, or by the server's ESC/POS printer, whose failures
    are shown with a reprint button). Untouched for a while, the kiosk goes back to step 1.
    A press that cannot reach the server is retried with the same request_id: a retry never
    takes a second ticket. */
@@ -23,7 +23,8 @@ function fold(text) {
 for (const service of SERVICES) {
   const words = [service.name, service.tenant_name, service.code, ...service.keywords];
   service.haystack = fold(words.join(" ")).split(" ");
-  service.squashed = service.haystack.join("");
+  /* the words run together from each word's start: "ktpel" finds "KTP-el", "ktp" not "SKTP" */
+  service.runs = service.haystack.map((_, i) => service.haystack.slice(i).join(""));
   service.keys = service.keywords.map(fold);
 }
 
@@ -171,7 +172,7 @@ function popular(button) {
 function matches(service, tokens, squashed) {
   if (!tokens.length) return 0;
   const all = tokens.every((token) => service.haystack.some((word) => word.startsWith(token)));
-  if (!all && !(squashed.length > 2 && service.squashed.includes(squashed))) return 0;
+  if (!all && !(squashed.length > 2 && service.runs.some((run) => run.startsWith(squashed)))) return 0;
   /* rank: a keyword or the name starting with the query first, open before closed */
   const query = tokens.join(" ");
   let score = 1;
@@ -206,14 +207,6 @@ function search() {
   else if (!found.length) note = t("kiosk.search_empty");
   else if (found.length > shown.length) note = t("kiosk.search_more", { n: found.length - shown.length });
   setText($("results-note"), note);
-}
-
-function key(value) {
-  const input = $("query");
-  if (value === "back") input.value = input.value.slice(0, -1);
-  else if (value === "clear") input.value = "";
-  else input.value += value;
-  search();
 }
 
 /* ---- live state ---- */
@@ -293,8 +286,6 @@ document.addEventListener("click", (event) => {
     show($("screen-search"));
     search();
     $("query").focus();
-  } else if (target.classList.contains("k-key")) {
-    key(target.dataset.key);
   } else if (target.classList.contains("k-back")) {
     if (target.dataset.to === "priority") home();
     else show($("screen-home"));
@@ -314,6 +305,7 @@ document.addEventListener("click", (event) => {
 });
 document.addEventListener("keydown", armIdle);
 $("query").addEventListener("input", search);
+new OnScreenKeyboard($("keyboard"), [$("query")]); /* keyboard.js: its keys fire "input" */
 document.addEventListener("contextmenu", (event) => event.preventDefault());
 window.addEventListener("resize", layout);
 
