@@ -584,7 +584,11 @@ def _redis_url(explicit: str | None, directory: Path) -> Iterator[str]:
     stopped after."""
     if explicit or os.environ.get("ANTRIAN_REDIS_URL") \
             or (directory / "redis" / "redis.sock").exists():
-        yield default_url(explicit, directory)
+        url = default_url(explicit, directory)
+        if url.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+            # redis+cluster:// and redis+sentinel://: name the primary holding the site's slot
+            raise BackupError(t("backup.plain_redis_only", url=url.split("@")[-1]))
+        yield url
         return
     local = LocalRedis(directory)
     try:
@@ -607,7 +611,7 @@ def _backup_command(args: argparse.Namespace) -> int:
             source = Source(site, Path(chosen).resolve() if chosen else None, directory, url,
                             db.database_url(directory))
             summary = backup(source, out, now=now)
-    except (db.DatabaseError, RedisNotFoundError) as exc:
+    except (BackupError, db.DatabaseError, RedisNotFoundError) as exc:
         print("antrian:", exc, file=sys.stderr)
         return 2
     except (SQLAlchemyError, OSError) as exc:

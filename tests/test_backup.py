@@ -339,6 +339,10 @@ def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path,
     capsys.readouterr()
     assert site.cli("backup", "--config", str(site.config), "--out", "x", "--keep", "1") == 2
     assert "--keep perlu --out-dir" in capsys.readouterr().err
+    # a cluster or sentinel URL: one line naming what it takes, no traceback
+    assert main(["backup", "--config", str(site.config), "--data-dir", str(site.data),
+                 "--out", str(tmp_path / "x"), "--redis-url", "redis+cluster://127.0.0.1:1"]) == 2
+    assert "memerlukan URL redis://" in capsys.readouterr().err
 
 
 def test_an_sqlite_backup_restores_into_postgresql(
