@@ -1,6 +1,6 @@
 """The printable SKM report (Survei Kepuasan Masyarakat, Permenpan RB No. 14/2017) in the
 regulation's usual layout: unit, period, respondents, their profile, NRR per element with the
-weighted NRR (x 0,111), the index and its conversion (x 25), mutu and kinerja, the weakest
+weighted NRR (x 1/9), the index and its conversion (x 25), mutu and kinerja, the weakest
 elements, the index per service and month. `/admin/skm?dari=&sampai=` shows it behind the
 office session and `/admin/skm.pdf` prints the same page with headless Chromium
 (recap.html_to_pdf), as `antrian report --skm --format pdf` does (print_report, handed to
@@ -43,7 +43,10 @@ from display_server.reporting.skm_report import skm_report, summary, tallies
 from texts import long_date, t
 from texts.formats import fixed
 
-WEIGHT = Decimal("0.111")  # the regulation's weight of each of the nine elements (1/9)
+# each of the nine elements' weight: the regulation writes it 0,111, but the SPEC's index is
+# the plain mean of the nine NRR, so the weighted NRR are NRR x 1/9 exactly and their sum is
+# that mean (x 25 = the IKM); with 0,111 the sum fell short of the index it stands beside
+WEIGHT = Fraction(1, 9)
 # the regulation's table: perception value, interval of the mean (NI), of the index (NIK)
 INTERVALS = (("1", "1,00 – 2,5996", "25,00 – 64,99"), ("2", "2,60 – 3,064", "65,00 – 76,60"),
              ("3", "3,0644 – 3,532", "76,61 – 88,30"), ("4", "3,5324 – 4,00", "88,31 – 100,00"))
@@ -52,7 +55,8 @@ INTERVALS = (("1", "1,00 – 2,5996", "25,00 – 64,99"), ("2", "2,60 – 3,064"
 def view(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None) -> dict[str, Any]:
     """What skm.html shows, every number already written the Indonesian way; `means` are the
     exact element means (reporting.skm.element_means), so NRR, the weighted NRR and their
-    mean are rounded once, from the exact values."""
+    sum (= the mean of the nine NRR, the index before x 25) are rounded once, from the exact
+    values."""
     whole = report["total"]
     responses = whole["responses"]
     elements = []
@@ -61,7 +65,7 @@ def view(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None)
         entry: dict[str, Any] = {"number": n + 1, "code": f"U{n + 1}", "name": element["name"],
                                  "nrr": "-", "weighted": "-", "index": "-", "grade": "-"}
         if means is not None:
-            weighted = means[n] * Fraction(WEIGHT)
+            weighted = means[n] * WEIGHT
             weighted_sum += weighted
             index = half_up(means[n] * SCALE, IKM_DECIMALS)
             entry.update(nrr=fixed(half_up(means[n], Decimal("0.001")), 3),
@@ -107,7 +111,9 @@ def _line(row: dict[str, Any]) -> dict[str, Any]:
 def page_html(site: SiteConfig, report: dict[str, Any], means: list[Fraction] | None,
               today: date, query: str = "", *, inline_css: str = "") -> str:
     """The report page of `report` (reporting.skm_report.summary of the range), printed on
-    `today`; `query` (dari=&sampai=) makes its PDF link, none in the PDF itself."""
+    `today`; `query` (dari=&sampai=) makes its PDF link, none in the PDF itself. `inline_css`,
+    our own stylesheet for the PDF, goes in unescaped (escaped, its `>` and quotes were
+    entities the CSS parser dropped, and the PDF lost its layout)."""
     return templates.env.get_template("skm.html").render(
         **view(site, report, means), query=query, inline_css=inline_css, printed=long_date(today))
 

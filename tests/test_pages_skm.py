@@ -5,6 +5,7 @@ tickets' status links, computed here by hand."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,32 @@ def comma(value: Fraction, places: int) -> str:
 def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           text=True, check=True).stdout
+
+
+def pdf_words(path: Path) -> list[tuple[str, float, float, float, float]]:
+    """The first page's words with their boxes (text, x min, y min, x max, y max)."""
+    html = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    found = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" '
+                       r'yMax="([\d.]+)">([^<]*)</word>', html)
+    return [(w, float(x0), float(y0), float(x1), float(y1)) for x0, y0, x1, y1, w in found]
+
+
+def assert_headline_stacked(path: Path, ikm: str) -> None:
+    """In the PDF's three result boxes each label stands above its value, both at the box's
+    left edge (the PDF once lost its stylesheet: 'Mutu pelayananC', '(konversi × / 25)75,93'),
+    and the page is set in the stylesheet's DejaVu Sans, not the browser's default serif."""
+    words = pdf_words(path)
+    for label, value in (("IKM", ikm), ("Mutu", "C"), ("Kinerja", "Kurang")):
+        _, x0, _, _, bottom = min((w for w in words if w[0] == label), key=lambda w: w[2])
+        below = [w for w in words if w[0] == value and abs(w[1] - x0) < 2 and w[2] >= bottom]
+        assert below and below[0][2] - bottom < 30, (label, value, words[:40])
+    times, twentyfive = next(w for w in words if w[0] == "×"), next(
+        w for w in words if w[0] == "25)")
+    assert abs(times[2] - twentyfive[2]) < 1  # '× 25' not broken across lines
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "DejaVuSans" in fonts and "Serif" not in fonts, fonts
 
 
 def answer_surveys(live: Live) -> None:
@@ -79,8 +106,10 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
         cells = page.eval_on_selector_all(f'#skm-elements tr[data-element="U{n}"] td',
                                           "tds => tds.map(td => td.textContent)")
         assert cells[2] == comma(mean, 3), (n, cells)
-        assert cells[3] == comma(mean * Fraction("0.111"), 4), (n, cells)
-    assert text(page, "#skm-mean") == comma(sum(means, Fraction(0)) / 9, 4)
+        assert cells[3] == comma(mean / 9, 4), (n, cells)  # weight 1/9: the sum is the mean
+    mean_text = comma(sum(means, Fraction(0)) / 9, 4)
+    assert text(page, "#skm-mean") == text(page, "#skm-weighted-sum") == mean_text
+    assert comma(Fraction(mean_text.replace(",", ".")) * 25, 2) == ikm  # the sum x 25 = IKM
     profile = page.eval_on_selector_all(
         "#skm-profile tbody tr", "trs => trs.map(tr => [...tr.querySelectorAll('td')]"
         ".map(td => td.textContent))")
@@ -101,6 +130,7 @@ def test_skm_report_dashboard_page_and_pdf(live: Live, make_page: Any, tmp_path:
     assert pdf.name.startswith("skm-") and pdf.read_bytes().startswith(b"%PDF")
     words = pdf_text(pdf)
     assert ikm in words and "Kurang Baik" in words and "MPP Uji" in words
+    assert_headline_stacked(pdf, ikm)
 
     # the same report from the command line, read from the server's archive
     out = tmp_path / "skm-cli.pdf"
