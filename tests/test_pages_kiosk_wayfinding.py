@@ -130,6 +130,56 @@ def test_priority_first_then_the_search_finds_skck(demo: Live, make_page: Any) -
     assert demo.api.call(4)["ticket"]["code"] == shown["code"]
 
 
+def test_the_search_matches_at_the_start_of_words(demo: Live, make_page: Any) -> None:
+    """"KTP" finds the KTP services, not Pengadilan Negeri's (keyword "SKTP": "KTP" only inside
+    a word); words typed together still match from a word's start ("ktpel", "sktp")."""
+    page = kiosk(make_page, demo)
+    page.click('.k-prio[data-priority=""]')
+    page.click("#open-search")
+    for key in "KTP":
+        page.click(f'.k-key[data-key="{key}"]')
+    found = page.eval_on_selector_all("#results .k-service",
+                                      "bs => bs.map(b => b.dataset.service)")
+    names = text(page, "#results")
+    assert "O" in found and "Pengadilan Negeri" not in names, names
+    page.fill("#query", "sktp")
+    assert "Pengadilan Negeri" in text(page, "#results")
+    page.fill("#query", "ktpel")
+    assert page.locator("#results .k-service").first.get_attribute("data-service") == "O"
+
+
+# Each part of a service's "where" line (agency, counters, floor, zone) on one line when it is
+# narrower than the line: "Lantai" at the end of one line and "1" on the next is a miss.
+PARTS_SPLIT = """() => {
+  const parts = [...document.querySelectorAll('.k-screen:not([hidden]) .k-where .k-part')];
+  if (!parts.length) return ['no parts'];
+  return parts.filter(p => {
+    const line = parseFloat(getComputedStyle(p).lineHeight) || p.getBoundingClientRect().height;
+    const r = p.getBoundingClientRect();
+    return r.height > line * 1.5 && r.width < p.parentElement.clientWidth - 1;
+  }).map(p => p.textContent);
+}"""
+
+
+def test_where_a_service_is_keeps_its_parts_whole(demo: Live, make_page: Any) -> None:
+    """STNK's services at Samsat (1080x1920 portrait): "Lantai 1" is never split over two lines;
+    an agency's list and a popular document's list say the same heading."""
+    page = kiosk(make_page, demo)
+    page.click('.k-prio[data-priority=""]')
+    page.click('.k-pop:has-text("STNK")')
+    on_screen(page, '.k-services[data-popular="4"]')
+    assert page.evaluate(PARTS_SPLIT) == []
+    assert "Lantai 1 · Zona A" in text(page, '.k-services[data-popular="4"] .k-where')
+    screenshot(page, "wayfinding-where-parts-1080x1920")
+    popular_heading = text(page, '.k-services[data-popular="4"] .k-sub')
+    page.click('.k-services[data-popular="4"] .k-back')
+    page.click('.k-tenant[data-tenant="samsat"]')
+    on_screen(page, '.k-services[data-tenant="samsat"]')
+    assert page.evaluate(PARTS_SPLIT) == []
+    assert text(page, '.k-services[data-tenant="samsat"] .k-sub') == popular_heading \
+        == "Pilih salah satu layanan"
+
+
 def test_popular_buttons_issue_the_right_service(demo: Live, make_page: Any) -> None:
     """A popular document with one open service takes its ticket at once; one with several
     offers them as a short list; counters print as ranges ("Loket 15–16")."""
