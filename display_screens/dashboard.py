@@ -21,12 +21,12 @@ from display_server.archive_charts import heat, per_day, wait_bins
 from display_server.errors import ApiError
 from display_server.report import summarize
 from display_server.reporting.formats import SHEETS
-from display_server.reporting.productivity import productivity_report
+from display_server.reporting.productivity import MIN_OPEN_S, productivity_report
 from display_server.screens import known_screens
 from display_server.state import snapshot_view
 from display_server.visits import today_figures
 from protocol.event_ids import event_key
-from texts import N_, t
+from texts import N_, number, t
 
 ADMIN_COLUMNS = ("issued", "called", "served", "completed", "no_show")
 SILENT_AFTER_MS = 60_000
@@ -134,13 +134,27 @@ def _productivity(request: Request, span: downloads.DateRange) -> dict[str, Any]
         return productivity_report(connection, api.ctx(request).site, span.first, span.last)
 
 
+def open_time(seconds: int) -> str:
+    """A counter's open time in hours and minutes: '1 jam 40 menit', '55 menit', '2 jam',
+    'kurang dari 1 menit' (minutes rounded down, as the report's seconds are)."""
+    hours, minutes = divmod(seconds // 60, 60)
+    if hours and minutes:
+        return t("admin.productivity.hours_minutes", h=number(hours), m=minutes)
+    if hours:
+        return t("admin.productivity.hours", h=number(hours))
+    if minutes or not seconds:
+        return t("admin.productivity.minutes", m=minutes)
+    return t("admin.productivity.under_minute")
+
+
 async def productivity_part(request: Request) -> Response:
     """GET /admin/produktivitas?dari=&sampai=: the counters' productivity of the range as a
     table (admin.js loads it into the page after it painted)."""
     c = api.ctx(request)
     span = downloads.parse_range(request.query_params, date.fromisoformat(c.store.today()))
     report = await asyncio.to_thread(_productivity, request, span)
-    return render(request, "admin_productivity.html", {"report": report})
+    return render(request, "admin_productivity.html", {
+        "report": report, "open_time": open_time, "min_open_minutes": MIN_OPEN_S // 60})
 
 
 def _sound_status(ack: dict[str, Any] | None, latest: dict[str, Any] | None) -> str:

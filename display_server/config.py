@@ -426,7 +426,7 @@ def load_config(path: str | None = None) -> SiteConfig:
         except OSError as exc:
             problem = t("config.unreadable", error=exc.strerror)
             raise ConfigError(f"{chosen}: {problem}") from exc
-        source = chosen
+        source = str(chosen)  # a caller's Path too (signage resolves paths from it)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -17,6 +17,7 @@ from test_sessions import sign_in
 
 from antrian.cli import main
 from antrian.main import build_app
+from display_screens.dashboard import open_time
 from display_server.archive import db
 from display_server.archive.archiver import Archiver
 from display_server.config import SiteConfig, load_config
@@ -92,6 +93,11 @@ async def day(tmp_path: Path, redis_url: str, database_url: str,
     await store.act(1, "skip")                      # a no-show: not served
     await at(11, 0)
     await store.act(1, "pause", "Ibadah")           # never resumed, after the last finish
+    # counter 3: open 5 minutes, one served: too short for a rate (not 12 an hour)
+    await store.issue("A")
+    await store.call(3, ticket="A005")
+    await at(11, 5)
+    await store.act(3, "done", "completed")
     await drain(archiver)
     await redis.aclose()
     engine.dispose()
@@ -118,13 +124,13 @@ async def test_served_per_open_hour_and_pause_seconds_by_reason(
         ("1", 3, 3300, 3.27, {"Istirahat": 1800, "Rapat": 900}, 2700),
         # 60 min span − 20 min paused = 2,400 s; B001 served (B002 transferred): 1.5 an hour
         ("2", 1, 2400, 1.5, {"Gangguan": 600, "Istirahat": 600}, 1200),
-        ("3", 0, 0, None, {}, 0),
+        ("3", 1, 300, None, {}, 0),  # under 15 minutes open: no rate
         ("4", 0, 0, None, {}, 0),
     ]
     total = got["total"]
     assert (total["served"], total["open_s"], total["served_per_open_hour"], total["pause_s"],
             total["pause_total_s"]) == (
-        4, 5700, 2.53, {"Gangguan": 600, "Istirahat": 2400, "Rapat": 900}, 3900)
+        5, 6000, 3.0, {"Gangguan": 600, "Istirahat": 2400, "Rapat": 900}, 3900)
 
 
 async def test_productivity_as_csv_and_an_indonesian_table(
@@ -136,7 +142,8 @@ async def test_productivity_as_csv_and_an_indonesian_table(
                         "Jeda Rapat (detik)")
     assert lines[1].split(",")[2:] == ["3", "3300", "3.27", "2700", "0", "1800", "900"]
     table = run(config, capsys, "--format", "table")
-    assert "3,27" in table and "3.300" in table and "5.700" in table
+    assert "3,27" in table and "3.300" in table and "6.000" in table
+    assert lines[3].split(",")[2:5] == ["1", "300", ""]  # counter 3: no rate yet
     assert main(["report", "--config", str(config), "--productivity", "--format", "xlsx",
                  "--out", "x.xlsx"]) == 2
     assert "produktivitas" in capsys.readouterr().err
@@ -158,10 +165,17 @@ async def test_the_dashboard_loads_the_ranges_productivity_table(
         assert part.status_code == 200
         rows = {m[0]: m[1] for m in re.findall(
             r'<tr data-counter="(\w+)"[^>]*>(.*?)</tr>', part.text, re.S)}
-        assert sorted(rows) == ["1", "2", "total"]             # idle counters are left out
-        cells = [re.findall(r'<td class="n">([^<]*)</td>', rows[k]) for k in ("1", "2", "total")]
-        # served, open hours, served per open hour, paused minutes, then Gangguan, Istirahat, Rapat
-        assert cells == [["3", "0,9", "3,27", "45", "0", "30", "15"],
-                         ["1", "0,7", "1,5", "20", "10", "10", "0"],
-                         ["4", "1,6", "2,53", "65", "10", "40", "15"]]
+        assert sorted(rows) == ["1", "2", "3", "total"]        # idle counters are left out
+        cells = [re.findall(r'<td class="n">([^<]*)</td>', rows[k])
+                 for k in ("1", "2", "3", "total")]
+        # served, open time, served per open hour, paused minutes, then Gangguan, Istirahat,
+        # Rapat; counter 3, open 5 minutes, has no rate (not 12 an hour)
+        assert cells == [["3", "55 menit", "3,27", "45", "0", "30", "15"],
+                         ["1", "40 menit", "1,5", "20", "10", "10", "0"],
+                         ["1", "5 menit", "–", "0", "0", "0", "0"],
+                         ["5", "1 jam 40 menit", "3", "65", "10", "40", "15"]]
+        assert "sedikitnya 15 menit" in part.text
+        assert [open_time(s) for s in (0, 30, 60, 3600, 3661, 4_000_000)] == [
+            "0 menit", "kurang dari 1 menit", "1 menit", "1 jam", "1 jam 1 menit",
+            "1.111 jam 6 menit"]
         assert client.get("/admin/produktivitas").status_code == 401

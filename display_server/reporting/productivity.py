@@ -6,7 +6,9 @@ first `call` to the last event that finished a ticket there (`done`, `skip`, `tr
 `call` that completed the ticket before it); no finish after the first call, no span. A pause
 runs from its `pause` to the counter's next `resume`, `call` or `pause` (a new reason), or to
 the end of the span; only the part inside the span counts. Open time = span − pauses.
-Seconds are rounded down at the end, served per open hour to two decimals."""
+Seconds are rounded down at the end, served per open hour to two decimals; under
+MIN_OPEN_S of open time there is no rate (null): early in the day a counter open two minutes
+with one visitor served would read 30 an hour."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from display_server.reporting.query import tallies
 from texts import t
 
 TYPES = ("call", "done", "skip", "transfer", "pause", "resume")
+MIN_OPEN_S = 15 * 60  # the least open time a served-per-open-hour rate is given for
 FINISHES = ("done", "skip", "transfer")
 
 
@@ -62,7 +65,8 @@ class Day:
 def _line(key: str, name: str, served: int, open_ms: int,
           paused: Counter[str]) -> dict[str, Any]:
     return {"key": key, "name": name, "served": served, "open_s": open_ms // 1000,
-            "served_per_open_hour": round(served * 3_600_000 / open_ms, 2) if open_ms else None,
+            "served_per_open_hour": round(served * 3_600_000 / open_ms, 2)
+            if open_ms >= MIN_OPEN_S * 1000 else None,
             "pause_s": {reason: paused[reason] // 1000 for reason in sorted(paused)},
             "pause_total_s": sum(paused.values()) // 1000}
 
