@@ -41,8 +41,13 @@ def test_dashboard_figures_tenants_counters_and_downloads(live: Live, make_page:
     meeting = pause_reasons()[2]
     assert live.api.act(3, "pause", {"reason": meeting}).status_code == 200
     state = live.api.state()
+    office = {"Authorization": f"Bearer {live.api.admin_token()}"}
+    assert live.api.client.post("/api/screens", json={"id": "lantai-1", "name": "Layar Lobi"},
+                                headers=office).status_code == 201
     page = make_page()
     admin_sign_in(page, live)
+    # a screen by the name people know it by, not its internal id
+    assert text(page, '#screens tr[data-screen="lantai-1"] td').strip() == "Layar Lobi"
 
     assert figure(page, "visitors") == "4"
     assert figure(page, "served") == "1"
