@@ -66,17 +66,19 @@ class VoiceStudio:
             "max_seconds": processing.MAX_PHRASE_SECONDS})
 
     async def script(self, request: Request) -> Response:
-        """GET /admin/suara/naskah: every clip needed, which the draft has, the versions."""
+        """GET /admin/suara/naskah: every clip needed, which the draft has, the versions, whether
+        a pack is live (`live`: only then can it be exported)."""
         studio, needed = _studio(request), _needed(request)
         draft = await asyncio.to_thread(studio.draft)
         versions = await asyncio.to_thread(studio.versions)
+        live = await asyncio.to_thread(studio.active_dir) is not None
         clips = [{"id": n.id, "words": " ".join(n.key), "read": n.read, "group": n.group,
                   "max_seconds": n.max_seconds,
                   "recorded": n.key in draft.clips and draft.clips[n.key].is_file()}
                  for n in needed]
         return JSONResponse({
             "clips": clips, "done": sum(1 for x in clips if x["recorded"]), "total": len(clips),
-            "versions": [asdict(v) for v in versions],
+            "versions": [asdict(v) for v in versions], "live": live,
             "target_lufs": processing.TARGET_LUFS}, headers={"Cache-Control": "no-store"})
 
     async def record(self, request: Request) -> Response:

@@ -121,6 +121,7 @@ def test_recording_every_clip_of_a_small_pack(tiny: ServerProcess, studio_browse
                    "ribu", "seribu", "a", "nomor_antrian", "silakan_menuju_loket", "nomor",
                    "ke_loket"]
     assert page.text_content("#progress") == f"0 / {len(ids)} klip sudah direkam"
+    assert page.is_hidden("#export")  # nothing published yet: no export to offer (a 404)
 
     # a recording that is not audio, sent as the page would: refused, draft unchanged
     csrf = page.get_attribute("#studio", "data-csrf") or ""
@@ -201,6 +202,7 @@ def test_recording_every_clip_of_a_small_pack(tiny: ServerProcess, studio_browse
     page.click("#publish")
     page.wait_for_selector('#versions tr[data-version="1"]')
     assert "Versi 1 diterbitkan" in (page.text_content("#studio-message") or "")
+    assert page.is_visible("#export")  # now there is a pack to download
 
     # a real call is announced with the published pack (the server picks it up)
     event = tiny.api.call(2)

@@ -100,6 +100,7 @@ async function load() {
   list.replaceChildren(...script.clips.map(row));
   progress(script.done, script.total);
   versionRows(script.versions);
+  document.getElementById("export-live").hidden = !script.live; /* nothing to export yet */
   studio.dataset.ready = "1";
 }
 
@@ -109,6 +110,7 @@ async function refreshCounts() {
   const script = await response.json();
   progress(script.done, script.total);
   versionRows(script.versions);
+  document.getElementById("export-live").hidden = !script.live; /* nothing to export yet */
 }
 
 async function record(item) {
