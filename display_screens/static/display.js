@@ -337,32 +337,71 @@ function layoutGrid() {
   const box = grid.getBoundingClientRect();
   const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
   const gap = parseFloat(getComputedStyle(grid).rowGap) || 0;
-  let best = { cols: 1, rows: n, score: -Infinity };
+  // a few counters (a zone's TV) get tiles of a sensible size, not the whole panel each
+  const maxW = 26 * rem;
+  const maxH = 16 * rem;
+  let best = { cols: 1, rows: n, score: -Infinity, w: 0, h: 0 };
   for (let cols = 1; cols <= n; cols += 1) {
     const rows = Math.ceil(n / cols);
-    const w = (box.width - gap * (cols - 1)) / cols;
-    const h = (box.height - gap * (rows - 1)) / rows;
+    const w = Math.min(maxW, (box.width - gap * (cols - 1)) / cols);
+    const h = Math.min(maxH, (box.height - gap * (rows - 1)) / rows);
     const score = Math.min(w * 0.22, (h - 5.8 * rem) * 0.85) + Math.min(0, w - 11 * rem);
-    if (score > best.score + 0.5) best = { cols, rows, score };
+    const level = Math.abs(score - best.score) <= 0.5;
+    if (score > best.score + 0.5 || (level && rows < best.rows)) best = { cols, rows, score, w, h };
   }
+  const capped = (size, max) => (size >= max - 0.5 ? `${max}px` : "minmax(0, 1fr)");
   grid.style.setProperty("--cols", String(best.cols));
   grid.style.setProperty("--rows", String(best.rows));
-  grid.style.setProperty("--tile-w", `${(box.width - gap * (best.cols - 1)) / best.cols}px`);
-  grid.style.setProperty("--tile-h", `${(box.height - gap * (best.rows - 1)) / best.rows}px`);
+  grid.style.setProperty("--col-size", capped(best.w, maxW));
+  grid.style.setProperty("--row-size", capped(best.h, maxH));
+  grid.style.setProperty("--tile-w", `${best.w}px`);
+  grid.style.setProperty("--tile-h", `${best.h}px`);
   for (const entry of view.counters.values()) fitName(entry.node.querySelector(".tile-name > span"));
   for (const chip of view.chips.values()) chip.fitted = false;
 }
 
-/* A name that does not fit its box in full is narrowed: the condensed face, then squeezed
-   sideways (its text wraps in a wider box shown at the box's width), never cut or shrunk below
-   its font size. */
+/* Where a long Indonesian word may break, as soft hyphens between its syllables: before the
+   consonant of V-CV, between the consonants of VC-CV (ng, ny, kh, sy count as one), at least
+   two letters on each side; words in capitals (BPJS, SKCK) stay whole. */
+const SYLLABLE_UNIT = /ng|ny|kh|sy|./gi;
+function hyphenate(text) {
+  return text.replace(/[A-Za-z]{5,}/g, (word) => {
+    if (word === word.toUpperCase()) return word;
+    const units = word.match(SYLLABLE_UNIT);
+    const vowel = units.map((u) => /^[aiueo]$/i.test(u));
+    const cuts = new Set();
+    for (let i = 0; i < units.length; i += 1) {
+      if (!vowel[i]) continue;
+      let j = i + 1;
+      while (j < units.length && !vowel[j]) j += 1;
+      if (j >= units.length || j === i + 1) continue;
+      cuts.add(j - i === 2 ? i + 1 : i + 2); // V-CV, or VC-C..V
+    }
+    let out = "";
+    let at = 0;
+    units.forEach((unit, k) => {
+      if (cuts.has(k) && at >= 2 && word.length - at >= 2) out += "\u00ad";
+      out += unit;
+      at += unit.length;
+    });
+    return out;
+  });
+}
+
+/* A name that does not fit its box in full first breaks its long words between syllables
+   (with a hyphen), then is narrowed: the condensed face, then squeezed sideways (its text
+   wraps in a wider box shown at the box's width), never cut or shrunk below its font size. */
 function fitName(span) {
   if (!span) return;
   const box = span.parentElement;
+  if (span.dataset.whole === undefined) span.dataset.whole = span.textContent;
+  span.textContent = span.dataset.whole;
   span.style.fontStretch = "";
   span.style.width = "";
   span.style.transform = "";
   const fits = () => span.scrollHeight <= box.clientHeight + 1 && span.scrollWidth <= span.clientWidth + 1;
+  if (fits()) return;
+  span.textContent = hyphenate(span.dataset.whole);
   if (fits()) return;
   span.style.fontStretch = "condensed";
   for (let k = 1; k >= 0.5 && !fits(); k -= 0.05) {
@@ -468,6 +507,9 @@ function pageWaiting(turn) {
   const pages = Math.max(1, Math.ceil(some.length / fit));
   if (turn) view.waitingPage += 1;
   view.waitingPage %= pages;
+  const shown = $("waiting-page"); // which page of how many, when the panel turns pages
+  shown.hidden = pages < 2;
+  setText(shown, pages < 2 ? "" : t("display.waiting_page", { page: view.waitingPage + 1, pages }));
   const first = view.waitingPage * fit;
   some.forEach((chip, i) => {
     chip.node.classList.toggle("off-page", i < first || i >= first + fit);
