@@ -6,6 +6,7 @@ cluster in different slots that never see each other's data."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import redis as sync_redis
 from conftest import ServerProcess, wait_until, write_site
 from redis_topologies import Cluster, Node, SentinelSet
 from test_archive_app import count
+from websockets.sync.client import connect as ws_connect
 
 from display_server.archive.tables import events as event_rows
 from display_server.keys import SiteKeys
@@ -87,6 +89,21 @@ def every_action(server: ServerProcess, fresh: bool = True) -> list[str]:
     return [first["code"]]
 
 
+def a_screen_sees_a_call(server: ServerProcess) -> None:
+    """A lobby screen connects (snapshot), a counter calls, the screen gets that call: the
+    server's follower reads the site's events stream (XREAD) on the cluster."""
+    with ws_connect(server.ws_url + "/ws/display", open_timeout=10) as ws:
+        assert json.loads(ws.recv(timeout=10))["type"] == "snapshot"
+        server.api.ticket("A")
+        called = server.api.call(1)
+        while True:
+            message = json.loads(ws.recv(timeout=10))
+            if message.get("event_id") == called["event_id"]:
+                assert message["type"] == "call"
+                break
+    assert server.api.act(1, "done").status_code == 200
+
+
 def test_every_action_on_a_cluster_then_a_master_killed(cluster: Cluster, tmp_path: Path) -> None:
     site_id = f"k{uuid.uuid4().hex[:6]}"
     archive = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
@@ -111,6 +128,9 @@ def test_every_action_on_a_cluster_then_a_master_killed(cluster: Cluster, tmp_pa
         after = api.state()
         assert after["counters"] == before["counters"]  # nothing acknowledged was lost
         assert after["waiting"] == before["waiting"]
+        wait_until(lambda: api.client.get("/api/health").status_code == 200, timeout=30,
+                   what="the follower following again")
+        a_screen_sees_a_call(server)
         # the killed master comes back as the promoted one's replica: actions wait for it again
         master.start()
         cluster.wait_ok(cluster.alive())
@@ -247,9 +267,17 @@ def test_sentinel_the_server_follows_the_promoted_replica(sentinels: SentinelSet
         assert after["waiting"] == before["waiting"]
         every_action(server, fresh=False)  # writes: the server writes to the new primary
         assert sentinels.replica.client().info("replication")["role"] == "master"
-        ticket = api.ticket("B")
-        assert sentinels.replica.client().hget(
-            SiteKeys(site_id)("ticket", f"{ticket['day']}:{ticket['code']}"), "code") == \
-            ticket["code"]
+        # the old primary comes back: the Sentinels make it the new primary's replica, and each
+        # answered action is on it already (WAIT 1), with no action answered unconfirmed
+        sentinels.primary.start()
+        wait_until(lambda: sentinels.primary.client().info("replication")
+                   .get("master_link_status") == "up", timeout=30, what="old primary a replica")
+        warned = server.log.read_text().count("no replica confirmed")
+        for _ in range(10):
+            ticket = api.ticket("B")
+            key = SiteKeys(site_id)("ticket", f"{ticket['day']}:{ticket['code']}")
+            assert sentinels.replica.client().hget(key, "code") == ticket["code"]
+            assert sentinels.primary.client().hget(key, "code") == ticket["code"]
+        assert server.log.read_text().count("no replica confirmed") == warned
     finally:
         server.stop()
