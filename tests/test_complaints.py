@@ -166,6 +166,17 @@ def test_bad_input_is_refused_with_the_error_body(desk: Desk) -> None:
     error(api.client.get("/api/complaints/0OI1"), 404, "unknown_complaint")
 
 
+@pytest.mark.parametrize(("kb", "shown"), [(2048, "maks 2 MB)"), (1536, "maks 1,5 MB)"),
+                                          (64, "maks 0,06 MB)")])
+def test_the_forms_photo_limit_is_an_indonesian_number(desk: Desk, kb: int, shown: str) -> None:
+    """Babel's id_ID number: "2 MB", "1,5 MB" (never "2.0 MB"); the kiosk's form offers no photo."""
+    api = desk(max_photo_kb=kb)
+    page = api.client.get("/pengaduan").text
+    assert shown in page and 'id="photo"' in page
+    kiosk = api.client.get("/pengaduan?dari=kiosk").text
+    assert 'id="photo"' not in kiosk and 'id="keyboard"' in kiosk
+
+
 def test_markup_is_stored_and_shown_as_text(desk: Desk) -> None:
     api = desk()
     markup = "<script>alert(1)</script> <b>tebal</b> & \"kutip\""
