@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from display_server import api
+from display_server import api, officers
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
 from display_server.report import days
@@ -73,19 +74,33 @@ def archive(request: Request) -> Engine:
     return archiver.db
 
 
-def _visit_report(db: Engine, site: SiteConfig, span: DateRange, per: str) -> dict[str, Any]:
+def _visit_report(db: Engine, site: SiteConfig, span: DateRange, per: str,
+                  officer_names: dict[str, str]) -> dict[str, Any]:
     with db.connect() as connection:
-        return visit_report(connection, site, span.first, span.last, per)
+        return visit_report(connection, site, span.first, span.last, per,
+                            officer_names=officer_names)
+
+
+async def officer_names(request: Request) -> dict[str, str]:
+    """The officers' names by id from their accounts in Redis (the archive has only ids); none
+    while Redis is unreachable: the rows keep their ids."""
+    try:
+        return await officers.names(api.ctx(request).store)
+    except RedisError:
+        return {}
 
 
 async def _report(request: Request) -> tuple[DateRange, str, dict[str, Any]]:
-    """The visit report (SPEC.md) of the request's range and `per` grouping, from the archive."""
+    """The visit report (SPEC.md) of the request's range and `per` grouping, from the archive;
+    per officer each row named by the officer's account."""
     c = api.ctx(request)
     span = parse_range(request.query_params, date.fromisoformat(c.store.today()))
     per = request.query_params.get("per", "service")
     if per not in SHEETS:
         raise ApiError("invalid_parameter", t("admin.range.bad_grouping", value=per[:40]))
-    return span, per, await asyncio.to_thread(_visit_report, archive(request), c.site, span, per)
+    names = await officer_names(request) if per == "officer" else {}
+    return span, per, await asyncio.to_thread(_visit_report, archive(request), c.site, span, per,
+                                              names)
 
 
 def _attachment(span: DateRange, per: str, ext: str) -> dict[str, str]:

@@ -165,6 +165,12 @@ async def all_officers(store: Store) -> list[Officer]:
     return sorted((o for o in found if o is not None), key=lambda o: (o.name.lower(), o.id))
 
 
+async def names(store: Store) -> dict[str, str]:
+    """Each account's name by its id, disabled ones too (the reports name their rows with it;
+    the archive keeps only the id)."""
+    return {o.id: o.name for o in await all_officers(store) if o.name}
+
+
 def _now(store: Store) -> str:
     return store.clock().astimezone(store.site.tz).isoformat(timespec="seconds")
 

@@ -6,6 +6,7 @@ yearly recap per tenant as a PDF (printed by the page layer, handed in by antria
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,14 +14,17 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from display_server import officers
 from display_server.archive.db import DatabaseError, database_url, engine
 from display_server.clock import local_now, system_clock
 from display_server.config import SiteConfig, load_config
 from display_server.paths import data_dir
+from display_server.redis_local import default_url
 from display_server.reporting import complaints as complaint_report
 from display_server.reporting.figures import GROUPINGS
 from display_server.reporting.formats import (
@@ -37,6 +41,7 @@ from display_server.reporting.skm_report import write_csv as write_skm_csv
 from display_server.reporting.skm_report import write_table as write_skm_table
 from display_server.reporting.skm_report import write_xlsx as write_skm_xlsx
 from display_server.reporting.visit import Progress, visit_report
+from display_server.store import Store, connect
 from texts import t
 
 # today's live figures from Redis's daily aggregates (the /admin page and its downloads)
@@ -142,6 +147,26 @@ def _progress() -> Iterator[Progress | None]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
+def officer_names(args: argparse.Namespace, site: SiteConfig) -> dict[str, str]:
+    """The officers' names by id from their accounts in the site's Redis (--redis-url,
+    ANTRIAN_REDIS_URL or the local Redis of `antrian serve`): the archive keeps only ids. No
+    Redis: none, and one line on stderr says the rows show ids."""
+    url = default_url(args.redis_url, data_dir(args.data_dir))
+
+    async def read() -> dict[str, str]:
+        redis = connect(url, pool_size=1, pool_timeout=2, retries=0, timeout=2)
+        try:
+            return await officers.names(Store(redis, site))
+        finally:
+            await redis.aclose()
+
+    try:
+        return asyncio.run(read())
+    except (RedisError, OSError):
+        print("antrian:", t("report.officer_names_unavailable"), file=sys.stderr)
+        return {}
+
+
 def _report(args: argparse.Namespace, recap_pdf: RecapPdf | None,
             skm_pdf: SkmPdf | None = None) -> int:
     try:
@@ -177,8 +202,10 @@ def _run(args: argparse.Namespace, recap_pdf: RecapPdf | None,
     if (args.format == "xlsx" or args.recap) and not args.out:
         raise ReportError(t("report.error.needs_out", format=args.format))
     url = database_url(data_dir(args.data_dir))
+    names = officer_names(args, site) if "officer" in groupings else {}
     with archive(url) as connection, _progress() as progress:
-        reports = [visit_report(connection, site, first, last, by, progress) for by in groupings]
+        reports = [visit_report(connection, site, first, last, by, progress, names)
+                   for by in groupings]
     if args.recap:
         assert recap_pdf is not None
         recap_pdf(site, first.year, reports[0], Path(args.out))
@@ -224,8 +251,9 @@ def _skm(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
         raise ReportError(t("report.error.one_grouping", format=args.format))
     if args.format == "xlsx" and not args.out:
         raise ReportError(t("report.error.needs_out", format=args.format))
+    names = officer_names(args, site) if "officer" in groupings else {}
     with archive(database_url(data_dir(args.data_dir))) as connection:
-        reports = [skm_report(connection, site, first, last, by) for by in groupings]
+        reports = [skm_report(connection, site, first, last, by, names) for by in groupings]
     if args.format == "xlsx":
         write_skm_xlsx(reports, Path(args.out))
         return 0
@@ -282,6 +310,9 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
                    help=f"{' | '.join(GROUPINGS)}; for xlsx several, comma-separated")
     p.add_argument("--format", default="table", help=" | ".join(FORMATS))
     p.add_argument("--out", help="write to this file (required for xlsx and --recap)")
+    p.add_argument("--redis-url", help="the Redis with the officer accounts, for --by officer's "
+                                       "names (default: ANTRIAN_REDIS_URL or the local Redis "
+                                       "of `antrian serve`)")
     p.add_argument("--recap", action="store_true",
                    help="the yearly recap per tenant as a PDF (with --year and --out)")
     p.add_argument("--year", type=int, help="the recap's year (default this year)")

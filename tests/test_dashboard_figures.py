@@ -4,6 +4,7 @@ report of today, the charts show the range asked, and without an archive the pag
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -18,8 +19,10 @@ from starlette.testclient import TestClient
 from test_sessions import sign_in
 
 from antrian.main import build_app
+from display_server import officers
 from display_server.archive import db, writing
 from display_server.config import SiteConfig
+from display_server.store import Store, connect
 from texts import number, t
 
 
@@ -94,6 +97,35 @@ def test_todays_figures_agree_with_the_archive_report(archived: Api, clock: Fake
     assert (shown["visitors"], shown["served"]) == (total["Diambil"], total["Dilayani"]) \
         == ("3", "1")
     assert shown["max_wait"] == number(int(total[t("report.wait_max_s")]) / 60) == "8"
+
+
+def test_the_per_officer_download_names_each_officer(archived: Api, clock: FakeClock,
+                                                     redis_url: str) -> None:
+    """/admin/laporan.csv?per=officer: the archive names the officer by id; the row's Nama is
+    the name of their account ('Budi Santoso', not 'budi')."""
+    api = archived
+
+    async def served_by_budi() -> None:
+        redis = connect(redis_url, pool_size=2, pool_timeout=5)
+        try:
+            store = Store(redis, api.site, clock)
+            await officers.add(store, "budi", "Budi Santoso", "samsat", "1", "2468")
+            await store.issue("A")
+            await store.call(1, officer="budi")
+            clock.advance(minutes=3)
+            await store.act(1, "done", "completed", officer="budi")
+        finally:
+            await redis.aclose()
+
+    asyncio.run(served_by_budi())
+    archive_caught_up(api)
+    cookie, _ = sign_in(api, "admin")
+    answer = api.client.get("/admin/laporan.csv?dari=2026-11-25&sampai=2026-11-25&per=officer",
+                            headers={"Cookie": cookie})
+    assert answer.status_code == 200
+    rows = {row["Kode"]: row for row in csv.DictReader(io.StringIO(answer.text))}
+    assert rows["budi"][t("report.name")] == "Budi Santoso"
+    assert rows["budi"]["Dilayani"] == "1"
 
 
 def test_charts_cover_the_range_asked(archived: Api, clock: FakeClock) -> None:

@@ -5,6 +5,7 @@ the printable report, figures computed by hand."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -16,11 +17,13 @@ from openpyxl import load_workbook
 from sqlalchemy import create_engine, func, select
 
 from antrian.cli import main
+from display_server import officers
 from display_server.archive.db import upgrade
 from display_server.archive.tables import events, survey_responses
 from display_server.archive.writing import write
 from display_server.config import load_config
 from display_server.reporting import skm_report
+from display_server.store import Store, connect
 
 SITE = "skm"
 TENANT_OF = {"A": "samsat", "B": "capil", "C": "samsat", "D": "capil"}
@@ -124,6 +127,38 @@ def test_by_tenant_counter_officer_and_month(config: Path,
     days = report(config, capsys, "--from", "2026-11-24", "--to", "2026-11-26", "--by", "day")
     assert [figures(r)[:2] for r in days["rows"]] == [
         ("2026-11-24", 0), ("2026-11-25", 4), ("2026-11-26", 0)]
+
+
+def test_officer_rows_are_named_from_the_accounts_in_redis(
+        config: Path, capsys: pytest.CaptureFixture[str], redis_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive keeps only officer ids: with the site's Redis (ANTRIAN_REDIS_URL) a row is
+    named by the officer's account ('Budi Santoso', not 'budi'); an id without an account keeps
+    the id. Without a reachable Redis the rows keep their ids and stderr says why."""
+    site = load_config(str(config))
+
+    async def accounts() -> None:
+        redis = connect(redis_url, pool_size=1, pool_timeout=5)
+        try:
+            store = Store(redis, site)
+            if await officers.get(store, "budi") is None:
+                await officers.add(store, "budi", "Budi Santoso", "samsat", "1", "2468")
+        finally:
+            await redis.aclose()
+
+    asyncio.run(accounts())
+    monkeypatch.setenv("ANTRIAN_REDIS_URL", redis_url)
+    day = ("--from", "2026-11-25", "--by", "officer")
+    named = report(config, capsys, *day)["rows"]
+    assert [(r["key"], r["name"]) for r in named] == [("budi", "Budi Santoso"), ("sari", "sari")]
+    assert main(["report", "--skm", "--config", str(config), *day, "--format", "csv"]) == 0
+    assert "budi,Budi Santoso," in capsys.readouterr().out
+    monkeypatch.setenv("ANTRIAN_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    assert main(["report", "--skm", "--config", str(config), *day, "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert [(r["key"], r["name"]) for r in json.loads(out)["rows"]] == [
+        ("budi", "budi"), ("sari", "sari")]
+    assert "Redis tidak terjangkau" in err and "ID petugas" in err
 
 
 def test_csv_table_and_xlsx(config: Path, capsys: pytest.CaptureFixture[str],

@@ -7,7 +7,7 @@ table and XLSX with Indonesian headings."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -62,16 +62,18 @@ def tallies(connection: Connection, site: str, first: date, last: date,
 
 
 def skm_report(connection: Connection, site: SiteConfig, first: date, last: date,
-               by: str) -> dict[str, Any]:
+               by: str, officer_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The report's JSON (SPEC.md): every tenant, service, counter, day or month of the range
     is a row, answered or not; officers and keys the config no longer has are rows when they
-    have answers. The total counts every answer (also those in no row, e.g. without officer)."""
+    have answers. The total counts every answer (also those in no row, e.g. without officer).
+    An officer's row is named by `officer_names` (officers.names, from Redis), else by id."""
     if by not in SKM_GROUPINGS:
         raise ValueError(f"unknown grouping {by!r}")
     groups = tallies(connection, site.id, first, last, by)
     names = {} if by == "officer" else _named_keys(site, by, first, last)
     extra = sorted(k for k in groups if k is not None and k not in names)
-    rows = [row(key, names.get(key, key), groups.get(key, Tally()))
+    others = officer_names if by == "officer" and officer_names else {}
+    rows = [row(key, names.get(key) or others.get(key, key), groups.get(key, Tally()))
             for key in [*names, *extra]]
     return {"from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows,
             "total": row("total", t("report.total"), total(groups.values()))}

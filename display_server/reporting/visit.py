@@ -1,6 +1,7 @@
 """The visit report of SPEC.md: `{"from", "to", "by", "rows", "total"}` for local days
 first..last, one ROW per tenant, service, counter, officer, day or month, named from the site
-config (an officer by their id).
+config (an officer by the name of their account, which the caller reads from Redis, else by
+their id: the archive keeps only the id).
 
 Long ranges are read a month at a time (tallies are histograms, so they add up exactly), which
 is what the progress callback counts; a month the archiver has closed is read from
@@ -9,7 +10,7 @@ report_months (reporting.months)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -92,16 +93,19 @@ def _add(groups: dict[str | None, Tally], more: dict[str | None, Tally]) -> None
 
 
 def visit_report(connection: Connection, site: SiteConfig, first: date, last: date, by: str,
-                 progress: Progress | None = None) -> dict[str, Any]:
+                 progress: Progress | None = None,
+                 officer_names: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The report's JSON. A counter or an officer issues nothing: their rows have issued 0 (the
     total counts every ticket). Legs no counter called belong to no counter row, only to the
-    total."""
+    total. By officer a row's name is `officer_names`' for its id (officers.names), else the
+    id."""
     groups = _groups(connection, site.id, first, last, by, progress)
     names = _named_keys(site, by, first, last)
     extra = sorted(k for k in groups if k is not None and k not in names)
+    others = officer_names if by == "officer" and officer_names else {}
     rows = []
     for key in [*names, *extra]:
-        figures = row(key, names.get(key, key), groups.get(key, Tally()))
+        figures = row(key, names.get(key) or others.get(key, key), groups.get(key, Tally()))
         if by in ("counter", "officer"):
             figures["issued"] = 0
         rows.append(figures)
