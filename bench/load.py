@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -226,6 +227,59 @@ async def idle_memory(server: ServerProcess, idle: int) -> tuple[float, int]:
     return (after - before) / idle, alive
 
 
+class _Sink:
+    """A socket's transport as the fan-out's frame sink (what guard.py's protocol is)."""
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
+
+    def frames_writable(self) -> bool:
+        return not self.transport.is_closing()
+
+    def write_frames(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        self.transport.abort()
+
+
+async def fast_path_cost(screens_n: int, events: int = 200) -> float:
+    """CPU µs per screen per event of the fast path's publish, in this process (on this
+    process's event loop), to `screens_n` socket pairs whose other ends are read after each
+    event: encoding, filter, one transport write (the send syscall) per screen."""
+    from conftest import WEDNESDAY_10AM, make_site
+
+    from display_server.fanout import Fanout
+    from display_server.store import Event
+
+    loop = asyncio.get_running_loop()
+    fanout = Fanout(store=None, site=make_site(), clock=lambda: WEDNESDAY_10AM)  # type: ignore[arg-type]
+    ends = []
+    for _ in range(screens_n):
+        ours, theirs = socket.socketpair()
+        transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+        fanout.subscribe(None).attach(_Sink(transport), b"")
+        ends.append(theirs)
+    message = {"type": "call", "at": "x", "service": "A", "ticket": "A001", "counter": 1,
+               "waiting": {"A": 3, "B": 4}}
+    spent = 0.0
+    for i in range(events):
+        begin = time.process_time()
+        fanout.publish([Event(f"{1000 + i}-0", json.dumps(message))])
+        spent += time.process_time() - begin
+        for end in ends:
+            end.recv(65536)
+    for end in ends:
+        end.close()
+    for sub in list(fanout.subscribers):
+        assert sub.sink is not None
+        sub.sink.abort()
+    return spent / events / screens_n * 1e6
+
+
 def line(name: str, values: list[float]) -> str:
     return (f"p50 {statistics.median(values):6.2f} ms  p99 {pct(values, 0.99):6.2f} ms  "
             f"[{name}, n={len(values)}]")
@@ -294,6 +348,9 @@ async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespac
                       f"{'ok' if ok else 'MISSED'}")
                 if not ok:
                     misses.append("throughput at 200 screens")
+        cost = await fast_path_cost(1000)
+        print(f"\nfast path's own cost (in this process, 1,000 socket pairs): {cost:.1f} µs "
+              "CPU per screen per event")
         print(f"\n== {args.idle} idle screens on one process ==")
         per_kib, alive = await idle_memory(server, args.idle)
         print(f"memory per idle screen: {per_kib:.1f} KiB (target < {MEMORY_KIB} KiB) "
