@@ -1,13 +1,15 @@
-"""The `antrian` command's option errors in Bahasa Indonesia: argparse writes them in English
-("the following arguments are required: ..."), and the office reads them. Each known message
-is put into Indonesian; the command's own messages (argparse.ArgumentTypeError) already are."""
+"""The `antrian` command's option errors and help in Bahasa Indonesia: argparse writes them in
+English ("the following arguments are required: ...", "usage:", "options:"), and the office reads
+them. Each known message is put into Indonesian; the command's own messages
+(argparse.ArgumentTypeError) and help texts (t("help....")) already are."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-from typing import NoReturn
+from collections.abc import Iterable
+from typing import Any, NoReturn
 
 from texts import N_, t
 
@@ -41,9 +43,29 @@ def indonesian(message: str) -> str:
     return message
 
 
+class Formatter(argparse.HelpFormatter):
+    """argparse's help layout with its own word ("usage: ") from the catalogue."""
+
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup],
+                  prefix: str | None = None) -> None:
+        word = t("args.usage") + " " if prefix is None else prefix
+        super().add_usage(usage, actions, groups, word)
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one Indonesian line (and exit 2); its subcommands'
-    parsers are of the same class."""
+    """An ArgumentParser whose errors are one Indonesian line (and exit 2) and whose help is in
+    Indonesian too (its own words from the catalogue, the commands' help texts by t()); its
+    subcommands' parsers are of the same class."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = t("args.positionals")
+        self._optionals.title = t("args.options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = t("args.help")
 
     def error(self, message: str) -> NoReturn:
         hint = t("args.help_hint", command=self.prog)

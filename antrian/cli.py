@@ -129,29 +129,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", help="site TOML (default: ANTRIAN_CONFIG or the demo site)")
-        p.add_argument("--data-dir", help="data dir (default: ANTRIAN_DATA_DIR)")
+        p.add_argument("--config", help=t("help.config"))
+        p.add_argument("--data-dir", help=t("help.data_dir"))
 
-    serve = sub.add_parser("serve", help="run the display server")
+    serve = sub.add_parser("serve", help=t("help.serve"))
     common(serve)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or a local one)")
+    serve.add_argument("--redis-url", help=t("help.redis_url_local"))
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
     serve.add_argument("--log-format", choices=("text", "json"), default="text",
-                       help="json: one JSON object a line (a line per counter action)")
+                       help=t("help.log_format"))
     serve.set_defaults(func=_serve)
 
     token = sub.add_parser("token",
-                           help="print the bearer token of a counter, of the kiosks or of /admin")
+                           help=t("help.token"))
     common(token)
     whose = token.add_mutually_exclusive_group(required=True)
     whose.add_argument("--counter", type=int)
-    whose.add_argument("--admin", action="store_true", help="the MPP office's token for /admin")
+    whose.add_argument("--admin", action="store_true", help=t("help.token_admin"))
     whose.add_argument("--kiosk", action="store_true",
-                       help="the kiosks' and integrations' token (tickets without the "
-                            "per-client limit)")
+                       help=t("help.token_kiosk"))
     token.set_defaults(func=_token)
 
     from antrian import demo

@@ -255,10 +255,10 @@ def _positive(text: str) -> float:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("demo", help="simulate visitors and officers on a running demo server")
+    p = sub.add_parser("demo", help=t("help.demo"))
     common(p)
     p.add_argument("--server", default="http://127.0.0.1:8000")
-    p.add_argument("--rate", type=_positive, default=2.0, help="actions per second (default 2)")
-    p.add_argument("--steps", type=int, default=0, help="stop after this many (default: never)")
-    p.add_argument("--seed", type=int, help="random seed, for a repeatable run")
+    p.add_argument("--rate", type=_positive, default=2.0, help=t("help.demo_rate"))
+    p.add_argument("--steps", type=int, default=0, help=t("help.demo_steps"))
+    p.add_argument("--seed", type=int, help=t("help.demo_seed"))
     p.set_defaults(func=_demo)

@@ -479,10 +479,10 @@ def _install(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """`antrian install`."""
-    install = sub.add_parser("install", help="set this Debian 12 box up for its role")
+    install = sub.add_parser("install", help=t("help.install"))
     install.add_argument("--role", required=True, choices=ROLES)
-    install.add_argument("--dry-run", action="store_true", help="check only, change nothing")
-    install.add_argument("--root", help="work on the tree under DIR (default: /)")
+    install.add_argument("--dry-run", action="store_true", help=t("help.install_dry_run"))
+    install.add_argument("--root", help=t("help.install_root"))
     install.add_argument("--server", default=DEFAULT_SERVER,
-                         help="the display server's URL, for a TV, kiosk or counter PC")
+                         help=t("help.install_server"))
     install.set_defaults(func=_install)

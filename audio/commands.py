@@ -28,39 +28,38 @@ Command = Callable[[argparse.Namespace], int]
 
 def register(sub: Any, common: Common) -> None:
     """Add `say`, `voice prerender` and `announcer` to the `antrian` command's subparsers."""
-    say = sub.add_parser("say", help="print the text of one announcement, or render it to WAV")
+    say = sub.add_parser("say", help=t("help.announce"))
     common(say)
-    say.add_argument("code", help="ticket code, e.g. A001")
-    say.add_argument("counter", type=int, help="counter number")
-    say.add_argument("--service", help="service code (default: the ticket's letters)")
-    say.add_argument("--out", type=Path, help="write chime + announcement to this WAV file")
-    say.add_argument("--text", action="store_true", help="print the announcement text")
+    say.add_argument("code", help=t("help.announce_ticket"))
+    say.add_argument("counter", type=int, help=t("help.announce_counter"))
+    say.add_argument("--service", help=t("help.announce_service"))
+    say.add_argument("--out", type=Path, help=t("help.announce_wav"))
+    say.add_argument("--text", action="store_true", help=t("help.announce_text"))
     say.set_defaults(func=_guarded(_say))
 
-    voice = sub.add_parser("voice", help="voice pack tools")
+    voice = sub.add_parser("voice", help=t("help.voice"))
     voice_sub = voice.add_subparsers(dest="voice_command", required=True)
     fill = voice_sub.add_parser(
-        "prerender", help="fill a voice pack with a synthesized clip for every word it lacks"
+        "prerender", help=t("help.voice_fill")
     )
     common(fill)
-    fill.add_argument("--pack", type=Path, help="pack folder (default: voice_pack in the config)")
+    fill.add_argument("--pack", type=Path, help=t("help.voice_pack"))
     fill.set_defaults(func=_guarded(_prerender))
     studio_commands.register(voice_sub, common, _guarded)
 
     announcer = sub.add_parser(
-        "announcer", help="follow the server's calls and play them on this machine's speakers"
+        "announcer", help=t("help.announcer")
     )
     common(announcer)
-    announcer.add_argument("--server", required=True, help="server URL, e.g. http://10.0.0.2:8000")
+    announcer.add_argument("--server", required=True, help=t("help.server_url"))
     announcer.add_argument(
         "--player",
         default=DEFAULT_COMMAND,
-        help=f"command playing a WAV given as its last argument (default: {DEFAULT_COMMAND})",
+        help=t("help.announcer_player", command=DEFAULT_COMMAND),
     )
     announcer.add_argument(
         "--screen",
-        help="id reported for each played call, as declared in the site config's [[screens]] or "
-        "registered by the office (default: announcer-<hostname>)",
+        help=t("help.announcer_screen"),
     )
     announcer.set_defaults(func=_guarded(_announcer))
 

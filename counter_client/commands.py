@@ -77,13 +77,12 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
     """Add `antrian counter`. It runs on the officer's machine, which has no site config or
     data dir: `common` (--config, --data-dir) is not added."""
     p = sub.add_parser("counter",
-                       help="the officer's terminal client (Enter calls the next visitor)")
-    p.add_argument("--counter", type=int, required=True, help="this counter's number")
-    p.add_argument("--server", required=True, help="the display server, e.g. http://10.0.0.2:8000")
-    p.add_argument("--token", help=f"the counter's token (visible to other users of this machine "
-                                   f"in the process list: prefer --token-file or {ENV_VAR})")
-    p.add_argument("--token-file", help="a file holding the token, readable by its owner only")
-    p.add_argument("--keymap", help="TOML keypad map, e.g. [keys] \"+\" = \"call_next\"")
+                       help=t("help.counter"))
+    p.add_argument("--counter", type=int, required=True, help=t("help.counter_number"))
+    p.add_argument("--server", required=True, help=t("help.counter_server"))
+    p.add_argument("--token", help=t("help.counter_token", variable=ENV_VAR))
+    p.add_argument("--token-file", help=t("help.counter_token_file"))
+    p.add_argument("--keymap", help=t("help.counter_keymap"))
     p.add_argument("--call-guard", type=float, default=1.0,
-                   help="seconds after a call in which Panggil again is taken for a double press")
+                   help=t("help.counter_double_press"))
     p.set_defaults(func=_run)

@@ -106,32 +106,31 @@ def _main(command: Command) -> Callable[[argparse.Namespace], int]:
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add `antrian officer` and its subcommands."""
-    p = sub.add_parser("officer", help="officer accounts for the console's PIN sign-in")
+    p = sub.add_parser("officer", help=t("help.officer"))
     commands = p.add_subparsers(dest="officer_command", required=True)
 
     def command(name: str, help_text: str, run: Command) -> argparse.ArgumentParser:
         c: argparse.ArgumentParser = commands.add_parser(name, help=help_text)
         common(c)
-        c.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL or the local "
-                                           "Redis of `antrian serve`)")
+        c.add_argument("--redis-url", help=t("help.redis_url_serve"))
         c.set_defaults(func=_main(run))
         return c
 
-    add = command("add", "add an officer (asks for the PIN unless --pin)", _add)
-    add.add_argument("--id", required=True, help="NIP or a short name (lowercase)")
+    add = command("add", t("help.officer_add"), _add)
+    add.add_argument("--id", required=True, help=t("help.officer_id"))
     add.add_argument("--name", required=True)
-    add.add_argument("--tenant", required=True, help="a tenant id of the site config")
-    add.add_argument("--counters", required=True, help="the counters allowed, e.g. 5,6")
-    add.add_argument("--pin", help="4 to 8 digits (default: asked without echo)")
-    command("list", "list the officers (never their PINs)", _list)
-    edit = command("edit", "change an officer's name, tenant or counters", _edit)
+    add.add_argument("--tenant", required=True, help=t("help.officer_tenant"))
+    add.add_argument("--counters", required=True, help=t("help.officer_counters"))
+    add.add_argument("--pin", help=t("help.officer_pin"))
+    command("list", t("help.officer_list"), _list)
+    edit = command("edit", t("help.officer_edit"), _edit)
     edit.add_argument("id")
     edit.add_argument("--name")
     edit.add_argument("--tenant")
-    edit.add_argument("--counters", help="the counters allowed from now on, e.g. 5,6")
-    reset = command("reset-pin", "give an officer a new PIN", _reset_pin)
+    edit.add_argument("--counters", help=t("help.officer_counters_now"))
+    reset = command("reset-pin", t("help.officer_reset_pin"), _reset_pin)
     reset.add_argument("id")
-    reset.add_argument("--pin", help="4 to 8 digits (default: asked without echo)")
-    command("disable", "disable an officer: no sign-in, open sessions end", _disable).add_argument(
+    reset.add_argument("--pin", help=t("help.officer_pin"))
+    command("disable", t("help.officer_disable"), _disable).add_argument(
         "id")
-    command("enable", "enable a disabled officer again", _enable).add_argument("id")
+    command("enable", t("help.officer_enable"), _enable).add_argument("id")

@@ -302,26 +302,22 @@ def _complaints(args: argparse.Namespace, site: SiteConfig, today: date) -> int:
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None],
              recap_pdf: RecapPdf | None = None, skm_pdf: SkmPdf | None = None) -> None:
-    p = sub.add_parser("report", help="the visit report from the archive (ANTRIAN_DATABASE_URL)")
+    p = sub.add_parser("report", help=t("help.report"))
     common(p)
-    p.add_argument("--from", dest="start", help="first local day, YYYY-MM-DD (default today)")
-    p.add_argument("--to", dest="end", help="last local day (default: the first day)")
+    p.add_argument("--from", dest="start", help=t("help.report_from"))
+    p.add_argument("--to", dest="end", help=t("help.report_to"))
     p.add_argument("--by", default="service",
-                   help=f"{' | '.join(GROUPINGS)}; for xlsx several, comma-separated")
+                   help=t("help.report_by", groupings=" | ".join(GROUPINGS)))
     p.add_argument("--format", default="table", help=" | ".join(FORMATS))
-    p.add_argument("--out", help="write to this file (required for xlsx and --recap)")
-    p.add_argument("--redis-url", help="the Redis with the officer accounts, for --by officer's "
-                                       "names (default: ANTRIAN_REDIS_URL or the local Redis "
-                                       "of `antrian serve`)")
+    p.add_argument("--out", help=t("help.report_out"))
+    p.add_argument("--redis-url", help=t("help.report_redis_url"))
     p.add_argument("--recap", action="store_true",
-                   help="the yearly recap per tenant as a PDF (with --year and --out)")
-    p.add_argument("--year", type=int, help="the recap's year (default this year)")
+                   help=t("help.report_recap"))
+    p.add_argument("--year", type=int, help=t("help.report_year"))
     p.add_argument("--productivity", action="store_true",
-                   help="counter productivity: served per open hour, pause time by reason")
+                   help=t("help.report_productivity"))
     p.add_argument("--skm", action="store_true",
-                   help="the satisfaction survey (SKM) report; --by also takes officer; "
-                        "--format pdf --out F: the printable report of the range")
+                   help=t("help.report_skm"))
     p.add_argument("--complaints", action="store_true",
-                   help="the complaint desk: received, answered, closed, overdue per category "
-                        "(or --by tenant)")
+                   help=t("help.report_complaints"))
     p.set_defaults(func=lambda args: _report(args, recap_pdf, skm_pdf))

@@ -344,18 +344,17 @@ def _count(text: str) -> int:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("simulate", help="seeded days of visitors and officers on the real "
-                                        "queue scripts, on a simulated clock, archived")
+    p = sub.add_parser("simulate", help=t("help.simulate"))
     common(p)
-    p.add_argument("--days", type=_count, required=True, help="how many days")
-    p.add_argument("--per-day", type=_count, default=200, help="arrivals a day (default 200)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--days", type=_count, required=True, help=t("help.simulate_days"))
+    p.add_argument("--per-day", type=_count, default=200, help=t("help.simulate_per_day"))
+    p.add_argument("--seed", type=int, default=1, help=t("help.simulate_seed"))
     p.add_argument("--start", type=date.fromisoformat,
-                   help="first day, YYYY-MM-DD (default: the days up to yesterday)")
-    p.add_argument("--redis-url", help="Redis URL (default: ANTRIAN_REDIS_URL)")
+                   help=t("help.simulate_start"))
+    p.add_argument("--redis-url", help=t("help.redis_url"))
     p.add_argument("--database-url",
-                   help="the archive (default: ANTRIAN_DATABASE_URL or the data dir's SQLite)")
-    p.add_argument("--no-archive", action="store_true", help="only write to Redis")
+                   help=t("help.simulate_database"))
+    p.add_argument("--no-archive", action="store_true", help=t("help.simulate_redis_only"))
     p.add_argument("--stream-maxlen", type=int, default=100_000,
-                   help="events the stream keeps (default 100000)")
+                   help=t("help.simulate_maxlen"))
     p.set_defaults(func=_simulate)

@@ -44,8 +44,8 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("db", help="the archive's database (ANTRIAN_DATABASE_URL)")
+    p = sub.add_parser("db", help=t("help.archive_database"))
     common(p)
     p.add_argument("action", choices=["upgrade"],
-                   help="upgrade: migrate the archive to the newest schema")
+                   help=t("help.archive_action"))
     p.set_defaults(func=_db)
