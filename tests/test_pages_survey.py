@@ -21,6 +21,15 @@ def answer_all(page: Page, answers: list[int]) -> None:
     page.wait_for_selector("#sv-send")
 
 
+# each profile choice's words against its button: how far the text runs past the inner edge
+SPILL = """bs => bs.map(b => {
+  const range = document.createRange(); range.selectNodeContents(b);
+  const text = range.getBoundingClientRect(), box = b.getBoundingClientRect();
+  return [b.textContent, Math.max(0, text.right - (box.right - b.clientLeft),
+                                  (box.left + b.clientLeft) - text.left)];
+})"""
+
+
 def finish(live: Live, counter: int) -> dict[str, Any]:
     """The counter calls the next ticket and finishes it as completed: the called ticket."""
     called = live.api.call(counter)["ticket"]
@@ -63,6 +72,10 @@ def test_survey_on_the_phone_from_the_status_link(live: Live, make_page: Any) ->
     first.click('[data-field="gender"] .sv-choice[data-value="p"]')
     first.click('[data-field="age"] .sv-choice[data-value="30-39"]')
     assert first.get_attribute('[data-field="gender"] [data-value="p"]', "aria-pressed") == "true"
+    spills = first.eval_on_selector_all(".sv-choice", SPILL)
+    assert "Pelajar/mahasiswa" in [label for label, _ in spills]
+    assert [s for s in spills if s[1] > 0.5] == []  # every label inside its button
+    assert first.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(first, "survey-profile-phone")
     first.click("#sv-send")
     first.wait_for_selector(".sv-thanks")
@@ -113,6 +126,16 @@ def test_counter_tablet_offers_the_finished_ticket_and_resets(live: Live,
     assert text(page, "#survey-title") == "Bagaimana pelayanan kami?"
     screenshot(page, "rating-question-1280x800")
     answer_all(page, [3, 3, 4, 4, 3, 3, 4, 2, 3])
+    # the profile step fits the tablet: Kirim in view without scrolling, no label spilling
+    fold = page.evaluate("""() => { const r = document.getElementById('sv-send')
+        .getBoundingClientRect(); return [r.top, r.bottom, scrollY, innerHeight,
+        document.documentElement.scrollHeight]; }""")
+    assert fold[2] == 0 and fold[0] >= 0 and fold[1] <= fold[3], fold
+    last = page.evaluate("[...document.querySelectorAll('.sv-field')].pop()"
+                         ".getBoundingClientRect().bottom")
+    assert last <= fold[0], (last, fold)  # every field above it in view, none under it
+    assert [s for s in page.eval_on_selector_all(".sv-choice", SPILL) if s[1] > 0.5] == []
+    screenshot(page, "rating-profile-1280x800")
     page.click('[data-field="occupation"] .sv-choice[data-value="wirausaha"]')
     page.click("#sv-send")
     page.wait_for_selector(".sv-thanks")

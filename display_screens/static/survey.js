@@ -100,7 +100,12 @@ class SurveyForm {
       set.append(el("legend", "", field.label));
       const choices = el("div", "sv-choices");
       for (const choice of field.choices) {
-        const button = el("button", "sv-choice", choice.label);
+        const button = el("button", "sv-choice");
+        // a line may break after a slash ("Pelajar/ mahasiswa" on a phone): <wbr> after each
+        choice.label.split("/").forEach((part, n) => {
+          if (n) button.append("/", document.createElement("wbr"));
+          button.append(part);
+        });
         button.type = "button";
         button.dataset.value = choice.value;
         button.setAttribute("aria-pressed", String(this.profile[field.key] === choice.value));
