@@ -261,7 +261,12 @@ def test_the_yearly_recap_prints_to_pdf(
     assert out.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
                           text=True, check=True).stdout
-    assert "Rekapitulasi Pelayanan Tahun 2026" in text and "Jumlah pengunjung" in text
+    words = " ".join(subprocess.run(["pdftotext", str(out), "-"], capture_output=True,
+                                    text=True, check=True).stdout.split())
+    assert "Rekapitulasi Pelayanan Tahun 2026" in words and "Jumlah pengunjung" in words
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True,
+                           check=True).stdout
+    assert "DejaVuSans" in fonts, fonts  # the stylesheet reached the PDF (not escaped away)
     samsat = next(line for line in text.splitlines() if "Samsat" in line).split()
     # A001-A005 and the 26th's A001: 6 visitors, 4 served, 3 completed; waits 45 60 120 230
     # 270 360 s: p50 2 min, p90 6 min
