@@ -43,6 +43,7 @@ from display_server.tokens import TokenBook, load_secret
 
 log = logging.getLogger("antrian.app")
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+START_WAIT_S = 3.0  # how long a start waits for the events follower's first read
 
 
 def _answer(request: Request, error: ApiError) -> Response:
@@ -129,6 +130,9 @@ def create_app(site: SiteConfig, redis_url: str, data_dir: Path, *,
                  asyncio.create_task(metrics.publish_forever(app))]
         if archiver is not None:
             tasks.append(asyncio.create_task(archiver.run()))
+        # serve once this process follows the events stream, so that its screens miss nothing
+        # and its first health check says "ok"; a Redis that is down does not hold the start
+        await fanout.wait_following(START_WAIT_S)
         try:
             yield
         finally:

@@ -268,6 +268,14 @@ class Fanout:
             log.error("events follower %s; restarting it in %.1f s", why, self.restart_s)
             await asyncio.sleep(self.restart_s)
 
+    async def wait_following(self, timeout_s: float) -> bool:
+        """Wait until the follower has read the stream once (at most timeout_s): a process
+        that starts serving then answers its first health check honestly."""
+        deadline = time.monotonic() + timeout_s
+        while not self.state.following and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        return self.state.following
+
     def problem(self) -> str | None:
         """Why the follower is not following now, or None when it is."""
         if self.follower is None or self.follower.done():
