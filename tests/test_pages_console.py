@@ -125,6 +125,13 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     wait_text(page, "#current-code", "A003")
 
 
+def press(page: Page, key: str) -> None:
+    """A key, as an officer presses it: after the previous action's answer, since a key pressed
+    while a request is still out is dropped on purpose (no double actions)."""
+    page.wait_for_function("() => !state.busy")
+    page.keyboard.press(key)
+
+
 def ticket_status(live: Live, ticket: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = live.api.client.get(ticket["status_url"] + "/status").json()
     return answer
@@ -147,55 +154,55 @@ def test_officer_keys_act_through_the_server(live: Live, make_page: Any) -> None
     page = make_page()
     sign_in(page, live, 1)
     wait_text(page, "#counts", "3")
-    page.keyboard.press("k")  # nothing skipped yet: said, nothing sent
+    press(page, "k")  # nothing skipped yet: said, nothing sent
     wait_text(page, "#notice", t("console.skipped_empty"))
-    page.keyboard.press("s")  # nobody called yet
+    press(page, "s")  # nobody called yet
     wait_text(page, "#notice", t("console.none"))
     assert not page.locator("dialog[open]").count()
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001", "A001 called")
     wait_text(page, "#current-code", "A001")
-    page.keyboard.press("j")  # no pause while serving: said, nothing opened
+    press(page, "j")  # no pause while serving: said, nothing opened
     wait_text(page, "#notice", t("error.ticket_in_progress"))
     assert not page.locator("dialog[open]").count()
-    page.keyboard.press("u")
+    press(page, "u")
     wait_api(lambda: live.api.counter(1)["ticket"]["calls"] == 2, "A001 called twice")
     wait_text(page, "#current-calls", "2×")
-    page.keyboard.press("l")
+    press(page, "l")
     wait_api(lambda: ticket_status(live, tickets[0])["status"] == "no_show", "A001 skipped")
     wait_text(page, "#skipped", "A001")
-    page.keyboard.press("k")
+    press(page, "k")
     page.wait_for_selector("#dlg-restore[open]")
     screenshot(page, "console-restore-1920x1080")
-    page.keyboard.press("1")
+    press(page, "1")
     wait_api(lambda: waiting_codes(live, 1)[:1] == ["A001"], "A001 back at the front")
-    page.keyboard.press(" ")
+    press(page, " ")
     wait_api(lambda: (live.api.counter(1)["ticket"] or {}).get("code") == "A001",
              "A001 called again by Space")
     wait_text(page, "#current-code", "A001")
-    page.keyboard.press("s")
+    press(page, "s")
     page.wait_for_selector("#dlg-done[open]")
-    page.keyboard.press("1")
+    press(page, "1")
     wait_api(lambda: ticket_status(live, tickets[0]).get("outcome") == "completed", "A001 done")
     wait_text(page, "#current-code", "—")
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     wait_text(page, "#current-code", "A002")
-    page.keyboard.press("a")
+    press(page, "a")
     page.wait_for_selector("#dlg-transfer[open]")
     screenshot(page, "console-transfer-1920x1080")
     number = page.locator('#dlg-transfer [data-service="D"] kbd').text_content()
     assert number and number.isdigit()
-    page.keyboard.press(number)
+    press(page, number)
     wait_api(lambda: "A002" in waiting_codes(live, 1) and
              live.api.state()["waiting"]["D"] == 1, "A002 moved to D")
     wait_text(page, "#current-code", "—")
-    page.keyboard.press("j")
+    press(page, "j")
     page.wait_for_selector("#dlg-pause[open]")
-    page.keyboard.press("3")
+    press(page, "3")
     wait_api(lambda: live.api.counter(1)["status"] == "paused", "the pause")
     assert live.api.counter(1)["reason"] == "Rapat"
     wait_text(page, "[data-action=pause]", "Lanjut")
-    page.keyboard.press("j")
+    press(page, "j")
     wait_api(lambda: live.api.counter(1)["status"] == "idle", "the resume")
     wait_text(page, "#status", "Siap")
 
