@@ -86,12 +86,12 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     wait_text(page, "#status", "Melayani")
     page.click("[data-action=recall]")
     wait_text(page, "#current-calls", "2×")
-    page.keyboard.press("s")
+    press(page, "s")
     page.click("[data-outcome=not_completed]")
     wait_text(page, "#current-code", "—")
     status = live.api.client.get(first["status_url"] + "/status").json()
     assert status["status"] == "served" and status["outcome"] == "not_completed"
-    page.keyboard.press("Enter")
+    press(page, "Enter")
     wait_text(page, "#current-code", "A002")
     wait_text(page, "#current-timer", "Dilayani 00:0")
     wait_text(page, "#waiting li:first-child", "A003")
@@ -119,7 +119,7 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
     wait_text(page, "#status", "Jeda")
     assert live.api.state()["counters"][0]["reason"] == "Ibadah"
     assert page.locator("[data-action=call-next]").is_disabled()
-    page.keyboard.press("j")
+    press(page, "j")
     wait_text(page, "#status", "Siap")
     live.api.call(1)  # from another client: the console follows
     wait_text(page, "#current-code", "A003")
