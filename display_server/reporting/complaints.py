@@ -8,7 +8,6 @@ unanswered past it on the day the report runs.
 
 from __future__ import annotations
 
-import csv
 import statistics
 from datetime import date
 from typing import Any, TextIO
@@ -18,7 +17,8 @@ from sqlalchemy import Connection, select
 from display_server.archive.tables import complaints
 from display_server.complaints import OPEN_STATUSES, category_name, tenant_name, timing
 from display_server.config import SiteConfig
-from texts import N_, number, t
+from display_server.reporting import formats
+from texts import N_, t
 
 GROUPINGS = ("category", "tenant")
 COLUMNS = ("key", "name", "received", "answered", "closed", "open", "overdue",
@@ -87,19 +87,8 @@ def _lines(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def write_csv(report: dict[str, Any], out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(t(HEADINGS[c]) for c in COLUMNS)
-    for line in _lines(report):
-        writer.writerow("" if line[c] is None else line[c] for c in COLUMNS)
+    formats.write_csv_of(report, out, COLUMNS, HEADINGS)
 
 
 def write_table(report: dict[str, Any], out: TextIO) -> None:
-    cells = [[t(HEADINGS[c]) for c in COLUMNS]]
-    for line in _lines(report):
-        cells.append([str(line[c]) if c in ("key", "name") else
-                      "-" if line[c] is None else number(line[c]) for c in COLUMNS])
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
-    for r in cells:
-        out.write("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                            for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
-        out.write("\n")
+    formats.write_table_of(report, out, COLUMNS, HEADINGS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,19 +44,31 @@ def write_json(report: dict[str, Any], out: TextIO) -> None:
 def write_csv(report: dict[str, Any], out: TextIO) -> None:
     """Indonesian headings, then the rows and the total; an empty cell where nothing was
     measured."""
+    write_csv_of(report, out, COLUMNS, HEADINGS)
+
+
+def write_csv_of(report: dict[str, Any], out: TextIO, columns: Sequence[str],
+                 headings: Mapping[str, str]) -> None:
+    """A report's rows and total as CSV under the given columns' catalogue headings."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(t(HEADINGS[c]) for c in COLUMNS)
+    writer.writerow(t(headings[c]) for c in columns)
     for line in _lines(report):
-        writer.writerow("" if line[c] is None else line[c] for c in COLUMNS)
+        writer.writerow("" if line[c] is None else line[c] for c in columns)
 
 
 def write_table(report: dict[str, Any], out: TextIO) -> None:
     """For people: Indonesian headings, '1.234', '-' where nothing was measured."""
-    cells = [[t(HEADINGS[c]) for c in COLUMNS]]
+    write_table_of(report, out, COLUMNS, HEADINGS)
+
+
+def write_table_of(report: dict[str, Any], out: TextIO, columns: Sequence[str],
+                   headings: Mapping[str, str]) -> None:
+    """A report's rows and total as a text table (key and name left, numbers right)."""
+    cells = [[t(headings[c]) for c in columns]]
     for line in _lines(report):
         cells.append([str(line[c]) if c in ("key", "name") else
-                      "-" if line[c] is None else number(line[c]) for c in COLUMNS])
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
+                      "-" if line[c] is None else number(line[c]) for c in columns])
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
     for r in cells:
         out.write("  ".join(cell.ljust(w) if i < 2 else cell.rjust(w)
                             for i, (cell, w) in enumerate(zip(r, widths, strict=True))).rstrip())
