@@ -183,10 +183,29 @@ def snapshot_archive(url: str, site_id: str, work: Path) -> dict[str, Any]:
                     target.close()
             finally:
                 source.close()
+            _keep_only_site(copy, site_id)
             return _describe_copy(copy, site_id)
         return _export_rows(engine, site_id, work)
     finally:
         engine.dispose()
+
+
+def _keep_only_site(copy: Path, site_id: str) -> None:
+    """Delete the rows of other sites from the copy of an archive that several sites share
+    (one process per site on one Redis, one SQLite file), then VACUUM so that none of their
+    bytes stay in free pages: a site's backup holds the site and nothing else."""
+    copied = db.engine(f"sqlite:///{copy}")
+    try:
+        with copied.connect() as connection:
+            others = 0
+            for table in reversed(_existing(connection)):
+                others += connection.execute(
+                    table.delete().where(~_of_site(table, site_id))).rowcount
+            connection.commit()
+            if others:
+                connection.exec_driver_sql("VACUUM")
+    finally:
+        copied.dispose()
 
 
 def _describe_copy(copy: Path, site_id: str) -> dict[str, Any]:

@@ -108,9 +108,11 @@ class TokenBook:
         return same(presented, self._kiosk)
 
     def signing_key(self, purpose: str) -> bytes:
-        """A key for `purpose` (e.g. signing console cookies), derived from the site secret: the
-        same in every worker process, never equal to a token."""
-        return hmac.new(self._secret, f"antrian:{purpose}".encode(), hashlib.sha256).digest()
+        """A key for `purpose` (e.g. signing console cookies), derived from the site secret and
+        the site id: the same in every worker process, never equal to a token, and another
+        site's even when two sites share a secret (one process per site on one Redis)."""
+        message = f"antrian:{self._site_id}:key:{purpose}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).digest()
 
     def ticket_key(self, day: str, code: str) -> str:
         """The key of a ticket's status link."""
