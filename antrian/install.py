@@ -137,9 +137,12 @@ def env_file(role: str, server: str) -> str:
 
 def server_units() -> list[str]:
     """The server's units: the display server, the announcer (installed; enabled on the machine
-    by the hall's speakers), and the backup service and timer when this clone has them."""
+    by the hall's speakers), the backup service and timer when this clone has them, and the
+    template of one server per site on the shared Redis (installed, never enabled here:
+    `systemctl enable antrian@<site>`)."""
     return ["antrian.service", "antrian-announcer.service",
-            *sorted(p.name for p in UNITS_DIR.glob("antrian-backup.*"))]
+            *sorted(p.name for p in UNITS_DIR.glob("antrian-backup.*")),
+            *sorted(p.name for p in UNITS_DIR.glob("antrian@*.service"))]
 
 
 def plan(role: str, server: str = DEFAULT_SERVER) -> list[Step]:
