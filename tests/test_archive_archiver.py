@@ -161,6 +161,52 @@ async def test_an_archiver_killed_after_writing_before_acknowledging_loses_and_d
     assert (await second.report())["lag"] == 0
 
 
+async def test_an_archiver_killed_after_reading_before_writing_is_taken_over_in_order(
+        rig: Rig) -> None:
+    """The leaseholder read a batch and died (kill -9) before writing it: the process that
+    takes the lease next archives that batch first, before anything newer, although the batch
+    was read less than a lease ago (newer events applied first would leave its calls out)."""
+    first = rig.archiver(batch=4)
+    await work_the_day(rig)
+    assert await first.step() == 4                  # the four tickets
+    await rig.redis.xreadgroup(GROUP, first.consumer, {first.stream: ">"}, count=4)
+    await rig.redis.delete(first.lease_key)          # its lease runs out; nothing written
+    second = rig.archiver(batch=4)                   # the default: claims after a lease idle
+    assert await drain(second) == 11
+    check_the_day(rig)
+    assert (await second.report())["lag"] == 0
+
+
+async def test_a_failed_write_is_archived_again_before_newer_events(
+        site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> None:
+    """A round whose archive write fails leaves its batch read and unacknowledged: the next
+    round writes that batch again first, so events reach the archive in stream order."""
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    engine = db.engine(url)                         # not migrated yet: the write fails
+    client = connect(redis_url, pool_size=4, pool_timeout=5)
+    try:
+        store = Store(client, site, clock)
+        archiver = Archiver(client, site, engine, clock, block_ms=10, batch=1, retry_s=0.01)
+        await store.issue("A")
+        with pytest.raises(sa.exc.OperationalError):
+            await archiver.step()                   # A001's ticket event read, not written
+        db.migrate(engine)
+        await store.call(1)
+        task = asyncio.create_task(archiver.run())
+        try:
+            await eventually(lambda: archiver.state.archived >= 2, "both events archived")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        with engine.connect() as connection:
+            visit = connection.execute(sa.select(visits).where(
+                visits.c.site == site.id)).mappings().one()
+        assert (visit["code"], visit["first_counter"]) == ("A001", 1)
+    finally:
+        await client.aclose()
+        engine.dispose()
+
+
 async def test_two_archivers_on_one_stream_archive_each_event_once(rig: Rig) -> None:
     one, two = rig.archiver(batch=3), rig.archiver(batch=3)
     await work_the_day(rig)

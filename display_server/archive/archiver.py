@@ -4,11 +4,14 @@ batch, then acknowledges the batch.
 
 Every server process runs one, and one of them at a time archives: the holder of a short lease
 in Redis (renewed each round); the others stand by and take over when it stops renewing,
-claiming the entries its dead consumer had read but not acknowledged (XAUTOCLAIM). Inserts are
-idempotent on the event id, so a batch written but not acknowledged is skipped when it comes
-again. The day close (closing.py) runs when the local day has changed and the stream is read up;
-then the `after_close` hook (the server's: storing the months the close ended, for the report)
-runs with the day closed before and the new day.
+claiming the entries its dead consumer had read but not acknowledged (XAUTOCLAIM). Events reach
+the archive in stream order: a process that has just taken the lease, or whose last round
+failed, first claims every entry read and not acknowledged, however recently read, and archives
+those before reading anything new (a call applied before its ticket's issue would be lost).
+Inserts are idempotent on the event id, so a batch written but not acknowledged is skipped when
+it comes again. The day close (closing.py) runs when the local day has changed and the stream
+is read up; then the `after_close` hook (the server's: storing the months the close ended, for
+the report) runs with the day closed before and the new day.
 """
 
 from __future__ import annotations
@@ -91,6 +94,9 @@ class Archiver:
         self.tenant_of = {s.code: s.tenant for s in site.services}
         self.state = ArchiverState()
         self.closed_day: str | None = None
+        # claim every pending entry, idle or not, before reading new ones: set when the lease
+        # is taken and after a failed round, cleared once the pending list was read through
+        self._sweep = True
         self._lease = redis.register_script(LEASE_SCRIPT)
 
     async def run(self) -> None:
@@ -126,6 +132,7 @@ class Archiver:
         self.state.leading = bool(await self._lease(keys=[self.lease_key],
                                                     args=[self.consumer, self.lease_ms]))
         if not self.state.leading:
+            self._sweep = True  # when it takes the lease, the holder before may have died
             await asyncio.sleep(self.block_ms / 1000)
             return 0
         entries = await self._claim()
@@ -135,10 +142,14 @@ class Archiver:
             entries = cast(list[Any], reply)[0][1] if reply else []
         events = [(str(i), _decode(f)) for i, f in entries]
         if events:
-            await asyncio.to_thread(writing.write, self.db, self.site.id, self.tenant_of,
-                                    [(i, e) for i, e in events if e is not None],
-                                    int(time.time() * 1000))
-            await self.redis.xack(self.stream, GROUP, *[i for i, _ in events])
+            try:
+                await asyncio.to_thread(writing.write, self.db, self.site.id, self.tenant_of,
+                                        [(i, e) for i, e in events if e is not None],
+                                        int(time.time() * 1000))
+                await self.redis.xack(self.stream, GROUP, *[i for i, _ in events])
+            except BaseException:
+                self._sweep = True  # the batch stays pending: the next round takes it first
+                raise
             self.state.last_event_id = events[-1][0]
             self.state.archived += len(events)
         if len(entries) < self.batch:
@@ -153,10 +164,17 @@ class Archiver:
                 raise
 
     async def _claim(self) -> list[Any]:
-        """Entries a dead consumer read but never acknowledged (idle past the lease)."""
+        """Entries read but never acknowledged: while sweeping (the lease just taken, or the
+        last round failed) every one of them, by any consumer, in stream order, until the
+        pending list was read through; otherwise those idle past the lease (a consumer that
+        died)."""
+        sweep = self._sweep
         reply = await self.redis.xautoclaim(self.stream, GROUP, self.consumer,
-                                            min_idle_time=self.claim_idle_ms, start_id="0-0",
-                                            count=self.batch)
+                                            min_idle_time=0 if sweep else self.claim_idle_ms,
+                                            start_id="0-0", count=self.batch)
+        cursor = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+        if sweep and cursor == "0-0":
+            self._sweep = False
         return list(reply[1])
 
     async def _close_days(self) -> None:
