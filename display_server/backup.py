@@ -42,6 +42,9 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 import redis
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import RedisClusterException
+from redis.sentinel import Sentinel
 from sqlalchemy import Connection, Engine, LargeBinary, Table, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,6 +54,7 @@ from display_server.config import SiteConfig, config_path, load_config
 from display_server.keys import SiteKeys
 from display_server.paths import data_dir
 from display_server.redis_local import LocalRedis, RedisNotFoundError, default_url
+from display_server.store import CLUSTER_SCHEME, SENTINEL_SCHEME, RedisUrl, parse_redis_url
 from display_server.tokens import SECRET_FILE
 from texts import t
 from texts.formats import number
@@ -113,6 +117,59 @@ def _version() -> str:
         return package_metadata.version("antrian")
     except package_metadata.PackageNotFoundError:
         return "unknown"
+
+
+# --- the site's Redis server -------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def site_redis(url: str, site_id: str) -> Iterator[redis.Redis]:
+    """A client of the one Redis server that holds the site's keys: the URL's Redis; on
+    `redis+sentinel://`, the primary the sentinels name now; on `redis+cluster://`, the master
+    of the slot of the site's hash tag. Every key of the site is in that slot, so that node's
+    SCAN, one Lua script and one MULTI/EXEC there read or write all of them (a slot moved
+    while it runs answers MOVED: the command fails and can be run again)."""
+    if url.startswith((CLUSTER_SCHEME + "://", SENTINEL_SCHEME + "://")):
+        try:
+            parsed = parse_redis_url(url)
+        except ValueError:
+            raise BackupError(t("backup.bad_redis_url", url=url.split("@")[-1])) from None
+        host, port = _site_node(parsed, site_id, url)
+        client = redis.Redis(host=host, port=port, db=parsed.db, username=parsed.username,
+                             password=parsed.password, socket_connect_timeout=5)
+    else:
+        client = redis.Redis.from_url(url)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _site_node(parsed: RedisUrl, site_id: str, url: str) -> tuple[str, int]:
+    """(host, port) of the primary or cluster master that holds the site's slot now."""
+    try:
+        if parsed.scheme == SENTINEL_SCHEME:
+            sentinel = Sentinel(list(parsed.nodes), socket_timeout=5,  # type: ignore[no-untyped-call]
+                                socket_connect_timeout=5)
+            try:
+                host, port = sentinel.discover_master(parsed.service)  # type: ignore[no-untyped-call]
+            finally:
+                for client in sentinel.sentinels:
+                    client.close()
+            return str(host), int(port)
+        nodes = [ClusterNode(h, p) for h, p in parsed.nodes]  # type: ignore[no-untyped-call]
+        cluster = RedisCluster(startup_nodes=nodes, username=parsed.username,
+                               password=parsed.password, socket_timeout=5,
+                               socket_connect_timeout=5)
+        try:
+            node = cluster.get_node_from_key(  # type: ignore[no-untyped-call]
+                SiteKeys(site_id)("events"))
+            return str(node.host), int(node.port)
+        finally:
+            cluster.close()
+    except (redis.RedisError, RedisClusterException) as exc:
+        raise BackupError(t("backup.redis_unreachable", url=url.split("@")[-1],
+                            error=exc)) from None
 
 
 # --- reading the live site --------------------------------------------------------------------
@@ -270,13 +327,10 @@ def backup(source: Source, out: Path, *, now: datetime | None = None) -> Summary
     with tempfile.TemporaryDirectory(prefix=".antrian-backup-", dir=out.parent) as tmp:
         work = Path(tmp)
         archive = snapshot_archive(source.database_url, site_id, work)  # first: see the docstring
-        client = redis.Redis.from_url(source.redis_url)
-        try:
+        with site_redis(source.redis_url, site_id) as client:
             with (work / REDIS_MEMBER).open("w", encoding="ascii") as handle:
                 keys = snapshot_redis(client, site_id, handle)
             redis_version = str(client.info("server")["redis_version"])
-        finally:
-            client.close()
         members: list[tuple[str, Path]] = [(REDIS_MEMBER, work / REDIS_MEMBER)]
         if archive["kind"] == "sqlite":
             members.append((SQLITE_MEMBER, work / SQLITE_MEMBER))
@@ -562,16 +616,13 @@ def restore(found: Backup, target: Target, *, force: bool = False) -> dict[str, 
     revision = found.manifest["archive"].get("revision")
     if revision is not None and revision not in _known_revisions():
         raise BackupError(t("restore.unknown_revision", revision=revision))
-    client = redis.Redis.from_url(target.redis_url)
-    try:
+    with site_redis(target.redis_url, found.site_id) as client:
         problems = check_target(found, target, client)
         if problems and not force:
             raise BackupError("\n".join([*problems, t("restore.use_force")]))
         target.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         rows = restore_archive(found, target.database_url, force=force)
         keys = restore_redis(found, client, force=force)
-    finally:
-        client.close()
     if SECRET_MEMBER in found.files:
         _write_private(target.directory / SECRET_FILE, found.files[SECRET_MEMBER])
     config = _config_member(found)
@@ -603,11 +654,7 @@ def _redis_url(explicit: str | None, directory: Path) -> Iterator[str]:
     stopped after."""
     if explicit or os.environ.get("ANTRIAN_REDIS_URL") \
             or (directory / "redis" / "redis.sock").exists():
-        url = default_url(explicit, directory)
-        if url.split("://", 1)[0] not in ("redis", "rediss", "unix"):
-            # redis+cluster:// and redis+sentinel://: name the primary holding the site's slot
-            raise BackupError(t("backup.plain_redis_only", url=url.split("@")[-1]))
-        yield url
+        yield default_url(explicit, directory)
         return
     local = LocalRedis(directory)
     try:
@@ -633,7 +680,7 @@ def _backup_command(args: argparse.Namespace) -> int:
     except (BackupError, db.DatabaseError, RedisNotFoundError) as exc:
         print("antrian:", exc, file=sys.stderr)
         return 2
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, redis.RedisError) as exc:
         print("antrian:", t("backup.failed", error=exc), file=sys.stderr)
         return 1
     print(t("backup.written", path=summary.path, keys=number(summary.keys),
@@ -655,7 +702,7 @@ def _restore_command(args: argparse.Namespace) -> int:
     except (BackupError, db.DatabaseError, RedisNotFoundError) as exc:
         print("antrian:", exc, file=sys.stderr)
         return 2
-    except (SQLAlchemyError, OSError) as exc:
+    except (SQLAlchemyError, OSError, redis.RedisError) as exc:
         print("antrian:", t("restore.failed", error=exc), file=sys.stderr)
         return 1
     print(t("restore.done", site=found.site_id, keys=number(done["keys"]),

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
+import contextlib
+import contextvars
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
 from urllib.parse import unquote
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import ClusterNode, PipelineCommand, RedisCluster
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, PipelineCommand, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
@@ -21,6 +25,7 @@ from redis.exceptions import (
     AskError,
     ClusterDownError,
     ConnectionError,
+    MaxConnectionsError,
     NoScriptError,
     ResponseError,
     TimeoutError,
@@ -95,11 +100,70 @@ def parse_redis_url(url: str) -> RedisUrl:
     return RedisUrl(scheme, tuple(nodes), username=username, password=password)
 
 
-def _connect_distributed(url: str, *, pool_size: int, retries: int,
+_HELD: contextvars.ContextVar[frozenset[int]] = contextvars.ContextVar(
+    "antrian_cluster_slots", default=frozenset())
+
+
+class BoundedCluster(RedisCluster):
+    """redis-py's cluster client, whose nodes' pools fail at once when every connection is
+    busy (MaxConnectionsError, "Too many connections"), made to wait like the plain
+    BlockingConnectionPool: at most `pool_size` commands or pipelines of this client are out
+    at once, and one past them waits up to `pool_timeout` seconds for a turn (then
+    MaxConnectionsError, a ConnectionError: 503). A command that a pipeline of the same task
+    sends again (after MOVED or ASK) runs in the pipeline's turn. Each node may open twice
+    `pool_size` connections: the client closes a broken one in the background before it
+    counts as free again."""
+
+    def __init__(self, *, pool_size: int, pool_timeout: float, **kwargs: Any) -> None:
+        super().__init__(max_connections=2 * pool_size, **kwargs)
+        self._turns = asyncio.Semaphore(pool_size)
+        self._pool_timeout = pool_timeout
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the client's `pool_size` turns (at once when this task holds one)."""
+        held = _HELD.get()
+        if id(self) in held:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self._pool_timeout):
+                await self._turns.acquire()
+        except builtins.TimeoutError:  # (redis's TimeoutError is imported here)
+            raise MaxConnectionsError("No connection available.") from None
+        token = _HELD.set(held | {id(self)})
+        try:
+            yield
+        finally:
+            _HELD.reset(token)
+            self._turns.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.turn():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None,
+                 shard_hint: Any | None = None) -> ClusterPipeline:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # refused as redis-py does
+        return _BoundedPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class _BoundedPipeline(ClusterPipeline):
+    """A cluster pipeline that runs in one of its client's turns."""
+
+    async def execute(self, raise_on_error: bool = True,
+                      allow_redirections: bool = True) -> list[Any]:
+        client = cast(BoundedCluster, self.cluster_client)
+        async with client.turn():
+            return await super().execute(raise_on_error, allow_redirections)
+
+
+def _connect_distributed(url: str, *, pool_size: int, pool_timeout: float, retries: int,
                          timeout: float) -> aioredis.Redis:
     """A client of a Redis Cluster (redis-py's RedisCluster: MOVED/ASK and failovers followed)
-    or of the primary that Sentinel names (re-asked after a failover). A cluster client has no
-    blocking pool: `pool_size` is its bound per node, and a command past it fails at once."""
+    or of the primary that Sentinel names (re-asked after a failover). The cluster's client
+    waits for a free connection as the plain pool does (BoundedCluster)."""
     parsed = parse_redis_url(url)
     # The cluster client retries a command itself after refreshing its slots; forever (-1)
     # would spin through a long outage inside one command, so the follower gets many tries.
@@ -110,8 +174,9 @@ def _connect_distributed(url: str, *, pool_size: int, retries: int,
         socket_timeout=timeout if retries >= 0 else None, socket_connect_timeout=timeout,
         retry=retry)
     if parsed.scheme == CLUSTER_SCHEME:
-        cluster = RedisCluster(startup_nodes=[ClusterNode(h, p) for h, p in parsed.nodes],
-                               max_connections=max(pool_size, 2), **common)
+        cluster = BoundedCluster(startup_nodes=[ClusterNode(h, p) for h, p in parsed.nodes],
+                                 pool_size=max(pool_size, 2), pool_timeout=pool_timeout,
+                                 **common)
         return cast(aioredis.Redis, cluster)  # the same commands, spread over the nodes
     sentinel = Sentinel(list(parsed.nodes), socket_timeout=timeout,  # type: ignore[no-untyped-call]
                         socket_connect_timeout=timeout)
@@ -135,7 +200,8 @@ def connect(url: str, *, pool_size: int, pool_timeout: float, retries: int = 2,
     cluster or Sentinel client instead.
     """
     if url.startswith((CLUSTER_SCHEME + "://", SENTINEL_SCHEME + "://")):
-        return _connect_distributed(url, pool_size=pool_size, retries=retries, timeout=timeout)
+        return _connect_distributed(url, pool_size=pool_size, pool_timeout=pool_timeout,
+                                    retries=retries, timeout=timeout)
     pool = aioredis.BlockingConnectionPool.from_url(
         url,
         max_connections=pool_size,
@@ -243,8 +309,11 @@ class Store:
             commands = [PipelineCommand(0, "EVALSHA", script.sha, len(keys), *keys, *argv),
                         PipelineCommand(1, "WAIT", WAIT_REPLICAS, WAIT_MS)]
             try:
-                await cluster.get_node_from_key(keys[0]).execute_pipeline(commands)
+                async with cast(BoundedCluster, cluster).turn():
+                    await cluster.get_node_from_key(keys[0]).execute_pipeline(commands)
                 answer, replicas = commands[0].result, commands[1].result
+            except MaxConnectionsError:
+                raise  # every connection busy for pool_timeout: a 503, not a moved slot
             except _REROUTE as e:
                 answer = replicas = e
             if isinstance(answer, NoScriptError):  # a promoted replica has no script cache

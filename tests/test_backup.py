@@ -64,9 +64,13 @@ class Site:
     def cli(self, *args: str) -> int:
         return main([*args, "--data-dir", str(self.data), "--redis-url", self.redis_url])
 
+    def redis_client(self) -> redis.Redis:
+        """A client of the Redis server holding the site's keys."""
+        return redis.Redis.from_url(self.redis_url)
+
     def wipe(self) -> None:
         """Every trace of the site: its Redis keys, the data dir, the archive's tables."""
-        client = redis.Redis.from_url(self.redis_url)
+        client = self.redis_client()
         for key in client.scan_iter(match=SiteKeys(self.site_id).prefix + "*"):
             client.delete(key)
         client.close()
@@ -339,10 +343,16 @@ def test_backups_in_a_folder_keep_the_newest(site: Site, tmp_path: Path,
     capsys.readouterr()
     assert site.cli("backup", "--config", str(site.config), "--out", "x", "--keep", "1") == 2
     assert "--keep perlu --out-dir" in capsys.readouterr().err
-    # a cluster or sentinel URL: one line naming what it takes, no traceback
+    # a cluster nobody answers, a sentinel URL without its name: one line, no traceback
+    # (tests/test_backup_distributed.py backs up from real ones)
     assert main(["backup", "--config", str(site.config), "--data-dir", str(site.data),
                  "--out", str(tmp_path / "x"), "--redis-url", "redis+cluster://127.0.0.1:1"]) == 2
-    assert "memerlukan URL redis://" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "127.0.0.1:1 tidak dapat dihubungi" in said and "Traceback" not in said
+    assert main(["backup", "--config", str(site.config), "--data-dir", str(site.data),
+                 "--out", str(tmp_path / "x"), "--redis-url", "redis+sentinel://s1:26379"]) == 2
+    assert "redis+sentinel://s1:26379 tidak dikenali" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
 
 
 def test_an_sqlite_backup_restores_into_postgresql(
