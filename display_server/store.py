@@ -464,14 +464,19 @@ class Store:
 
     async def events_after(self, event_id: str, limit: int) -> list[Event] | None:
         """Events after `event_id`, oldest first; None when some of them were trimmed from the
-        stream or there are more than `limit` (the caller then sends a fresh snapshot)."""
+        stream, when this stream never gave out `event_id` (newer than its last id: another
+        site's or another Redis's id), or there are more than `limit` (the caller then sends
+        a fresh snapshot)."""
         try:
             info = await self.redis.xinfo_stream(self.events_key)
-        except ResponseError:
-            return []  # no stream yet: nothing happened
+        except ResponseError:  # no stream yet: nothing happened, and no id was given out
+            return [] if event_key(event_id) == (0, 0) else None
         first = info.get("first-entry")
         trimmed = int(info.get("entries-added", 0)) > int(info.get("length", 0))
         if first and trimmed and event_key(event_id) < event_key(str(first[0])):
+            return None
+        last = info.get("last-generated-id")
+        if last is not None and event_key(event_id) > event_key(str(last)):
             return None
         rows = await self.redis.xrange(self.events_key, min=f"({event_id}", count=limit + 1)
         if rows is None or len(rows) > limit:
