@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 DAY_SECONDS = 86_400
+# How long the answer of an action without request_id is kept for the server's own retries:
+# past the longest one action's retries last (store.py: 30 tries, each up to a socket timeout).
+ATTEMPT_SECONDS = 300
 
 KeyName = Literal[
     "events", "recent", "arrival", "seq", "ticket", "queue", "priority_queue", "skipped",
-    "counter", "stats", "request", "played", "screens", "ratelimit", "session",
+    "counter", "stats", "request", "attempt", "played", "screens", "ratelimit", "session",
     "session_generation", "archiver", "officer", "officers", "pin_failures_officer",
     "pin_failures_client", "metrics_processes", "settings", "settings_history",
 ]
@@ -26,6 +29,8 @@ PARTS: dict[str, str] = {
     "scope": "whose requests: a counter number or `kiosk` (request ids); `tickets` or `kiosk` "
              "(rate limits)",
     "request_id": "the client's `request_id`",
+    "attempt": "an id the server draws for one action the client sent without `request_id` "
+               "(32 hex digits, uuid4)",
     "client": "a client address, or an IPv6 client's /64 network",
     "window": "the number of the rate limit's window since the epoch (seconds // window)",
     "session": "a session id (32 hex digits), named by the signed cookie",
@@ -91,6 +96,10 @@ LAYOUT: dict[KeyName, Key] = {key.name: key for key in (
         "the day's aggregates: `<count>:<service>` and `<count>:c<counter>` fields"),
     Key("request", "req:{scope}:{request_id}", "hash", DAY_SECONDS,
         "a request's fingerprint and answer: a retried request_id gets the same answer"),
+    Key("attempt", "attempt:{attempt}", "hash", ATTEMPT_SECONDS,
+        "the fingerprint and answer of an action sent without `request_id`, under an id the "
+        "server drew for it: a retry of the same attempt (a lost reply, a moved cluster slot) "
+        "gets that answer instead of acting twice; kept past the longest retry"),
     Key("played", "played:{day}", "hash", 2 * DAY_SECONDS,
         "screen -> the last call it reported played that day (`event_id`, `at`)"),
     Key("screens", "screens", "hash", None,

@@ -9,7 +9,8 @@ import contextvars
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, cast
@@ -35,7 +36,7 @@ from redis.exceptions import (
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
-from display_server.keys import SiteKeys, lua_prelude
+from display_server.keys import SiteKeys, lua_prelude, ttl
 from display_server.singleflight import SingleFlight
 from protocol.counter_actions import STATE_ACTIONS
 from protocol.event_ids import event_key
@@ -267,32 +268,52 @@ class Store:
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
 
-    async def _eval(self, name: str, *args: Any, scope: str = "", request_id: str | None = None,
+    async def _eval(self, name: str, *args: Any, keys: Callable[[str], list[str]] = lambda _: [],
+                    scope: str = "", idempotent: bool = False, request_id: str | None = None,
                     fingerprint: str = "", waited: bool = False) -> str:
         """Run script `name` with common.lua's ARGV header, its own `args`, then `fingerprint`.
-        KEYS[1] is the events stream: every key a script touches has the site's hash tag, so
-        it is in that key's slot, and a cluster client sends the script to that slot's master.
-        With `waited` on a cluster or Sentinel, the answer waits for a replica (WAIT 1)."""
+        KEYS declare every key the script can name before it runs: KEYS[1] the events stream;
+        for an action (`idempotent`) KEYS[2] its idempotency key: the client's `request_id`, or
+        else an id drawn here for this one attempt, so a retry of it (a lost reply, a moved
+        cluster slot) is answered from the first run instead of acting twice; then `keys(day)`
+        for the site's day now. All share the site's hash tag, so a cluster client sends the
+        script to that slot's master. With `waited` on a cluster or Sentinel, the answer waits
+        for a replica (WAIT 1)."""
         now = local_now(self.clock, self.site.tz)
+        day = day_of(now)
+        declared = [self.events_key]
+        expiry: int | str = ""  # of the idempotency key
+        if idempotent and request_id:
+            declared.append(self.keys("request", scope, request_id))
+            expiry = ttl("request")
+        elif idempotent:
+            declared.append(self.keys("attempt", uuid.uuid4().hex))
+            expiry = ttl("attempt")
+        declared += keys(day)
         argv = [
             self.keys.prefix,
             self.stream_maxlen,
             int(now.timestamp() * 1000),
             now.isoformat(timespec="milliseconds"),
-            day_of(now),
-            request_id or "",
+            day,
+            expiry,
             scope,
             *args,
             fingerprint,
         ]
         if waited and self.waits:
-            return str(await self._eval_waited(self._scripts[name], argv))
-        return str(await self._scripts[name](keys=[self.events_key], args=argv))
+            return str(await self._eval_waited(self._scripts[name], declared, argv))
+        return str(await self._scripts[name](keys=declared, args=argv))
 
-    async def _eval_waited(self, script: AsyncScript, argv: list[Any]) -> Any:
+    def _queues(self, day: str, services: Any) -> list[str]:
+        """The day's normal and priority queues of each of `services`, in order (as
+        common.lua's declare_queues reads them)."""
+        return [self.keys(kind, day, s) for s in services for kind in ("queue", "priority_queue")]
+
+    async def _eval_waited(self, script: AsyncScript, keys: list[str], argv: list[Any]) -> Any:
         """Run `script` then `WAIT 1` on the same connection (WAIT waits for that connection's
-        writes), so the answer goes out once a replica holds the action."""
-        keys = [self.events_key]
+        writes), so the answer goes out once a replica holds the action. A retry runs with
+        the same KEYS and ARGV, so the same idempotency key: the action applies once."""
         if not isinstance(self.redis, RedisCluster):  # Sentinel's primary: a plain pipeline
             for _ in range(2):
                 async with self.redis.pipeline(transaction=False) as pipe:
@@ -338,11 +359,14 @@ class Store:
         return answer
 
     async def _run(self, name: str, scope: str, request_id: str | None,
-                   request: tuple[str, ...], *args: Any) -> Any:
-        """Run action script `name` for `scope` with its arguments `args`. `request` is what
-        the client asked for (the action and the values it chose): its fingerprint goes last,
-        so the same request_id with another request is refused (request_id_reused)."""
-        answer = json.loads(await self._eval(name, *args, scope=scope, request_id=request_id,
+                   request: tuple[str, ...], keys: Callable[[str], list[str]],
+                   *args: Any) -> Any:
+        """Run action script `name` for `scope` with its arguments `args` and the keys it
+        declares after its idempotency key (`keys(day)`). `request` is what the client asked
+        for (the action and the values it chose): its fingerprint goes last, so the same
+        request_id with another request is refused (request_id_reused)."""
+        answer = json.loads(await self._eval(name, *args, keys=keys, scope=scope,
+                                             idempotent=True, request_id=request_id,
                                              fingerprint=_fingerprint(name, *request),
                                              waited=True))
         _raise_error(answer)
@@ -358,8 +382,11 @@ class Store:
         """Issue the next ticket of `service` for today; the caller checked opening hours."""
         quota = self.site.service(service).quota or 0  # type: ignore[union-attr]
         scope = "kiosk"
-        result: dict[str, Any] = await self._run("issue", scope, request_id, (service, priority),
-                                                 service, quota, priority)
+        result: dict[str, Any] = await self._run(
+            "issue", scope, request_id, (service, priority),
+            lambda day: [self.keys("seq", day), self.keys("arrival"), self.keys("stats", day),
+                         *self._queues(day, [service])],
+            service, quota, priority)
         return result
 
     async def call(self, counter: int, *, ticket: str = "", request_id: str | None = None,
@@ -369,8 +396,11 @@ class Store:
         c = self.site.counter(counter)
         assert c is not None
         result: dict[str, Any] = await self._run(
-            "call", str(counter), request_id, (ticket,), self.site.priority_every, c.policy,
-            ",".join(c.services), ticket, officer,
+            "call", str(counter), request_id, (ticket,),
+            lambda day: [self.keys("counter", counter), self.keys("stats", day),
+                         self.keys("recent"), *self._queues(day, c.services),
+                         *([self.keys("ticket", f"{day}:{ticket}")] if ticket else [])],
+            self.site.priority_every, c.policy, ",".join(c.services), ticket, officer,
         )
         return result
 
@@ -382,9 +412,14 @@ class Store:
             raise ValueError(f"unknown counter action {action!r}")
         c = self.site.counter(counter)
         assert c is not None
+        queued = [*c.services, *([arg] if action == "transfer" and arg not in c.services
+                                 else [])]
         result: dict[str, Any] = await self._run(
-            "counter_action", str(counter), request_id, (action, arg), action, arg,
-            ",".join(c.services), self.grace_ms, officer,
+            "counter_action", str(counter), request_id, (action, arg),
+            lambda day: [self.keys("counter", counter), self.keys("stats", day),
+                         self.keys("skipped", day), *self._queues(day, queued),
+                         *([self.keys("ticket", f"{day}:{arg}")] if action == "restore" else [])],
+            action, arg, ",".join(c.services), self.grace_ms, officer,
         )
         return result
 
@@ -402,11 +437,16 @@ class Store:
         return state
 
     async def _read_snapshot(self) -> str:
-        return await self._eval("snapshot", ",".join(str(c.number) for c in self.site.counters),
-                                ",".join(s.code for s in self.site.services))
+        counters = [c.number for c in self.site.counters]
+        services = [s.code for s in self.site.services]
+        return await self._eval(
+            "snapshot", ",".join(str(n) for n in counters), ",".join(services),
+            keys=lambda day: [self.keys("recent"), *(self.keys("counter", n) for n in counters),
+                              *self._queues(day, services)])
 
     async def ticket_status(self, day: str, code: str) -> dict[str, Any] | None:
-        raw = await self._eval("ticket_status", code, day)
+        raw = await self._eval("ticket_status", code, day,
+                               keys=lambda _: [self.keys("ticket", f"{day}:{code}")])
         return json.loads(raw) if raw else None
 
     async def waiting_tickets(
@@ -435,7 +475,8 @@ class Store:
         """Today's no-shows of `services` that can still be put back (within the grace window),
         most recently skipped first."""
         rows: list[dict[str, Any]] = json.loads(
-            await self._eval("skipped", ",".join(services), self.grace_ms, limit))
+            await self._eval("skipped", ",".join(services), self.grace_ms, limit,
+                             keys=lambda day: [self.keys("skipped", day)]))
         return rows
 
     async def rate(self, day: str, code: str, answers: list[int],
@@ -446,7 +487,8 @@ class Store:
         ticket that counter finished (and, with `window_ms`, within that many ms)."""
         tenants = {s.code: s.tenant for s in self.site.services}
         result: dict[str, Any] = await self._run(
-            "survey", "", None, (), "rate", day, code, json.dumps(answers),
+            "survey", "", None, (), lambda _: [self.keys("ticket", f"{day}:{code}")],
+            "rate", day, code, json.dumps(answers),
             json.dumps(profile, sort_keys=True) if profile else "", via,
             "" if counter is None else str(counter), "" if window_ms is None else window_ms,
             json.dumps(tenants))
@@ -455,7 +497,8 @@ class Store:
     async def survey_pending(self, counter: int, window_ms: int) -> dict[str, Any] | None:
         """The ticket `counter` finished last, if it has no survey answer yet and finished
         within `window_ms`; else None."""
-        raw = await self._eval("survey", "pending", str(counter), window_ms)
+        raw = await self._eval("survey", "pending", str(counter), window_ms,
+                               keys=lambda _: [self.keys("counter", counter)])
         return json.loads(raw) if raw else None
 
     async def last_event_id(self) -> str:
@@ -517,8 +560,9 @@ class Store:
         unknown_screen unless the config declares it or the office registered it,
         unknown_event unless the stream holds that call, too_many_screens past `cap` a day."""
         declared = "1" if self.site.screen(screen) is not None else "0"
-        _raise_error(json.loads(await self._eval("played", screen, event_id, declared, cap,
-                                                 "1" if dropped else "0")))
+        _raise_error(json.loads(await self._eval(
+            "played", screen, event_id, declared, cap, "1" if dropped else "0",
+            keys=self._screens_keys)))
 
     async def played(self) -> dict[str, Any]:
         """Today's acknowledgements: screen -> {"event_id", "at"} of its last play and/or
@@ -530,14 +574,21 @@ class Store:
     async def register_screen(self, screen: str, name: str, cap: int) -> bool:
         """Let `screen` acknowledge plays (the office's register); True when it is new.
         too_many_screens when `cap` screens are registered already."""
-        raw = await self._eval("screens", "add", screen, name, cap)
+        raw = await self._eval("screens", "add", screen, name, cap, keys=self._screens_keys,
+                               idempotent=True)
         _raise_error(json.loads(raw))
         return bool(raw == "1")
 
     async def unregister_screen(self, screen: str) -> bool:
         """Take `screen` off the office's register (and today's acknowledgements); False when
         it was not registered."""
-        return await self._eval("screens", "remove", screen, "", 0) == "1"
+        return await self._eval("screens", "remove", screen, "", 0,
+                                keys=self._screens_keys, idempotent=True) == "1"
+
+    def _screens_keys(self, day: str) -> list[str]:
+        """The keys of played.lua and screens.lua after the stream: the register, today's
+        acknowledgements."""
+        return [self.keys("screens"), self.keys("played", day)]
 
     async def registered_screens(self) -> dict[str, Any]:
         """The office's register: screen -> {"name", "at"}, by screen id."""
@@ -550,7 +601,10 @@ class Store:
         event with the `public` part (a JSON object) in one step; settings_conflict when the
         version is no longer `expected` (None: any). Returns {"version", "event_id"}."""
         raw = await self._eval("settings", "" if expected is None else expected, overrides, by,
-                               history, public, keep)
+                               history, public, keep,
+                               keys=lambda _: [self.keys("settings"),
+                                               self.keys("settings_history")],
+                               idempotent=True)
         answer: dict[str, Any] = json.loads(raw)
         _raise_error(answer)
         return answer

@@ -156,6 +156,8 @@ def key_table() -> str:
     for key in LAYOUT.values():
         if key.ttl is None:
             expires = "kept"
+        elif isinstance(key.ttl, int) and key.ttl < 3600:
+            expires = f"{key.ttl // 60} min"
         elif isinstance(key.ttl, int):
             days, hours = divmod(key.ttl, 86400)
             expires = f"{days} days" if not hours else f"{key.ttl // 3600} h"

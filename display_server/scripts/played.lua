@@ -4,11 +4,13 @@
 -- call without speaking it (its counter had moved on): kept apart as dropped_id / dropped_at.
 -- The screen must be declared or registered by the office, the event a call or recall still in
 -- the stream.
+-- KEYS: 1 events, 2 the office's register of screens, 3 today's acknowledgements.
+local SCREENS, PLAYED = KEYS[2], KEYS[3]
 local SCREEN, EID = ARGV[8], ARGV[9]
-if ARGV[10] ~= '1' and redis.call('HEXISTS', screens_key(), SCREEN) == 0 then
+if ARGV[10] ~= '1' and redis.call('HEXISTS', SCREENS, SCREEN) == 0 then
   return fail('unknown_screen')
 end
-local rows = redis.pcall('XRANGE', KEYS[1], EID, EID)
+local rows = redis.pcall('XRANGE', EVENTS, EID, EID)
 if type(rows) ~= 'table' or rows.err or #rows == 0 then return fail('unknown_event') end
 local fields, event = rows[1][2], nil
 for i = 1, #fields, 2 do
@@ -20,7 +22,7 @@ end
 if not event or (event.type ~= 'call' and event.type ~= 'recall') then
   return fail('unknown_event')
 end
-local key = played_key(DAY)
+local key = PLAYED
 if redis.call('HEXISTS', key, SCREEN) == 0 and redis.call('HLEN', key) >= tonumber(ARGV[11]) then
   return fail('too_many_screens')
 end

@@ -7,12 +7,14 @@
 --     refuses a ticket not served (not_served) and a second answer (already_rated).
 --   'pending': ARGV[9] counter, ARGV[10] window in ms: the ticket that counter finished last,
 --     if it is not rated and finished within the window; else ''.
+-- KEYS: 1 events, then for 'rate' 2 the idempotency key and 3 the ticket; for 'pending' 2 the
+-- counter.
 local mode = ARGV[8]
 
 if mode == 'pending' then
-  local id = redis.call('HGET', counter_key(ARGV[9]), 'finished')
+  local id = redis.call('HGET', KEYS[2], 'finished')
   if not id then return '' end
-  local t = load_ticket(id)
+  local t = load_ticket(ticket_key(id))  -- derived: the counter's last finished ticket
   if not t or t.status ~= 'served' or t.rated or t.counter ~= ARGV[9] then return '' end
   if NOW - tonumber(t.finished_ms or '0') > tonumber(ARGV[10]) then return '' end
   return cjson.encode({code = t.code, day = t.day, service = t.service,
@@ -20,9 +22,11 @@ if mode == 'pending' then
                        finished_ms = tonumber(t.finished_ms)})
 end
 
-local day, code = ARGV[9], ARGV[10]
-local id = ticket_id(day, code)
-local t = load_ticket(id)
+REQUEST = KEYS[2]
+local TICKET = KEYS[3]
+local prev = remembered()
+if prev then return prev end
+local t = load_ticket(TICKET)
 if not t then return fail('unknown_ticket') end
 if t.status ~= 'served' then return fail('not_served') end
 if ARGV[14] ~= '' then
@@ -39,5 +43,5 @@ local ev = {type = 'survey', ticket = t.code, ticket_day = t.day, service = t.se
 if t.officer and t.officer ~= '' then ev.officer = t.officer end
 if ARGV[12] ~= '' then ev.profile = cjson.decode(ARGV[12]) end
 local eid = emit(ev)
-redis.call('HSET', ticket_key(id), 'rated', eid)
-return cjson.encode({event_id = eid, ticket = t.code, day = t.day})
+redis.call('HSET', TICKET, 'rated', eid)
+return remember(cjson.encode({event_id = eid, ticket = t.code, day = t.day}))
