@@ -138,11 +138,12 @@ def env_file(role: str, server: str) -> str:
 def server_units() -> list[str]:
     """The server's units: the display server, the announcer (installed; enabled on the machine
     by the hall's speakers), the backup service and timer when this clone has them, and the
-    template of one server per site on the shared Redis (installed, never enabled here:
-    `systemctl enable antrian@<site>`)."""
+    templates of one server and one nightly backup per site on the shared Redis (installed,
+    never enabled here: `systemctl enable antrian@<site> antrian-backup@<site>.timer`)."""
     return ["antrian.service", "antrian-announcer.service",
             *sorted(p.name for p in UNITS_DIR.glob("antrian-backup.*")),
-            *sorted(p.name for p in UNITS_DIR.glob("antrian@*.service"))]
+            *sorted(p.name for p in UNITS_DIR.glob("antrian@*.service")),
+            *sorted(p.name for p in UNITS_DIR.glob("antrian-backup@.*"))]
 
 
 def plan(role: str, server: str = DEFAULT_SERVER) -> list[Step]:
@@ -168,8 +169,8 @@ def plan(role: str, server: str = DEFAULT_SERVER) -> list[Step]:
         ]
         units = server_units()
         steps += [File(f"/etc/systemd/system/{u}", unit_text(u)) for u in units]
-        steps += [Enable(u) for u in units
-                  if u == "antrian.service" or u.endswith(".timer")]
+        steps += [Enable(u) for u in units  # templates (name@) are enabled per site
+                  if u == "antrian.service" or (u.endswith(".timer") and "@" not in u)]
     elif kiosk:
         unit = f"antrian-{role}.service"
         steps += [
