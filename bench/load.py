@@ -1,4 +1,5 @@
-"""Load sweep of one server process's fan-out, printed as figures with their targets (not a test).
+"""Load sweep of antrian's fan-out over sites x counters x screens, printed as figures with their
+targets (not a test).
 
 Starts a real redis-server and `antrian serve` (the 29-counter bench site), a bare Starlette
 broadcast server (the floor: one send_text per screen, nothing else) and, when npm is present,
@@ -7,19 +8,34 @@ broadcast posted to the other, so every message crosses Redis Streams as antrian
 installs socket.io into a temp dir outside the repo the first time (ANTRIAN_BENCH_NODE_DIR,
 default /tmp/antrian-bench-socketio); without npm that column is skipped, with a note.
 
-For each number of screens (default 200 and 1,000):
+The load generator is this script in --clients (default 4) worker processes: the screens (the
+same Python WebSocket client for antrian, Socket.IO and the floor) and the calling counters are
+split over them, each worker times what its own screens receive (CLOCK_MONOTONIC, shared by all
+processes) and reports back, so reading hundreds of screens is not the limit; the generator's
+CPU is printed beside the server's so it is visible which side saturates.
+
+Sites (default 1 and 10): N site configs (distinct site ids, 29 counters each, the bench site's
+services) on ONE redis-server, one `antrian serve` process per site (the many-sites design), 20
+screens per site, every site calling at a fixed 2 calls/s (an officer calls about once a minute,
+so 2/s is ~4 times a full 29-counter office), the counters taking turns; call -> last screen of
+that site, p50/p99, calls/s, CPU and memory per screen of all site processes. The budget "10
+sites x 29 counters x 20 screens on two server processes: p99 < 50 ms" is judged on 10 site
+processes on this 2-core machine.
+
+For each number of screens on one site (default 200 and 1,000):
 - call -> last screen: one call at a time, the time from sending the request until the last
-  screen has the message; antrian, Socket.IO and the floor interleaved, call by call, with
-  the same Python WebSocket client;
+  screen has the message; antrian, Socket.IO and the floor interleaved, call by call;
 - throughput: 1, 4, 16 and 29 counters calling as fast as they can: calls/s, server CPU per
-  call; the saturation point is the first step that adds less than 10 % calls/s.
+  call and share of a core, the generator's share; the saturation point is the fewest counters
+  already reaching 90 % of the best rate.
 Then memory per idle screen: server RSS before and after opening --idle (5,000) screens.
 
-Targets (issue 14): at 200 and at 1,000 screens antrian's p50 and p99 no higher than
-Socket.IO's; >= 400 call-next/s with 200 screens; < 32 KiB per idle screen; 5,000 idle screens
-on one process. Exits non-zero when one is missed.
+Targets (issue 14): 10 sites x 20 screens p99 < 50 ms; at 200 and at 1,000 screens antrian's
+p50 and p99 no higher than Socket.IO's; >= 400 call-next/s with 200 screens; < 32 KiB per idle
+screen; 5,000 idle screens on one process. Exits non-zero when one is missed.
 
-Run: .venv/bin/python bench/load.py [--screens 200 1000] [--calls 200] [--seconds 5]
+Run: .venv/bin/python bench/load.py [--sites 1 10] [--screens 200 1000] [--calls 200]
+     [--seconds 5] [--clients 4] [--site-seconds 30]
 """
 
 from __future__ import annotations
@@ -42,9 +58,9 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from call_latency import BARE_APP, RawHttp, Screens, cpu_seconds, pct, rss_kib
-from conftest import ServerProcess, free_port, wait_until
-from serving import bench_server, raise_fd_limit
+from call_latency import BARE_APP, RawHttp, cpu_seconds, pct, rss_kib
+from conftest import ServerProcess, free_port, wait_until, write_site
+from serving import BENCH_ENV, COUNTERS, bench_server, raise_fd_limit
 
 NODE_DIR = Path(os.environ.get("ANTRIAN_BENCH_NODE_DIR", "/tmp/antrian-bench-socketio"))
 NODE_PACKAGES = ["socket.io@4", "@socket.io/redis-streams-adapter@0", "redis@4"]
@@ -73,52 +89,251 @@ const [port, redisUrl] = [Number(process.argv[2]), process.argv[3]];
 THROUGHPUT_200 = 400   # call-next/s with 200 screens, at least
 MEMORY_KIB = 32        # per idle screen, under
 IDLE_SCREENS = 5000    # on one process
+SITES_P99_MS = 50      # call -> last screen p99 with 10 sites x 20 screens, under
+SITES_BUDGET = 10      # the number of sites that budget is about
 COUNTER_STEPS = (1, 4, 16, 29)
-TICKETS_PER_S = 700  # tickets issued per second of a throughput step: more than it calls
+TICKETS_PER_S = 1500  # tickets issued per second of a throughput step: more than it calls
 
 
-class SweepScreens(Screens):
-    """antrian's screens; while the throughput steps run they only count what they receive,
-    so the load generator (on the same cores) costs less than the server it measures."""
+# ---------------------------------------------------------------- the worker (one process) --
 
-    parse = True
-    received = 0
+class Group:
+    """Screens of one kind in a worker: records when each sees a marker; a waiter for a
+    marker is answered when the last of the group's screens has it."""
 
-    async def _read(self, ws: Any) -> None:
-        async for raw in ws:
-            if not self.parse:
-                self.received += 1
-                continue
-            now = time.monotonic_ns()
-            data = json.loads(raw)
-            if data.get("type") == "call":
-                self.seen.setdefault(data["ticket"], []).append(now)
-
-
-class SocketIoScreens(Screens):
-    """The same client speaking Engine.IO 4 / Socket.IO 5 over a plain WebSocket."""
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.sockets: list[Any] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.seen: dict[str, list[int]] = {}
+        self.waiters: dict[str, list[asyncio.Future[int]]] = {}
+        self.parse = True
+        self.received = 0
 
     async def open(self, url: str, count: int) -> None:
         for _ in range(count):
-            ws = await websockets.connect(url, max_size=None, ping_interval=None,
-                                          compression=None)
-            await ws.recv()          # 0{"sid":...}: the Engine.IO handshake
-            await ws.send("40")      # join the default namespace
-            await ws.recv()          # 40{"sid":...}
+            if self.kind == "socketio":
+                ws = await websockets.connect(url, max_size=None, ping_interval=None,
+                                              compression=None)
+                await ws.recv()          # 0{"sid":...}: the Engine.IO handshake
+                await ws.send("40")      # join the default namespace
+                await ws.recv()          # 40{"sid":...}
+            else:
+                ws = await websockets.connect(url, max_size=None, ping_interval=None)
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self._read(ws)))
 
-    async def _read(self, ws: Any) -> None:
-        async for raw in ws:
-            now = time.monotonic_ns()
-            if raw == "2":
-                await ws.send("3")   # Engine.IO ping -> pong
-                continue
-            if raw.startswith("42"):
-                marker = json.loads(raw[2:])[1].get("marker")
-                if marker:
-                    self.seen.setdefault(marker, []).append(now)
+    def _mark(self, marker: str, now: int) -> None:
+        times = self.seen.setdefault(marker, [])
+        times.append(now)
+        if len(times) == len(self.sockets):
+            for future in self.waiters.pop(marker, []):
+                if not future.done():
+                    future.set_result(max(times))
 
+    async def _read(self, ws: Any) -> None:
+        try:
+            async for raw in ws:
+                if not self.parse:
+                    self.received += 1
+                    continue
+                now = time.monotonic_ns()
+                if self.kind == "socketio":
+                    if raw == "2":
+                        await ws.send("3")   # Engine.IO ping -> pong
+                    elif raw.startswith("42"):
+                        marker = json.loads(raw[2:])[1].get("marker")
+                        if marker:
+                            self._mark(marker, now)
+                    continue
+                data = json.loads(raw)
+                if self.kind == "antrian":
+                    if data.get("type") == "call":
+                        self._mark(data["ticket"], now)
+                elif data.get("marker"):
+                    self._mark(data["marker"], now)
+        except websockets.ConnectionClosed:
+            pass
+
+    async def wait(self, marker: str, timeout: float) -> int:
+        times = self.seen.get(marker, [])
+        if len(times) >= len(self.sockets):
+            return max(times)
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.waiters.setdefault(marker, []).append(future)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"{marker}: {len(self.seen.get(marker, []))}/"
+                               f"{len(self.sockets)} screens") from None
+
+    def alive(self) -> int:
+        return sum(1 for ws in self.sockets if ws.protocol.state.name == "OPEN")
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        # together: a socket whose unread backlog delays its close frame waits close_timeout
+        await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
+
+
+async def counters_flat_out(port: int, headers: dict[str, dict[str, str]],
+                            stop_at: float) -> tuple[int, bool]:
+    """These counters calling as fast as they can until `stop_at` (monotonic): calls made,
+    and whether the queue ran dry before the end."""
+    done, dry = 0, False
+
+    async def counter(auth: dict[str, str], n: str) -> None:
+        nonlocal done, dry
+        http = RawHttp("127.0.0.1", port)
+        while time.monotonic() < stop_at:
+            status, body = await http.post(f"/api/counters/{n}/call-next", headers=auth)
+            if status == 200 and b'"ticket":null' not in body:
+                done += 1
+            elif status == 200:
+                dry = True
+        await http.close()
+
+    await asyncio.gather(*(counter(auth, n) for n, auth in headers.items()))
+    return done, dry
+
+
+async def worker() -> None:
+    """Commands as JSON lines on stdin, answers as JSON lines on stdout (with the same id)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    groups: dict[str, Group] = {}
+    pending: set[asyncio.Task[None]] = set()
+
+    def answer(message: dict[str, Any]) -> None:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+    async def handle(command: dict[str, Any]) -> None:
+        op, reply = command["op"], {"id": command["id"]}
+        try:
+            if op == "open":
+                group = groups.setdefault(command["group"], Group(command["kind"]))
+                await group.open(command["url"], command["count"])
+            elif op == "wait":
+                reply["last"] = await groups[command["group"]].wait(command["marker"],
+                                                                    command["timeout"])
+            elif op == "parse":
+                groups[command["group"]].parse = command["on"]
+            elif op == "alive":
+                reply["alive"] = groups[command["group"]].alive()
+            elif op == "close":
+                await groups.pop(command["group"]).close()
+            elif op == "counters":
+                stop_at = time.monotonic() + command["seconds"]
+                reply["done"], reply["dry"] = await counters_flat_out(
+                    command["port"], command["headers"], stop_at)
+        except Exception as error:  # reported to the coordinator, which prints and stops
+            reply["error"] = f"{type(error).__name__}: {error}"
+        answer(reply)
+
+    while line := await reader.readline():
+        task = asyncio.create_task(handle(json.loads(line)))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    for group in groups.values():
+        await group.close()
+
+
+# ------------------------------------------------------------ the coordinator's view of them --
+
+class Generator:
+    """The worker processes; screens of a group are split evenly over them."""
+
+    def __init__(self) -> None:
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.readers: list[asyncio.Task[None]] = []
+        self.futures: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.next_id = 0
+        self.split: dict[str, list[int]] = {}
+
+    async def start(self, count: int) -> None:
+        for _ in range(count):
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--worker", stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE, limit=1 << 24)
+            self.processes.append(process)
+            self.readers.append(asyncio.create_task(self._answers(process)))
+
+    async def _answers(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            message = json.loads(line)
+            future = self.futures.pop(message["id"])
+            if not future.done():
+                future.set_result(message)
+
+    async def ask(self, worker: int, op: str, **args: Any) -> dict[str, Any]:
+        self.next_id += 1
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.futures[self.next_id] = future
+        stdin = self.processes[worker].stdin
+        assert stdin is not None
+        stdin.write(json.dumps({"id": self.next_id, "op": op, **args}).encode() + b"\n")
+        answer = await future
+        if "error" in answer:
+            raise RuntimeError(f"load generator {worker}: {answer['error']}")
+        return answer
+
+    def cpu(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.processes)
+
+    async def open(self, group: str, kind: str, url: str, count: int) -> None:
+        n = len(self.processes)
+        self.split[group] = [count // n + (1 if w < count % n else 0) for w in range(n)]
+        await asyncio.gather(*(self.ask(w, "open", group=group, kind=kind, url=url, count=c)
+                               for w, c in enumerate(self.split[group]) if c))
+
+    def _holders(self, group: str) -> list[int]:
+        return [w for w, c in enumerate(self.split[group]) if c]
+
+    async def wait(self, group: str, marker: str, timeout: float = 20) -> int:
+        """When the last screen of the group had the marker (monotonic ns)."""
+        answers = await asyncio.gather(*(self.ask(w, "wait", group=group, marker=marker,
+                                                  timeout=timeout)
+                                         for w in self._holders(group)))
+        return max(int(a["last"]) for a in answers)
+
+    async def each(self, group: str, op: str, **args: Any) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(self.ask(w, op, group=group, **args)
+                                           for w in self._holders(group))))
+
+    async def close(self, group: str) -> None:
+        await self.each(group, "close")
+        del self.split[group]
+
+    async def counters(self, port: int, headers: dict[int, dict[str, str]],
+                       seconds: float) -> tuple[int, bool]:
+        """The counters calling flat out for `seconds`, dealt round-robin over the workers:
+        calls made, and whether the queue ran dry."""
+        n = len(self.processes)
+        shares = [{str(c): h for c, h in headers.items() if c % n == w} for w in range(n)]
+        answers = await asyncio.gather(*(self.ask(w, "counters", port=port, headers=share,
+                                                  seconds=seconds)
+                                         for w, share in enumerate(shares) if share))
+        return sum(int(a["done"]) for a in answers), any(a["dry"] for a in answers)
+
+    async def stop(self) -> None:
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in self.processes:
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        for task in self.readers:
+            task.cancel()
+
+
+# ----------------------------------------------------------------------- the coordinator --
 
 def node_ready() -> str | None:
     """Install socket.io outside the repo if needed; None when ready, else why it is skipped."""
@@ -156,74 +371,152 @@ async def issue(server: ServerProcess, service: str, count: int) -> None:
     await asyncio.gather(*(kiosk(k) for k in range(8)))
 
 
-async def latency(server: ServerProcess, ours: Screens, floors: dict[str, tuple[str, int]],
+def server_pid(server: ServerProcess) -> int:
+    assert server.process is not None
+    return server.process.pid
+
+
+async def sites_run(redis_url: str, tmp: Path, sites: int, gen: Generator,
+                    args: argparse.Namespace) -> float:
+    """`sites` site processes on one Redis, each with its screens and calls at a fixed rate;
+    prints the figures and returns the p99 (ms) of call -> last screen of that site."""
+    servers: list[ServerProcess] = []
+    for k in range(1, sites + 1):
+        data = tmp / f"sites{sites}-{k}"
+        data.mkdir()
+        config = write_site(data / "site.toml", f"bench-{sites}x{k}", counters=COUNTERS)
+        servers.append(ServerProcess(config, redis_url, data, extra_env=BENCH_ENV))
+    rate, seconds, screens = args.site_rate, args.site_seconds, args.site_screens
+    per_site = int(rate * seconds)
+    print(f"\n== {sites} site{'s' if sites > 1 else ''}: {sites} server process"
+          f"{'es' if sites > 1 else ''} (one per site), {os.cpu_count()} cores, one "
+          f"redis-server; {COUNTERS} counters and {screens} screens per site; each site "
+          f"calls {rate:g}/s, its counters taking turns, for {seconds:g} s ==", flush=True)
+    try:
+        for server in servers:
+            server.start()
+        await asyncio.gather(*(issue(server, "A", per_site + 8) for server in servers))
+        rss_before = [rss_kib(server_pid(s)) for s in servers]
+        for k, server in enumerate(servers):
+            await gen.open(f"site{k}", "antrian", server.ws_url + "/ws/display", screens)
+        await asyncio.sleep(2.0)
+        rss_after = [rss_kib(server_pid(s)) for s in servers]
+        latencies: list[float] = []
+        lost: list[str] = []
+
+        async def site(k: int, server: ServerProcess) -> None:
+            https = [RawHttp("127.0.0.1", server.port) for _ in range(COUNTERS)]
+            calls: list[asyncio.Task[None]] = []
+
+            async def call(i: int) -> None:
+                n = i % COUNTERS + 1
+                begin = time.monotonic_ns()
+                status, body = await https[n - 1].post(f"/api/counters/{n}/call-next",
+                                                       headers=server.api.auth(n))
+                ticket = json.loads(body)["ticket"] if status == 200 else None
+                if ticket is None:
+                    lost.append(f"site {k + 1} call {i}: {status} {body[:80]!r}")
+                    return
+                try:
+                    last = await gen.wait(f"site{k}", ticket["code"])
+                except RuntimeError as error:
+                    lost.append(str(error))
+                    return
+                latencies.append((last - begin) / 1e6)
+
+            first = start_at + k / (sites * rate)   # sites staggered over one interval
+            for i in range(per_site):
+                await asyncio.sleep(max(0.0, first + i / rate - time.monotonic()))
+                calls.append(asyncio.create_task(call(i)))
+            await asyncio.gather(*calls)
+            for http in https:
+                await http.close()
+
+        cpu_before = sum(cpu_seconds(server_pid(s)) for s in servers)
+        gen_before = gen.cpu()
+        start_at = time.monotonic() + 0.5
+        await asyncio.gather(*(site(k, s) for k, s in enumerate(servers)))
+        elapsed = time.monotonic() - start_at
+        cpu = sum(cpu_seconds(server_pid(s)) for s in servers) - cpu_before
+        gen_cpu = gen.cpu() - gen_before
+        for k in range(sites):
+            await gen.close(f"site{k}")
+        done = len(latencies)
+        print(f"calls: {done} in {elapsed:.1f} s = {done / elapsed:.1f} calls/s over all sites"
+              + (f"; NOT ANSWERED: {len(lost)} ({lost[0]})" if lost else ""))
+        p99 = pct(latencies, 0.99) if latencies else float("inf")
+        if latencies:
+            print(f"call -> last screen of its site: {line('antrian', latencies)}")
+        print(f"server CPU: {cpu / elapsed:.0%} of one core over the {sites} processes "
+              f"({cpu / max(done, 1) * 1000:.2f} ms per call, background work included); load "
+              f"generator {gen_cpu / elapsed:.0%} of one core")
+        print(f"server RSS growth per screen opened: "
+              f"{(sum(rss_after) - sum(rss_before)) / (sites * screens):.1f} KiB (with so few "
+              f"screens, mostly each process's first-connection warm-up); RSS of the "
+              f"{sites} processes {sum(rss_after) / 1024:.0f} MiB "
+              f"({sum(rss_after) / 1024 / sites:.0f} MiB each)", flush=True)
+        return p99 if not lost else float("inf")
+    finally:
+        for server in servers:
+            server.stop()
+
+
+async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple[str, int]],
                   screens_n: int, calls: int) -> dict[str, list[float]]:
     """Request sent -> the last of `screens_n` screens has the message, one at a time,
     antrian and each floor interleaved call by call."""
     http = RawHttp("127.0.0.1", server.port)
-    others: dict[str, tuple[Screens, RawHttp]] = {}
+    posters: dict[str, RawHttp] = {}
     for name, (url, post_port) in floors.items():
-        screens = SocketIoScreens() if name == "socketio" else Screens()
-        await screens.open(url, screens_n)
-        others[name] = (screens, RawHttp("127.0.0.1", post_port))
+        await gen.open(name, "socketio" if name == "socketio" else "bare", url, screens_n)
+        posters[name] = RawHttp("127.0.0.1", post_port)
     await asyncio.sleep(1.0)
-    results: dict[str, list[float]] = {"antrian": [], **{name: [] for name in others}}
+    results: dict[str, list[float]] = {"antrian": [], **{name: [] for name in posters}}
     for i in range(calls):
-        n = i % 29 + 1
+        n = i % COUNTERS + 1
         begin = time.monotonic_ns()
         _, body = await http.post(f"/api/counters/{n}/call-next", headers=server.api.auth(n))
-        last = await ours.wait_for(json.loads(body)["ticket"]["code"], screens_n)
+        last = await gen.wait("ours", json.loads(body)["ticket"]["code"])
         results["antrian"].append((last - begin) / 1e6)
-        for name, (screens, poster) in others.items():
-            marker = f"{name}{i}"
+        for name, poster in posters.items():
+            marker = f"{name}{screens_n}-{i}"
             begin = time.monotonic_ns()
             await poster.post("/broadcast", json.dumps({"type": "bare", "marker": marker}).encode())
-            last = await screens.wait_for(marker, screens_n)
+            last = await gen.wait(name, marker)
             results[name].append((last - begin) / 1e6)
     await http.close()
-    for screens, poster in others.values():
+    for name, poster in posters.items():
         await poster.close()
-        await screens.close()
+        await gen.close(name)
     return results
 
 
-async def throughput(server: ServerProcess, counters: int,
-                     seconds: float) -> tuple[float, float, float]:
-    """Calls/s, server CPU ms per call and the server's share of one core, with `counters`
-    counters calling flat out while the open screens receive every event."""
-    assert server.process is not None
-    done = 0
-    stop_at = time.monotonic() + seconds
-
-    async def counter(n: int) -> None:
-        nonlocal done
-        http = RawHttp("127.0.0.1", server.port)
-        while time.monotonic() < stop_at:
-            status, body = await http.post(f"/api/counters/{n}/call-next",
-                                           headers=server.api.auth(n))
-            if status == 200 and b'"ticket":null' not in body:
-                done += 1
-        await http.close()
-
-    cpu_before, begin = cpu_seconds(server.process.pid), time.monotonic()
-    await asyncio.gather(*(counter(n) for n in range(1, counters + 1)))
+async def throughput(server: ServerProcess, gen: Generator, counters: int,
+                     seconds: float) -> tuple[float, float, float, float]:
+    """Calls/s, server CPU ms per call, the server's and the load generator's share of one
+    core, with `counters` counters calling flat out while the open screens receive every
+    event."""
+    pid = server_pid(server)
+    headers = {n: server.api.auth(n) for n in range(1, counters + 1)}
+    cpu_before, gen_before, begin = cpu_seconds(pid), gen.cpu(), time.monotonic()
+    done, dry = await gen.counters(server.port, headers, seconds)
     elapsed = time.monotonic() - begin
-    cpu = cpu_seconds(server.process.pid) - cpu_before
-    return done / elapsed, cpu / max(done, 1) * 1000, cpu / elapsed
+    cpu, gen_cpu = cpu_seconds(pid) - cpu_before, gen.cpu() - gen_before
+    if dry:
+        print("  (the queue ran dry during the next step: its rate is too low)")
+    return done / elapsed, cpu / max(done, 1) * 1000, cpu / elapsed, gen_cpu / elapsed
 
 
-async def idle_memory(server: ServerProcess, idle: int) -> tuple[float, int]:
-    """Server RSS growth per idle screen, and how many of `idle` screens got their snapshot."""
-    assert server.process is not None
-    pid = server.process.pid
+async def idle_memory(server: ServerProcess, gen: Generator, idle: int) -> tuple[float, int]:
+    """Server RSS growth per idle screen, and how many of `idle` screens are open."""
+    pid = server_pid(server)
     await asyncio.sleep(1.0)
     before = rss_kib(pid)
-    screens = Screens()
-    await screens.open(server.ws_url + "/ws/display", idle)
+    await gen.open("idle", "antrian", server.ws_url + "/ws/display", idle)
     await asyncio.sleep(2.0)
     after = rss_kib(pid)
-    alive = sum(1 for ws in screens.sockets if ws.protocol.state.name == "OPEN")
-    await screens.close()
+    alive = sum(a["alive"] for a in await gen.each("idle", "alive"))
+    await gen.close("idle")
     return (after - before) / idle, alive
 
 
@@ -285,9 +578,24 @@ def line(name: str, values: list[float]) -> str:
             f"[{name}, n={len(values)}]")
 
 
-async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespace) -> int:
+async def measure(server: ServerProcess, redis_url: str, gen: Generator,
+                  args: argparse.Namespace) -> int:
     tmp = server.data_dir
     misses: list[str] = []
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+          f"(other work on the machine inflates every figure); python "
+          f"{sys.version.split()[0]}; ANTRIAN_FANOUT_FAST="
+          f"{os.environ.get('ANTRIAN_FANOUT_FAST', '1')}; load generator: "
+          f"{len(gen.processes)} processes", flush=True)
+    for sites in args.sites:
+        p99 = await sites_run(redis_url, tmp, sites, gen, args)
+        if sites == SITES_BUDGET:
+            ok = p99 < SITES_P99_MS
+            print(f"  target p99 < {SITES_P99_MS} ms with {SITES_BUDGET} sites x {COUNTERS} "
+                  f"counters x {args.site_screens} screens: {'ok' if ok else 'MISSED'}"
+                  + ("" if args.site_screens == 20 else " (the budget is about 20 screens)"))
+            if not ok:
+                misses.append(f"p99 with {SITES_BUDGET} sites")
     processes: list[asyncio.subprocess.Process] = []
     bare_port = free_port()
     (tmp / "bare_ws.py").write_text(BARE_APP)
@@ -307,17 +615,12 @@ async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespac
     else:
         print(f"NOTE: {why_not}")
     try:
-        print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
-              f"(other work on the machine inflates every figure); python "
-              f"{sys.version.split()[0]}; ANTRIAN_FANOUT_FAST="
-              f"{os.environ.get('ANTRIAN_FANOUT_FAST', '1')}", flush=True)
         for screens_n in args.screens:
-            print(f"\n== {screens_n} screens ==", flush=True)
+            print(f"\n== 1 site, 1 server process, {screens_n} screens ==", flush=True)
             await issue(server, "A", args.calls)
             await issue(server, "B", int(len(COUNTER_STEPS) * args.seconds * TICKETS_PER_S))
-            ours = SweepScreens()
-            await ours.open(server.ws_url + "/ws/display", screens_n)
-            res = await latency(server, ours, floors, screens_n, args.calls)
+            await gen.open("ours", "antrian", server.ws_url + "/ws/display", screens_n)
+            res = await latency(server, gen, floors, screens_n, args.calls)
             for name, values in res.items():
                 print(f"call -> last screen: {line(name, values)}")
             if "socketio" in res:
@@ -329,13 +632,15 @@ async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespac
                     if not ok:
                         misses.append(f"{label} at {screens_n} screens")
             rates: list[float] = []
-            ours.parse = False
+            await gen.each("ours", "parse", on=False)
             for counters in COUNTER_STEPS:
-                rate, cpu_ms, busy = await throughput(server, counters, args.seconds)
+                rate, cpu_ms, busy, gen_busy = await throughput(server, gen, counters,
+                                                                args.seconds)
                 print(f"throughput, {counters:2} counters: {rate:6.0f} calls/s, server CPU "
-                      f"{cpu_ms:.2f} ms per call, {busy:.0%} of one core", flush=True)
+                      f"{cpu_ms:.2f} ms per call, {busy:.0%} of one core; load generator "
+                      f"{gen_busy:.0%} of one core", flush=True)
                 rates.append(rate)
-            await ours.close()
+            await gen.close("ours")
             best = max(rates)
             # saturated: the fewest counters that already reach 90 % of the best rate
             knee = next(c for c, r in zip(COUNTER_STEPS, rates, strict=True) if r >= 0.9 * best)
@@ -348,19 +653,20 @@ async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespac
                       f"{'ok' if ok else 'MISSED'}")
                 if not ok:
                     misses.append("throughput at 200 screens")
-        cost = await fast_path_cost(1000)
-        print(f"\nfast path's own cost (in this process, 1,000 socket pairs): {cost:.1f} µs "
-              "CPU per screen per event")
-        print(f"\n== {args.idle} idle screens on one process ==")
-        per_kib, alive = await idle_memory(server, args.idle)
-        print(f"memory per idle screen: {per_kib:.1f} KiB (target < {MEMORY_KIB} KiB) "
-              f"{'ok' if per_kib < MEMORY_KIB else 'MISSED'}")
-        print(f"idle screens open: {alive}/{args.idle} (target {IDLE_SCREENS}) "
-              f"{'ok' if alive >= IDLE_SCREENS else 'MISSED'}")
-        if per_kib >= MEMORY_KIB:
-            misses.append("memory per idle screen")
-        if alive < IDLE_SCREENS:
-            misses.append("idle screens")
+        if args.idle:
+            cost = await fast_path_cost(1000)
+            print(f"\nfast path's own cost (in this process, 1,000 socket pairs): {cost:.1f} µs "
+                  "CPU per screen per event")
+            print(f"\n== {args.idle} idle screens on one process ==")
+            per_kib, alive = await idle_memory(server, gen, args.idle)
+            print(f"memory per idle screen: {per_kib:.1f} KiB (target < {MEMORY_KIB} KiB) "
+                  f"{'ok' if per_kib < MEMORY_KIB else 'MISSED'}")
+            print(f"idle screens open: {alive}/{args.idle} (target {IDLE_SCREENS}) "
+                  f"{'ok' if alive >= IDLE_SCREENS else 'MISSED'}")
+            if per_kib >= MEMORY_KIB:
+                misses.append("memory per idle screen")
+            if alive < IDLE_SCREENS:
+                misses.append("idle screens")
         print("\n" + (f"targets missed: {', '.join(misses)}" if misses else "all targets met"))
         return 1 if misses else 0
     finally:
@@ -372,15 +678,29 @@ async def measure(server: ServerProcess, redis_url: str, args: argparse.Namespac
 async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--screens", type=int, nargs="+", default=[200, 1000])
+    parser.add_argument("--sites", type=int, nargs="*", default=[1, SITES_BUDGET])
+    parser.add_argument("--site-screens", type=int, default=20, help="screens per site")
+    parser.add_argument("--site-rate", type=float, default=2.0, help="calls/s per site")
+    parser.add_argument("--site-seconds", type=float, default=30)
+    parser.add_argument("--screens", type=int, nargs="*", default=[200, 1000])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--idle", type=int, default=IDLE_SCREENS)
+    parser.add_argument("--idle", type=int, default=IDLE_SCREENS, help="0: skip")
+    parser.add_argument("--clients", type=int, default=4, help="load generator processes")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     raise_fd_limit()
-    with bench_server() as bench:
-        assert bench.server.redis_url is not None
-        return await measure(bench.server, bench.server.redis_url, args)
+    if args.worker:
+        await worker()
+        return 0
+    gen = Generator()
+    await gen.start(args.clients)
+    try:
+        with bench_server() as bench:
+            assert bench.server.redis_url is not None
+            return await measure(bench.server, bench.server.redis_url, gen, args)
+    finally:
+        await gen.stop()
 
 
 if __name__ == "__main__":
