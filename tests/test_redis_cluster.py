@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -289,3 +290,40 @@ def test_sentinel_the_server_follows_the_promoted_replica(sentinels: SentinelSet
         assert confirmed >= 5, f"only {confirmed} of 10 actions confirmed by the replica"
     finally:
         server.stop()
+
+
+async def test_a_retried_action_on_the_cluster_applies_once(cluster: Cluster) -> None:
+    """The cluster path (EVALSHA then WAIT 1 on the slot's master, tried again after MOVED or
+    a lost connection) sends a retry with the same KEYS and ARGV: the idempotency key drawn
+    for a call-next without request_id makes the second run answer from the first, so one
+    ticket is called, not two; a new press is a new attempt and calls the next."""
+    from conftest import WEDNESDAY_10AM, FakeClock, make_site
+
+    from display_server.store import Store, connect
+
+    site = make_site()
+    client = connect(cluster.url, pool_size=4, pool_timeout=5)
+    store = Store(client, site, FakeClock(WEDNESDAY_10AM))
+    assert store.waits  # the cluster's path: _eval_waited
+    attempts: list[tuple[Any, list[str], list[Any]]] = []
+    run = store._eval_waited
+
+    async def recorded(script: Any, keys: list[str], argv: list[Any]) -> Any:
+        attempts.append((script, keys, argv))
+        return await run(script, keys, argv)
+
+    setattr(store, "_eval_waited", recorded)  # noqa: B010 (records, then runs the real one)
+    try:
+        for _ in range(3):
+            await store.issue("A")
+        called = await store.call(1)
+        script, keys, argv = attempts[-1]
+        assert SiteKeys(site.id).kind(keys[1]) == ["attempt"]
+        assert json.loads(await run(script, keys, argv)) == called  # the same attempt again
+        assert (await store.snapshot())["waiting"]["A"] == 2
+        events = await store.events_after("0-0", 100)
+        assert events is not None
+        assert [e.fields()["type"] for e in events].count("call") == 1
+        assert (await store.call(1))["ticket"]["code"] == "A002"
+    finally:
+        await client.aclose()
