@@ -160,11 +160,17 @@ class _BoundedPipeline(ClusterPipeline):
             return await super().execute(raise_on_error, allow_redirections)
 
 
+class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
+    """Sentinel's pool of connections to the primary it names, waiting up to `timeout`
+    seconds for a free one as BlockingConnectionPool does (redis-py's SentinelConnectionPool
+    is a plain pool: MaxConnectionsError, "Too many connections", at once)."""
+
+
 def _connect_distributed(url: str, *, pool_size: int, pool_timeout: float, retries: int,
                          timeout: float) -> aioredis.Redis:
     """A client of a Redis Cluster (redis-py's RedisCluster: MOVED/ASK and failovers followed)
-    or of the primary that Sentinel names (re-asked after a failover). The cluster's client
-    waits for a free connection as the plain pool does (BoundedCluster)."""
+    or of the primary that Sentinel names (re-asked after a failover). Both wait for a free
+    connection as the plain pool does (BoundedCluster, BlockingSentinelPool)."""
     parsed = parse_redis_url(url)
     # The cluster client retries a command itself after refreshing its slots; forever (-1)
     # would spin through a long outage inside one command, so the follower gets many tries.
@@ -181,8 +187,9 @@ def _connect_distributed(url: str, *, pool_size: int, pool_timeout: float, retri
         return cast(aioredis.Redis, cluster)  # the same commands, spread over the nodes
     sentinel = Sentinel(list(parsed.nodes), socket_timeout=timeout,  # type: ignore[no-untyped-call]
                         socket_connect_timeout=timeout)
-    return cast(aioredis.Redis, sentinel.master_for(parsed.service, db=parsed.db,
-                                                    max_connections=pool_size, **common))
+    return cast(aioredis.Redis, sentinel.master_for(
+        parsed.service, db=parsed.db, connection_pool_class=BlockingSentinelPool,
+        max_connections=pool_size, timeout=pool_timeout, **common))
 
 
 def is_distributed(redis: aioredis.Redis) -> bool:
