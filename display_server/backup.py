@@ -6,7 +6,8 @@ The file is a gzipped tar:
   revision and last archived event, and the SHA-256 of every other member;
 - `redis.jsonl`: every key of the site (they share the hash tag `{site}`, so one slot) as
   `DUMP` with its remaining `PTTL`, read by one Lua script: one atomic cut of the live state
-  (the archiver's lease is left out);
+  (the archiver's lease is left out); on Sentinel and Cluster, read from (and restored to) the
+  one server holding that slot: the named primary, the slot's master (`site_redis`);
 - the archive: SQLite through the online backup API (`archive.sqlite3`), PostgreSQL as the
   rows of the site in antrian's tables read in one REPEATABLE READ transaction
   (`archive/<table>.jsonl`);
