@@ -51,7 +51,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import websockets
@@ -433,12 +433,13 @@ async def sites_run(redis_url: str, tmp: Path, sites: int, gen: Generator,
                 await http.close()
 
         cpu_before = sum(cpu_seconds(server_pid(s)) for s in servers)
-        gen_before = gen.cpu()
+        gen_before, machine_before = gen.cpu(), machine_jiffies()
         start_at = time.monotonic() + 0.5
         await asyncio.gather(*(site(k, s) for k, s in enumerate(servers)))
         elapsed = time.monotonic() - start_at
         cpu = sum(cpu_seconds(server_pid(s)) for s in servers) - cpu_before
         gen_cpu = gen.cpu() - gen_before
+        busy, total = (machine_jiffies()[i] - machine_before[i] for i in range(2))
         for k in range(sites):
             await gen.close(f"site{k}")
         done = len(latencies)
@@ -449,7 +450,8 @@ async def sites_run(redis_url: str, tmp: Path, sites: int, gen: Generator,
             print(f"call -> last screen of its site: {line('antrian', latencies)}")
         print(f"server CPU: {cpu / elapsed:.0%} of one core over the {sites} processes "
               f"({cpu / max(done, 1) * 1000:.2f} ms per call, background work included); load "
-              f"generator {gen_cpu / elapsed:.0%} of one core")
+              f"generator {gen_cpu / elapsed:.0%} of one core; machine {busy / max(total, 1):.0%} "
+              f"busy (all {os.cpu_count()} cores, every process)")
         print(f"server RSS growth per screen opened: "
               f"{(sum(rss_after) - sum(rss_before)) / (sites * screens):.1f} KiB (with so few "
               f"screens, mostly each process's first-connection warm-up); RSS of the "
@@ -459,6 +461,9 @@ async def sites_run(redis_url: str, tmp: Path, sites: int, gen: Generator,
     finally:
         for server in servers:
             server.stop()
+
+
+ANSWER = "antrian: the call-next answer alone"
 
 
 async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple[str, int]],
@@ -471,13 +476,16 @@ async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple
         await gen.open(name, "socketio" if name == "socketio" else "bare", url, screens_n)
         posters[name] = RawHttp("127.0.0.1", post_port)
     await asyncio.sleep(1.0)
-    results: dict[str, list[float]] = {"antrian": [], **{name: [] for name in posters}}
+    results: dict[str, list[float]] = {"antrian": [], ANSWER: [],
+                                       **{name: [] for name in posters}}
     for i in range(calls):
         n = i % COUNTERS + 1
         begin = time.monotonic_ns()
         _, body = await http.post(f"/api/counters/{n}/call-next", headers=server.api.auth(n))
+        answered = time.monotonic_ns()
         last = await gen.wait("ours", json.loads(body)["ticket"]["code"])
         results["antrian"].append((last - begin) / 1e6)
+        results[ANSWER].append((answered - begin) / 1e6)
         for name, poster in posters.items():
             marker = f"{name}{screens_n}-{i}"
             begin = time.monotonic_ns()
@@ -491,20 +499,56 @@ async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple
     return results
 
 
+class Step(NamedTuple):
+    rate: float       # calls/s
+    cpu_ms: float     # server CPU per call
+    server: float     # shares of one core: the server process, the load generator, Redis
+    generator: float
+    redis: float
+    machine: float    # share of all cores busy (every process on the machine)
+    dry: bool         # the queue ran out before the end: the rate is too low
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
+
+
+def redis_pid(redis_url: str) -> int | None:
+    """The redis-server serving `redis_url` (started by bench_server with --port)."""
+    port = redis_url.rsplit(":", 1)[1].split("/")[0]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                args = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if args and args[0].endswith(b"redis-server") and port.encode() in args:
+                return int(entry.name)
+    return None
+
+
 async def throughput(server: ServerProcess, gen: Generator, counters: int,
-                     seconds: float) -> tuple[float, float, float, float]:
-    """Calls/s, server CPU ms per call, the server's and the load generator's share of one
-    core, with `counters` counters calling flat out while the open screens receive every
-    event."""
+                     seconds: float) -> Step:
+    """`counters` counters calling flat out while the open screens receive every event."""
     pid = server_pid(server)
+    rpid = redis_pid(server.redis_url or "")
+
+    def redis_cpu() -> float:
+        return cpu_seconds(rpid) if rpid else 0.0
+
     headers = {n: server.api.auth(n) for n in range(1, counters + 1)}
-    cpu_before, gen_before, begin = cpu_seconds(pid), gen.cpu(), time.monotonic()
+    before = (cpu_seconds(pid), gen.cpu(), redis_cpu(), machine_jiffies(), time.monotonic())
     done, dry = await gen.counters(server.port, headers, seconds)
-    elapsed = time.monotonic() - begin
-    cpu, gen_cpu = cpu_seconds(pid) - cpu_before, gen.cpu() - gen_before
-    if dry:
-        print("  (the queue ran dry during the next step: its rate is too low)")
-    return done / elapsed, cpu / max(done, 1) * 1000, cpu / elapsed, gen_cpu / elapsed
+    after = (cpu_seconds(pid), gen.cpu(), redis_cpu(), machine_jiffies(), time.monotonic())
+    elapsed = after[4] - before[4]
+    cpu = after[0] - before[0]
+    busy, total = (after[3][i] - before[3][i] for i in range(2))
+    return Step(done / elapsed, cpu / max(done, 1) * 1000, cpu / elapsed,
+                (after[1] - before[1]) / elapsed, (after[2] - before[2]) / elapsed,
+                busy / max(total, 1), dry)
 
 
 async def idle_memory(server: ServerProcess, gen: Generator, idle: int) -> tuple[float, int]:
@@ -634,12 +678,14 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
             rates: list[float] = []
             await gen.each("ours", "parse", on=False)
             for counters in COUNTER_STEPS:
-                rate, cpu_ms, busy, gen_busy = await throughput(server, gen, counters,
-                                                                args.seconds)
-                print(f"throughput, {counters:2} counters: {rate:6.0f} calls/s, server CPU "
-                      f"{cpu_ms:.2f} ms per call, {busy:.0%} of one core; load generator "
-                      f"{gen_busy:.0%} of one core", flush=True)
-                rates.append(rate)
+                step = await throughput(server, gen, counters, args.seconds)
+                print(f"throughput, {counters:2} counters: {step.rate:6.0f} calls/s, server CPU "
+                      f"{step.cpu_ms:.2f} ms per call, {step.server:.0%} of one core; load "
+                      f"generator {step.generator:.0%}, redis {step.redis:.0%} of one core; "
+                      f"machine {step.machine:.0%} busy (all {os.cpu_count()} cores, every "
+                      "process)" + (" (the queue ran dry: the rate is too low)" if step.dry
+                                    else ""), flush=True)
+                rates.append(step.rate)
             await gen.close("ours")
             best = max(rates)
             # saturated: the fewest counters that already reach 90 % of the best rate
