@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from redis.exceptions import RedisError
@@ -72,24 +73,48 @@ async def _send_live(ws: WebSocket, sub: Subscriber, after: str) -> None:
         await ws.send_text(message)
 
 
-async def _send_fast(ws: WebSocket, sub: Subscriber, after: str, sink: FrameSink) -> None:
+async def _send_fast(ws: WebSocket, sub: Subscriber, after: str, sink: FrameSink,
+                     read_up_to: Callable[[], str]) -> None:
     """The fast path: the events queued since subscribing and newer than `after` are written
     as one batch, then the fan-out writes each event's frame to the connection itself (no await
-    in between, so nothing is missed or reordered). This task waits for a drop, then closes."""
+    in between, so nothing is missed or reordered). It switches only once its process's
+    follower has read past `after` (`read_up_to`: the id of the last event it read), or a newer
+    event came through the queue: a follower behind the stream (a process just started, or a
+    read in flight) would otherwise write again events the first messages already covered (a
+    screen resuming with `since` got its `since` event twice). This task then waits for a
+    drop, and closes."""
     floor: tuple[int, int] | None = event_key(after)
     backlog: list[bytes] = []
-    while not sub.queue.empty():
-        item = sub.queue.get_nowait()
+
+    def take(item: tuple[str, str] | None) -> bool:
+        """Add a queued message to the backlog unless the first messages covered it; False
+        when the screen was dropped."""
+        nonlocal floor
         if item is None:
-            sub.queue.put_nowait(None)
-            break
+            return False
         event_id, message = item
-        if floor is not None and event_id and event_key(event_id) <= floor:
-            continue
-        floor = None
+        if floor is not None and event_id:  # a heartbeat ("") says nothing of the order
+            if event_key(event_id) <= floor:
+                return True
+            floor = None  # the queue is in stream order: every later event is newer too
         backlog.append(text_frame(message))
-    else:
+        return True
+
+    def read_past() -> bool:
+        last = read_up_to()
+        return floor is None or (is_event_id(last) and event_key(last) >= floor)
+
+    alive = True
+    while alive:
+        while alive and not sub.queue.empty():
+            alive = take(sub.queue.get_nowait())
+        if not alive or read_past():
+            break
+        alive = take(await sub.queue.get())  # the follower reads on: its events come here
+    if alive:
         sub.attach(sink, b"".join(backlog))
+    else:
+        sub.queue.put_nowait(None)
     if await sub.queue.get() is None:
         try:
             await asyncio.wait_for(ws.close(code=1013, reason=t("ws.too_slow")), CLOSE_WAIT_S)
@@ -156,7 +181,7 @@ async def display(ws: WebSocket) -> None:
         sink: FrameSink | None = (ws.scope.get("extensions") or {}).get(FRAME_SINK)
         sender = asyncio.create_task(
             _send_live(ws, sub, after) if sink is None or not c.settings.fanout_fast
-            else _send_fast(ws, sub, after, sink))
+            else _send_fast(ws, sub, after, sink, lambda: fanout.last_id))
         receiver = asyncio.create_task(_receive(ws, c, sub))
         done, pending = await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         for task in pending:

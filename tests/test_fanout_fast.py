@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import websockets
-from conftest import WEDNESDAY_10AM, make_site
+from conftest import WEDNESDAY_10AM, eventually, make_site
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from display_server import ws as display_ws
 from display_server.fanout import Fanout, Subscriber, text_frame
 from display_server.store import Event
 
@@ -155,6 +156,35 @@ async def test_the_backlog_queued_before_the_switch_goes_first() -> None:
     want = [*backlog, event(3).message()]
     await wait_for_bytes(received, want)
     assert messages(bytes(received.data)) == want
+
+
+async def test_a_follower_behind_the_first_messages_sends_none_of_them_again() -> None:
+    """A screen resumed with since (its first messages covered events up to 1005) on a process
+    whose follower has read only up to 1003 (just started, or its read in flight): the events
+    that follower reads next up to 1005 are not written again, 1006 and later are, once."""
+    f = fanout()
+    f.last_id = "1003-0"
+    sink, received, _ = await link(read=True)
+    sub: Subscriber = f.subscribe(None)
+    sender = asyncio.create_task(
+        display_ws._send_fast(None, sub, "1005-0", sink, lambda: f.last_id))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0)
+        sub.offer("", '{"type":"heartbeat","at":"x"}')   # a beat says nothing of the order
+        f.publish([event(4)])
+        await asyncio.sleep(0)
+        f.publish([event(5), event(6)])
+        await asyncio.sleep(0)
+        f.publish([event(7)])
+        await eventually(lambda: sub.sink is not None, "the switch to the fast path")
+        f.publish([event(8)])
+        await wait_for_bytes(received, [event(i).message() for i in (6, 7, 8)])
+        got = [json.loads(m) for m in messages(bytes(received.data))]
+        assert [m["ticket"] for m in got if m["type"] != "heartbeat"] == [
+            "A006", "A007", "A008"]
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
 
 
 async def collect(ws: Any, count: int) -> list[dict[str, Any]]:
