@@ -517,15 +517,15 @@ def machine_jiffies() -> tuple[int, int]:
 
 
 def redis_pid(redis_url: str) -> int | None:
-    """The redis-server serving `redis_url` (started by bench_server with --port)."""
+    """The redis-server serving `redis_url`: its process title is "redis-server host:port"."""
     port = redis_url.rsplit(":", 1)[1].split("/")[0]
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                args = (entry / "cmdline").read_bytes().split(b"\0")
+                title = (entry / "cmdline").read_bytes().split(b"\0")[0]
             except OSError:
                 continue
-            if args and args[0].endswith(b"redis-server") and port.encode() in args:
+            if b"redis-server" in title and title.endswith(b":" + port.encode()):
                 return int(entry.name)
     return None
 
