@@ -88,6 +88,12 @@ class Screen:
             await asyncio.sleep(0.05)
 
     @property
+    def services(self) -> frozenset[str] | None:
+        """The services its query limits it to (None: all)."""
+        wanted = self.query.removeprefix("services=")
+        return frozenset(wanted.split(",")) if wanted else None
+
+    @property
     def ids(self) -> list[str]:
         return [m["event_id"] for m in self.messages]
 
@@ -184,11 +190,14 @@ async def start_screens(servers: Sequence[ServerProcess], per_process: int,
     return screens
 
 
-async def all_caught_up(screens: Sequence[Screen], last: str) -> None:
-    """Wait until every screen has seen the event `last` (or later)."""
+async def all_caught_up(screens: Sequence[Screen],
+                        entries: list[tuple[str, dict[str, Any]]]) -> None:
+    """Wait until every screen has seen the stream's last event that it shows."""
+    lasts = [next((i for i, e in reversed(entries) if wants(s.services, e)), "0-0")
+             for s in screens]
     await eventually(lambda: all(s.last is not None and event_key(s.last) >= event_key(last)
-                                 for s in screens),
-                     f"every screen at event {last}", timeout=60)
+                                 for s, last in zip(screens, lasts, strict=True)),
+                     "every screen at the last event it shows", timeout=60)
 
 
 def after(entries: list[tuple[str, dict[str, Any]]], first: str,
@@ -258,7 +267,7 @@ async def test_calls_on_every_process_reach_every_screen_once_and_in_order(
 
         await asyncio.gather(*(counter(n) for n in range(1, 7)), pausing())
         entries = stream(redis_url, site_id)
-        await all_caught_up(screens + b_screens, entries[-1][0])
+        await all_caught_up(screens + b_screens, entries)
         expected = after(entries, first)
         assert len(expected) == 24 + 6 * 3 * 3 + 6
         for screen in screens:
@@ -314,7 +323,7 @@ async def test_a_process_killed_with_9_loses_nothing_and_its_screens_resume_else
         assert victim.process is not None and victim.process.returncode == -signal.SIGKILL
         assert len(desk.answers) > answered_before[0] + 30   # the work went on after the kill
         entries = stream(redis_url, site_id)
-        await all_caught_up(screens, entries[-1][0])
+        await all_caught_up(screens, entries)
         expected = after(entries, first)
         moved = [s for s in screens if s.urls[0] == victim.ws_url]
         assert len(moved) == 2
@@ -503,7 +512,7 @@ async def test_workers_2_one_worker_killed_with_9(server_factory: Any, redis_url
                    timeout=60, what="another worker takes the lease")
         assert lease_pid(redis_url, site_id) in workers_of(server)
         entries = stream(redis_url, site_id)
-        await all_caught_up(screens, entries[-1][0])
+        await all_caught_up(screens, entries)
         expected = after(entries, first)
         for screen in screens:
             assert len(screen.snapshots) == 1, screen.snapshots[1:]
