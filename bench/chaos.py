@@ -312,7 +312,11 @@ async def chaos(sites: list[Site], topology: Topology, seconds: float, every: fl
         await asyncio.sleep(gap)
         site = random.choice(sites)
         begin = time.monotonic() - start
-        if random.random() < 0.5:
+        servers_killed = tally.faults["server process killed"]
+        redis_killed = sum(tally.faults.values()) - servers_killed
+        # the two kinds take turns, which one first at random
+        if servers_killed < redis_killed or (servers_killed == redis_killed
+                                             and random.random() < 0.5):
             server = random.choice(site.servers)
             server.kill()
             tally.faults["server process killed"] += 1
@@ -337,12 +341,12 @@ async def read_stream(url: str, site_id: str) -> list[tuple[str, dict[str, Any]]
     after = "-"
     try:
         while True:
-            rows = await redis.xrange(key, min=after, max="+", count=5000)
-            rows = [r for r in rows if not out or r[0] != out[-1][0]]
+            page: list[Any] = await redis.xrange(key, min=after, max="+", count=5000) or []
+            rows = [r for r in page if not out or r[0] != out[-1][0]]
             if not rows:
                 return out
             for event_id, fields in rows:
-                out.append((event_id, json.loads(fields["d"])))
+                out.append((str(event_id), json.loads(fields["d"])))
             after = out[-1][0]
     finally:
         await redis.aclose()
