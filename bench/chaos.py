@@ -74,6 +74,7 @@ BACKLOG = 2 * COUNTERS    # tickets the kiosk issues at once at the start (a mor
 SERVER_DOWN_S = (1.0, 6.0)  # a killed server process is started again after this long
 REDIS_DOWN_S = (3.0, 10.0)  # a killed Redis node is started again after this long
 RETRIED = (429, 502, 503, 504)  # as counter_client retries them (errors.BY_STATUS)
+SLOW_S = 1.0              # a press answered later than this is counted as slow
 GIVE_UP_S = 120.0         # after the load stops, a press unanswered this long is a failure
 DRAIN_S = 90.0            # screens and archives catch up within this after the load
 
@@ -97,8 +98,18 @@ class Tally:
     actions: int = 0
     retries: int = 0              # sends that found no answer and went again
     outages: list[float] = field(default_factory=list)   # seconds a press went unanswered
+    slowest: float = 0.0          # seconds from a press's first send to its answer, the most
+    slow: int = 0                 # presses answered after more than SLOW_S
     faults: collections.Counter[str] = field(default_factory=collections.Counter)
     fault_log: list[str] = field(default_factory=list)
+
+    def answered(self, sent: float, unanswered_since: float | None) -> None:
+        now = time.monotonic()
+        self.actions += 1
+        self.slowest = max(self.slowest, now - sent)
+        self.slow += now - sent > SLOW_S
+        if unanswered_since is not None:
+            self.outages.append(now - unanswered_since)
 
 
 class Screen:
@@ -143,6 +154,7 @@ async def counter(site: Site, n: int, tally: Tally, stop: asyncio.Event) -> None
     async def send(press: Press) -> ActionResult | None:
         nonlocal at
         since: float | None = None
+        sent = time.monotonic()
         while True:
             try:
                 result = await clients[at].send(press)
@@ -159,9 +171,7 @@ async def counter(site: Site, n: int, tally: Tally, stop: asyncio.Event) -> None
             except CounterError as error:
                 site.problems.append(f"counter {n} {press.action}: {error.status} {error.code}")
                 return None
-            tally.actions += 1
-            if since is not None:
-                tally.outages.append(time.monotonic() - since)
+            tally.answered(sent, since)
             return result
 
     try:
@@ -200,6 +210,7 @@ async def kiosk(site: Site, tally: Tally, stop: asyncio.Event) -> None:
                 break
             body = {"service": random.choice(SERVICES), "request_id": os.urandom(12).hex()}
             since: float | None = None
+            sent = time.monotonic()
             while True:
                 try:
                     answer = await clients[at].post("/api/tickets", json=body)
@@ -207,9 +218,7 @@ async def kiosk(site: Site, tally: Tally, stop: asyncio.Event) -> None:
                     answer = None
                 if answer is not None and answer.status_code == 201:
                     site.issued[answer.json()["code"]] = answer.json()
-                    tally.actions += 1
-                    if since is not None:
-                        tally.outages.append(time.monotonic() - since)
+                    tally.answered(sent, since)
                     break
                 if answer is not None and answer.status_code not in RETRIED:
                     site.problems.append(f"kiosk: {answer.status_code} {answer.text[:120]}")
@@ -524,7 +533,9 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         print(f"faults: {sum(tally.faults.values())} ({kinds}); "
               f"screen links lost and resumed: {sum(sc.drops for s in sites for sc in s.screens)}")
         print(f"longest outage a counter or kiosk saw (first unanswered send to the answer): "
-              f"{outage:.1f} s; presses that waited: {len(tally.outages)}")
+              f"{outage:.1f} s; presses sent again: {len(tally.outages)}; slowest press, first "
+              f"send to answer: {tally.slowest:.1f} s; presses answered after > {SLOW_S:g} s: "
+              f"{tally.slow}")
         for failure in failures:
             print("FAIL:", failure)
         print("FAIL" if failures else "PASS: every ticket called at most once and accounted for, "
