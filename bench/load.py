@@ -26,8 +26,10 @@ For each number of screens on one site (default 200 and 1,000):
 - call -> last screen: one call at a time, the time from sending the request until the last
   screen has the message; antrian, Socket.IO and the floor interleaved, call by call;
 - throughput: 1, 4, 16 and 29 counters calling as fast as they can: calls/s, server CPU per
-  call and share of a core, the generator's share; the saturation point is the fewest counters
-  already reaching 90 % of the best rate.
+  call and share of a core, the generator's, Redis's and the whole machine's; the saturation
+  point is the fewest counters already reaching 90 % of the best rate. During these steps each
+  screen counts its frames from the socket's bytes (no WebSocket library), and the script
+  checks that every screen stayed open and got one message per call.
 Then memory per idle screen: server RSS before and after opening --idle (5,000) screens.
 
 Targets (issue 14): 10 sites x 20 screens p99 < 50 ms; at 200 and at 1,000 screens antrian's
@@ -97,6 +99,40 @@ TICKETS_PER_S = 1500  # tickets issued per second of a throughput step: more tha
 
 # ---------------------------------------------------------------- the worker (one process) --
 
+class FrameCounter:
+    """Counts a connection's WebSocket frames from the raw bytes (server frames are unmasked):
+    what a screen costs the load generator while the throughput steps run, a fraction of a
+    WebSocket library's per-message work."""
+
+    def __init__(self) -> None:
+        self.rest = b""
+        self.frames = 0
+        self.pings = 0
+
+    def feed(self, data: bytes) -> None:
+        buf = self.rest + data if self.rest else data
+        pos, end = 0, len(buf)
+        while pos + 2 <= end:
+            length, head = buf[pos + 1] & 0x7F, 2
+            if length == 126:
+                if pos + 4 > end:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 4], "big"), 4
+            elif length == 127:
+                if pos + 10 > end:
+                    break
+                length, head = int.from_bytes(buf[pos + 2:pos + 10], "big"), 10
+            if pos + head + length > end:
+                break
+            opcode = buf[pos] & 0x0F
+            if opcode in (1, 2):
+                self.frames += 1
+            elif opcode == 9:
+                self.pings += 1
+            pos += head + length
+        self.rest = buf[pos:]
+
+
 class Group:
     """Screens of one kind in a worker: records when each sees a marker; a waiter for a
     marker is answered when the last of the group's screens has it."""
@@ -109,6 +145,7 @@ class Group:
         self.waiters: dict[str, list[asyncio.Future[int]]] = {}
         self.parse = True
         self.received = 0
+        self.counters: list[FrameCounter] = []
 
     async def open(self, url: str, count: int) -> None:
         for _ in range(count):
@@ -167,12 +204,24 @@ class Group:
             raise TimeoutError(f"{marker}: {len(self.seen.get(marker, []))}/"
                                f"{len(self.sockets)} screens") from None
 
+    def count_raw(self) -> None:
+        """From now on each screen only counts its frames from the socket's bytes (the
+        library no longer sees them; the connection still notices a close)."""
+        for ws in self.sockets:
+            counter = FrameCounter()
+            ws.data_received = counter.feed
+            self.counters.append(counter)
+
     def alive(self) -> int:
         return sum(1 for ws in self.sockets if ws.protocol.state.name == "OPEN")
 
     async def close(self) -> None:
         for task in self.tasks:
             task.cancel()
+        if self.counters:   # the library cannot read a close frame any more
+            for ws in self.sockets:
+                ws.transport.abort()
+            return
         # together: a socket whose unread backlog delays its close frame waits close_timeout
         await asyncio.gather(*(ws.close() for ws in self.sockets), return_exceptions=True)
 
@@ -219,6 +268,13 @@ async def worker() -> None:
             elif op == "wait":
                 reply["last"] = await groups[command["group"]].wait(command["marker"],
                                                                     command["timeout"])
+            elif op == "raw":
+                groups[command["group"]].count_raw()
+            elif op == "frames":
+                group = groups[command["group"]]
+                reply["frames"] = sum(c.frames for c in group.counters)
+                reply["pings"] = sum(c.pings for c in group.counters)
+                reply["alive"] = group.alive()
             elif op == "parse":
                 groups[command["group"]].parse = command["on"]
             elif op == "alive":
@@ -507,6 +563,7 @@ class Step(NamedTuple):
     redis: float
     machine: float    # share of all cores busy (every process on the machine)
     dry: bool         # the queue ran out before the end: the rate is too low
+    calls: int
 
 
 def machine_jiffies() -> tuple[int, int]:
@@ -548,7 +605,7 @@ async def throughput(server: ServerProcess, gen: Generator, counters: int,
     busy, total = (after[3][i] - before[3][i] for i in range(2))
     return Step(done / elapsed, cpu / max(done, 1) * 1000, cpu / elapsed,
                 (after[1] - before[1]) / elapsed, (after[2] - before[2]) / elapsed,
-                busy / max(total, 1), dry)
+                busy / max(total, 1), dry, done)
 
 
 async def idle_memory(server: ServerProcess, gen: Generator, idle: int) -> tuple[float, int]:
@@ -676,7 +733,8 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
                     if not ok:
                         misses.append(f"{label} at {screens_n} screens")
             rates: list[float] = []
-            await gen.each("ours", "parse", on=False)
+            await gen.each("ours", "raw")
+            calls_made = 0
             for counters in COUNTER_STEPS:
                 step = await throughput(server, gen, counters, args.seconds)
                 print(f"throughput, {counters:2} counters: {step.rate:6.0f} calls/s, server CPU "
@@ -686,6 +744,13 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
                       "process)" + (" (the queue ran dry: the rate is too low)" if step.dry
                                     else ""), flush=True)
                 rates.append(step.rate)
+                calls_made += step.calls
+            counted = await gen.each("ours", "frames")
+            frames = sum(a["frames"] for a in counted)
+            print(f"  screens still open after the steps: {sum(a['alive'] for a in counted)}/"
+                  f"{screens_n}; messages received per screen per call: "
+                  f"{frames / max(1, screens_n * calls_made):.3f} (each call is one message)"
+                  f"; pings from the server: {sum(a['pings'] for a in counted)}")
             await gen.close("ours")
             best = max(rates)
             # saturated: the fewest counters that already reach 90 % of the best rate
