@@ -54,6 +54,10 @@ class FrameSink(Protocol):
         """Bytes written and not yet sent."""
         ...
 
+    # Optional, and used when present: `write_within(data, bound) -> bool`, the three calls
+    # above in one: nothing written and True while not writable, False (nothing written) when
+    # more than `bound` bytes are unsent, else the frames written and True.
+
     def abort(self) -> None:
         """Drop the connection at once."""
         ...
@@ -76,9 +80,13 @@ class Subscriber:
     announcer: bool = False  # it reported a played call on its link (/metrics' announcers)
     sink: FrameSink | None = None  # set: the fast path writes its frames there, not the queue
     max_buffer: int = MAX_BUFFER
+    on_attach: Callable[[], None] | None = None  # told when it switches to the fast path
+    # the fast path's write of one batch: FrameSink.write_within, or the same in three calls
+    send: Callable[[bytes, int], bool] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
+        self.send = self._send_checked
 
     def offer(self, event_id: str, message: str, frame: bytes | None = None) -> None:
         """Send (fast path) or queue a message without waiting; a screen too far behind (its
@@ -98,19 +106,31 @@ class Subscriber:
     def attach(self, sink: FrameSink, backlog: bytes) -> None:
         """Switch to the fast path, first writing the backlog (the queued messages' frames)."""
         self.sink = sink
+        self.send = getattr(sink, "write_within", self._send_checked)
         if backlog:
             self.write(backlog)
+        if self.on_attach is not None:
+            self.on_attach()
+
+    def _send_checked(self, frames: bytes, bound: int) -> bool:
+        """Write unless the link is closing; False (nothing written) when more than `bound`
+        bytes are already waiting: what FrameSink.write_within does in one call."""
+        sink = self.sink
+        assert sink is not None
+        if not sink.frames_writable():
+            return True
+        if sink.write_buffer_size() > bound:
+            return False
+        sink.write_frames(frames)
+        return True
 
     def write(self, frames: bytes) -> None:
         """Write encoded frames to the sink, or drop the screen when it is too far behind. A
         closing link gets nothing more: its receiver ends the connection."""
-        sink = self.sink
-        if self.dropped or sink is None or not sink.frames_writable():
+        if self.dropped or self.sink is None:
             return
-        if sink.write_buffer_size() > self.max_buffer:
+        if not self.send(frames, self.max_buffer):
             self.drop()
-            return
-        sink.write_frames(frames)
 
     def drop(self) -> None:
         """Mark the screen dropped: its queue emptied, then None to tell its sender to close."""
@@ -118,6 +138,16 @@ class Subscriber:
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(None)
+
+
+@dataclass
+class _Group:
+    """The subscribers that share one service filter: each event is judged once for all of
+    them, and its fast-path screens share one batch of bytes."""
+
+    services: frozenset[str] | None
+    fast: list[Subscriber] = field(default_factory=list)
+    queued: list[Subscriber] = field(default_factory=list)
 
 
 @dataclass
@@ -147,6 +177,7 @@ class Fanout:
         self.restart_s = restart_s  # pause before the supervisor restarts an ended follower
         self.retry_s = retry_s      # pause after a failed read
         self.subscribers: set[Subscriber] = set()
+        self._groups: list[_Group] | None = None  # the subscribers by filter, rebuilt on change
         self.last_id = "$"
         self.state = FollowerState()
         self.follower: asyncio.Task[None] | None = None
@@ -157,45 +188,74 @@ class Fanout:
         self.on_settings: Callable[[], Awaitable[None]] | None = None
 
     def subscribe(self, services: frozenset[str] | None, maxsize: int = 1000) -> Subscriber:
-        sub = Subscriber(services, maxsize, max_buffer=self.max_buffer)
+        sub = Subscriber(services, maxsize, max_buffer=self.max_buffer,
+                         on_attach=self._regroup)
         self.subscribers.add(sub)
+        self._groups = None
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+        self._groups = None
+
+    def _regroup(self) -> None:
+        self._groups = None
+
+    def groups(self) -> list[_Group]:
+        """The subscribers by service filter, fast-path and queued apart (kept until a screen
+        comes, goes or switches to the fast path)."""
+        if self._groups is None:
+            by_filter: dict[frozenset[str] | None, _Group] = {}
+            for sub in self.subscribers:
+                group = by_filter.get(sub.services)
+                if group is None:
+                    group = by_filter[sub.services] = _Group(sub.services)
+                (group.queued if sub.sink is None else group.fast).append(sub)
+            self._groups = list(by_filter.values())
+        return self._groups
 
     def publish(self, events: list[Event]) -> None:
         """Offer each event to the screens that want it. An event that fails (a bug) is logged
-        and skipped: the others still go out, and the follower's position moves past it. Fast
-        path screens get each event's one frame, all of this batch's frames in one write."""
-        batches: dict[Subscriber, list[bytes]] = {}
+        and skipped: the others still go out, and the follower's position moves past it.
+
+        Fast-path screens: each event is encoded once as a frame; the frames a filter group
+        wants from this batch are joined once, and the same bytes are written to each of the
+        group's screens, one write per screen, in a plain loop (no await, no per-screen
+        encoding): the events that arrived together go out together, in stream order."""
+        groups = self.groups()
+        batches: list[list[bytes]] = [[] for _ in groups]
+        last_ids: list[str | None] = [None] * len(groups)
         for event in events:
             try:
                 fields = json.loads(event.data)
                 message = event.message()
                 frame: bytes | None = None
-                wanted: dict[frozenset[str] | None, bool] = {}  # per filter group
-                for sub in list(self.subscribers):
-                    want = wanted.get(sub.services)
-                    if want is None:
-                        want = wanted[sub.services] = wants(sub.services, fields)
-                    if not want:
+                for i, group in enumerate(groups):
+                    if not wants(group.services, fields):
                         continue
-                    if sub.sink is None:
+                    for sub in group.queued:
                         sub.offer(event.id, message)
-                        continue
-                    if frame is None:
-                        frame = text_frame(message)
-                    batches.setdefault(sub, []).append(frame)
-                    sub.last_event_id = event.id
+                    if group.fast:
+                        if frame is None:
+                            frame = text_frame(message)
+                        batches[i].append(frame)
+                        last_ids[i] = event.id
                 if self.on_call is not None and fields.get("type") == "call":
                     self.on_call(fields.get("at"), self.clock())
             except Exception:
                 self.state.errors += 1
                 log.exception("event %s skipped: it could not be sent to screens", event.id)
             self.last_id = event.id
-        for sub, frames in batches.items():
-            sub.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        for group, frames, last in zip(groups, batches, last_ids, strict=True):
+            if not frames:
+                continue
+            data = frames[0] if len(frames) == 1 else b"".join(frames)
+            for sub in group.fast:
+                if sub.dropped:
+                    continue
+                if not sub.send(data, sub.max_buffer):
+                    sub.drop()
+                sub.last_event_id = last
 
     async def follow(self) -> None:
         """Read the stream forever. Connection errors are retried by the Redis client's own
@@ -308,14 +368,34 @@ class Fanout:
         }
 
     async def beat(self) -> None:
-        """Send every subscriber a heartbeat, so pages notice a dead link. It carries the id of
-        the last event queued for that subscriber (none before the first): a follower that has
-        not seen that event missed something, and reconnects with since to get it."""
+        """Send every subscriber a heartbeat every heartbeat_s, so pages notice a dead link."""
         while True:
             await asyncio.sleep(self.heartbeat_s)
-            now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
-            for sub in list(self.subscribers):
-                beat: dict[str, str] = {"type": "heartbeat", "at": now}
-                if sub.last_event_id is not None:
-                    beat["event_id"] = sub.last_event_id
-                sub.offer("", json.dumps(beat))
+            self.heartbeat()
+
+    def heartbeat(self) -> None:
+        """One heartbeat to every subscriber. It carries the id of the last event queued for
+        that subscriber (none before the first): a follower that has not seen that event missed
+        something, and reconnects with since to get it. Fast-path screens with the same last
+        event share one encoded frame (nearly all of them: one JSON and one frame a beat, not
+        one per screen)."""
+        now = local_now(self.clock, self.site.tz).isoformat(timespec="seconds")
+        frames: dict[str | None, bytes] = {}
+        for group in self.groups():
+            for sub in group.queued:
+                sub.offer("", _beat(now, sub.last_event_id))
+            for sub in group.fast:
+                if sub.dropped:
+                    continue
+                frame = frames.get(sub.last_event_id)
+                if frame is None:
+                    frame = frames[sub.last_event_id] = text_frame(_beat(now, sub.last_event_id))
+                if not sub.send(frame, sub.max_buffer):
+                    sub.drop()
+
+
+def _beat(now: str, event_id: str | None) -> str:
+    beat: dict[str, str] = {"type": "heartbeat", "at": now}
+    if event_id is not None:
+        beat["event_id"] = event_id
+    return json.dumps(beat)

@@ -110,6 +110,18 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
     def write_buffer_size(self) -> int:
         return self.transport.get_write_buffer_size()
 
+    def write_within(self, data: bytes, bound: int) -> bool:
+        """The fan-out's one call per screen and event batch: the checks of frames_writable
+        and write_buffer_size, then the write (see display_server.fanout.FrameSink)."""
+        transport = self.transport
+        if (self.close_sent or not self.handshake_complete or transport.is_closing()
+                or self.conn.state is not State.OPEN):
+            return True
+        if transport.get_write_buffer_size() > bound:
+            return False
+        transport.write(data)
+        return True
+
     def abort(self) -> None:
         self.transport.abort()
 

@@ -127,7 +127,9 @@ async def test_a_stalled_screen_is_dropped_and_the_others_get_everything() -> No
     """A screen that stops reading fills its transport's buffer past the bound and is dropped
     (its sender gets None); a reading screen gets every event; publishing never waits."""
     f = fanout(max_buffer=64 * 1024)
-    stalled_sink, _, _ = await link(read=False)
+    # the stalled screen's end is kept: a paused transport left to the garbage collector would
+    # close its socket mid-test, and a closed link is not a slow one
+    stalled_sink, _, stalled_end = await link(read=False)
     live_sink, received, _ = await link(read=True)
     stalled, live = f.subscribe(None), f.subscribe(None)
     stalled.attach(stalled_sink, b"")
@@ -142,6 +144,7 @@ async def test_a_stalled_screen_is_dropped_and_the_others_get_everything() -> No
     assert stalled_sink.write_buffer_size() < 64 * 1024 + 5 * 200
     await wait_for_bytes(received, sent)
     assert messages(bytes(received.data)) == sent
+    stalled_end.close()
 
 
 async def test_the_backlog_queued_before_the_switch_goes_first() -> None:
@@ -227,3 +230,90 @@ async def test_both_paths_deliver_identical_message_sequences(server_factory: An
     finally:
         for ws in screens.values():
             await ws.close()
+
+
+class CountingSink(TransportSink):
+    """A transport sink that also counts its writes (one per screen per stream read)."""
+
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        super().__init__(transport)
+        self.writes: list[bytes] = []
+
+    def write_frames(self, data: bytes) -> None:
+        self.writes.append(data)
+        super().write_frames(data)
+
+
+async def test_events_read_together_go_to_each_screen_in_one_write_in_order() -> None:
+    """A stream read of several events: each fast-path screen gets one write holding the
+    events its filter wants, in stream order; screens of one filter get the same bytes."""
+    f = fanout()
+    screens = []
+    for services in (None, None, frozenset({"B"})):
+        transport = (await link(read=True))[0].transport
+        sink = CountingSink(transport)
+        f.subscribe(services).attach(sink, b"")
+        screens.append(sink)
+    batch = [event(i, "ABAAB"[i]) for i in range(5)]
+    f.publish(batch)
+    f.publish([event(5, "A")])
+    everything, other, only_b = screens
+    assert [len(s.writes) for s in screens] == [2, 2, 1]
+    assert messages(everything.writes[0]) == [e.message() for e in batch]
+    assert messages(only_b.writes[0]) == [batch[1].message(), batch[4].message()]
+    assert everything.writes == other.writes
+    assert messages(everything.writes[1]) == [event(5, "A").message()]
+
+
+async def test_a_screen_that_comes_or_switches_later_gets_the_next_events() -> None:
+    """The filter groups follow screens that subscribe, switch to the fast path and leave."""
+    f = fanout()
+    first_sink, first_got, _ = await link(read=True)
+    first = f.subscribe(None)
+    first.attach(first_sink, b"")
+    f.publish([event(1)])
+    second_sink, second_got, _ = await link(read=True)
+    second = f.subscribe(None)
+    f.publish([event(2)])
+    assert second.queue.get_nowait() == ("1002-0", event(2).message())
+    second.attach(second_sink, b"")
+    f.publish([event(3)])
+    f.unsubscribe(first)
+    f.publish([event(4)])
+    await wait_for_bytes(first_got, [event(i).message() for i in (1, 2, 3)])
+    await wait_for_bytes(second_got, [event(i).message() for i in (3, 4)])
+    assert messages(bytes(first_got.data)) == [event(i).message() for i in (1, 2, 3)]
+    assert messages(bytes(second_got.data)) == [event(i).message() for i in (3, 4)]
+
+
+async def test_heartbeats_carry_each_screens_last_event() -> None:
+    """A heartbeat tells each screen (fast path or queued) the last event it was sent."""
+    f = fanout()
+    links = [await link(read=True) for _ in range(3)]
+    all_screen, b_screen, fresh = (f.subscribe(s) for s in (None, frozenset({"B"}), None))
+    all_screen.attach(links[0][0], b"")
+    b_screen.attach(links[1][0], b"")
+    f.publish([event(1, "B"), event(2, "A")])
+    fresh.attach(links[2][0], b"")
+    queued = f.subscribe(frozenset({"B"}))
+    f.publish([event(3, "B")])
+    f.heartbeat()
+    beats = {}
+    for name, (_, received, _) in zip(("all", "b", "fresh"), links, strict=True):
+        for _ in range(500):
+            got = messages(bytes(received.data))
+            if got and json.loads(got[-1])["type"] == "heartbeat":
+                break
+            await asyncio.sleep(0.01)
+        beats[name] = json.loads(got[-1])
+    queued.queue.get_nowait()
+    beats["queued"] = json.loads(queued.queue.get_nowait()[1])  # type: ignore[index]
+    assert {name: beat.get("event_id") for name, beat in beats.items()} == {
+        "all": "1003-0", "b": "1003-0", "fresh": "1003-0", "queued": "1003-0"}
+    f.publish([event(4, "A")])
+    f.heartbeat()
+    await asyncio.sleep(0.05)
+    last = {name: json.loads(messages(bytes(r.data))[-1]).get("event_id")
+            for name, (_, r, _) in zip(("all", "b", "fresh"), links, strict=True)}
+    assert last == {"all": "1004-0", "b": "1003-0", "fresh": "1004-0"}
+    assert all(b["type"] == "heartbeat" and b["at"] for b in beats.values())
