@@ -43,6 +43,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -76,6 +77,7 @@ REDIS_DOWN_S = (3.0, 10.0)  # a killed Redis node is started again after this lo
 RETRIED = (429, 502, 503, 504)  # as counter_client retries them (errors.BY_STATUS)
 SLOW_S = 1.0              # a press answered later than this is counted as slow
 GIVE_UP_S = 120.0         # after the load stops, a press unanswered this long is a failure
+ERROR_MARKS = ("Redis error on", "unhandled error", "Traceback", "Error: ")
 DRAIN_S = 90.0            # screens and archives catch up within this after the load
 
 
@@ -478,6 +480,16 @@ async def check(site: Site, url: str) -> list[str]:
     return fail
 
 
+def server_errors(sites: list[Site]) -> list[str]:
+    """The servers' logged errors (a 500's cause), first ones first."""
+    lines: list[str] = []
+    for site in sites:
+        for log in sorted(site.servers[0].data_dir.glob("server-*.log")):
+            lines += [f"{log.name}: {line[:300]}" for line in log.read_text().splitlines()
+                      if any(mark in line for mark in ERROR_MARKS)]
+    return lines
+
+
 # -- run -------------------------------------------------------------------------------------
 
 def deploy(root: Path, url: str, index: int, processes: int) -> Site:
@@ -538,6 +550,9 @@ async def run(args: argparse.Namespace, root: Path) -> int:
               f"{tally.slow}")
         for failure in failures:
             print("FAIL:", failure)
+        if failures:
+            for line in server_errors(sites)[:10]:
+                print("  server log:", line)
         print("FAIL" if failures else "PASS: every ticket called at most once and accounted for, "
               "every screen saw every call, the archive matches")
         return 1 if failures else 0
@@ -573,8 +588,16 @@ def main() -> int:
     raise_fd_limit()
     logging.getLogger("protocol.follower").setLevel(logging.ERROR)  # lost links are expected
     signal.signal(signal.SIGTERM, interrupted)  # `timeout` or kill: stop what it started
-    with tempfile.TemporaryDirectory(prefix="antrian-chaos-") as tmp:
-        return asyncio.run(run(args, Path(tmp)))
+    root = Path(tempfile.mkdtemp(prefix="antrian-chaos-"))
+    code = 1
+    try:
+        code = asyncio.run(run(args, root))
+    finally:
+        if code == 0:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"logs kept in {root} (server-<port>.log per site, redis/<port>/log)")
+    return code
 
 
 if __name__ == "__main__":
