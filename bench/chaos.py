@@ -328,7 +328,11 @@ async def chaos(sites: list[Site], topology: Topology, seconds: float, every: fl
         # the two kinds take turns, which one first at random
         if servers_killed < redis_killed or (servers_killed == redis_killed
                                              and random.random() < 0.5):
-            server = random.choice(site.servers)
+            # the process with the most screens on it (they move to the next one on a kill)
+            on = collections.Counter(screen.at for screen in site.screens)
+            most = max(on[i] for i in range(len(site.servers)))
+            server = site.servers[random.choice(
+                [i for i in range(len(site.servers)) if on[i] == most])]
             server.kill()
             tally.faults["server process killed"] += 1
             await asyncio.sleep(random.uniform(*SERVER_DOWN_S))
