@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_FILE = "archive.sqlite3"
+MIGRATION_LOCK = 0x616E7472  # the PostgreSQL advisory lock its migrations take ("antr")
 
 
 class DatabaseError(ValueError):
@@ -73,6 +74,11 @@ def migrate(db: Engine, revision: str = "head", *, down: bool = False) -> None:
 
     config = alembic_config()
     with db.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # processes starting at once on one archive (several hosts behind one address)
+            # migrate one after the other: the next finds the schema at head
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                               {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         if down:
             command.downgrade(config, revision)
