@@ -74,11 +74,13 @@ def migrate(db: Engine, revision: str = "head", *, down: bool = False) -> None:
 
     config = alembic_config()
     with db.begin() as connection:
+        # processes starting at once on one archive (several hosts behind one address, or
+        # processes of one machine) migrate one after the other: the next finds it at head
         if connection.dialect.name == "postgresql":
-            # processes starting at once on one archive (several hosts behind one address)
-            # migrate one after the other: the next finds the schema at head
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                {"key": MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock
         config.attributes["connection"] = connection
         if down:
             command.downgrade(config, revision)
