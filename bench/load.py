@@ -102,9 +102,10 @@ TICKETS_PER_S = 1500  # tickets issued per second of a throughput step: more tha
 class FrameCounter:
     """Counts a connection's WebSocket frames from the raw bytes (server frames are unmasked):
     what a screen costs the load generator while the throughput steps run, a fraction of a
-    WebSocket library's per-message work."""
+    WebSocket library's per-message work. It answers the server's pings."""
 
-    def __init__(self) -> None:
+    def __init__(self, transport: asyncio.WriteTransport) -> None:
+        self.transport = transport
         self.rest = b""
         self.frames = 0
         self.pings = 0
@@ -127,8 +128,12 @@ class FrameCounter:
             opcode = buf[pos] & 0x0F
             if opcode in (1, 2):
                 self.frames += 1
-            elif opcode == 9:
+            elif opcode == 9 and length < 126:  # ping: a pong with its payload, masked
                 self.pings += 1
+                mask = os.urandom(4)
+                payload = buf[pos + head:pos + head + length]
+                self.transport.write(bytes([0x8A, 0x80 | length]) + mask
+                                     + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
             pos += head + length
         self.rest = buf[pos:]
 
@@ -208,7 +213,7 @@ class Group:
         """From now on each screen only counts its frames from the socket's bytes (the
         library no longer sees them; the connection still notices a close)."""
         for ws in self.sockets:
-            counter = FrameCounter()
+            counter = FrameCounter(ws.transport)
             ws.data_received = counter.feed
             self.counters.append(counter)
 
@@ -750,7 +755,7 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
             print(f"  screens still open after the steps: {sum(a['alive'] for a in counted)}/"
                   f"{screens_n}; messages received per screen per call: "
                   f"{frames / max(1, screens_n * calls_made):.3f} (each call is one message)"
-                  f"; pings from the server: {sum(a['pings'] for a in counted)}")
+                  f"; server pings answered: {sum(a['pings'] for a in counted)}")
             await gen.close("ours")
             best = max(rates)
             # saturated: the fewest counters that already reach 90 % of the best rate
