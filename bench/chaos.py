@@ -13,9 +13,11 @@ Redis sharing one SQLite archive. Then, at once:
 - `--screens` screens (split over the sites and their processes) follow /ws/display with
   protocol.follower's Follower, which resumes with `since`; a screen whose process went away
   resumes on the next process of its site;
-- faults for `--minutes` (or `--seconds`): at random intervals a server process is killed
-  (SIGKILL) and started again a few seconds later, or the Redis master of a site's slot (the
-  Sentinel primary) is killed, the failover awaited, and the node started again as a replica.
+- faults for `--minutes` (or `--seconds`), one at a time, at random intervals (`--every`
+  seconds on average), the two kinds in turns: a site's process with the most screens is
+  killed (SIGKILL) and started again a few seconds later, or the Redis master of a site's slot
+  (the Sentinel primary) is killed, the failover awaited, and the node started again as a
+  replica (each Redis fault waits until every master has a synced replica again).
 Then the load drains (each counter finishes its visitor) and it checks, per site:
 - every ticket was called at most once: by the call answers (distinct request ids per ticket)
   and by the events stream (one `call` event per ticket);
