@@ -750,6 +750,7 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
                                     else ""), flush=True)
                 rates.append(step.rate)
                 calls_made += step.calls
+            await asyncio.sleep(2.0)   # the last step's messages still on their way
             counted = await gen.each("ours", "frames")
             frames = sum(a["frames"] for a in counted)
             print(f"  screens still open after the steps: {sum(a['alive'] for a in counted)}/"
