@@ -68,6 +68,26 @@ def text_frame(message: str) -> bytes:
     return Frame(Opcode.TEXT, message.encode()).serialize(mask=False, extensions=[])
 
 
+def _unattached(frames: bytes, bound: int) -> bool:
+    """A queued screen's `send`: the fast path writes nothing to it."""
+    return True
+
+
+def _checked_send(sink: FrameSink) -> Callable[[bytes, int], bool]:
+    """FrameSink.write_within for a sink without it: its three calls (a closure over the sink
+    only, so a subscriber holds no reference to itself and is freed as soon as it leaves)."""
+
+    def send(frames: bytes, bound: int) -> bool:
+        if not sink.frames_writable():
+            return True
+        if sink.write_buffer_size() > bound:
+            return False
+        sink.write_frames(frames)
+        return True
+
+    return send
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One screen's view of the stream: its service filter and its bounded send queue."""
@@ -86,7 +106,7 @@ class Subscriber:
 
     def __post_init__(self) -> None:
         self.queue = asyncio.Queue(self.maxsize)
-        self.send = self._send_checked
+        self.send = _unattached
 
     def offer(self, event_id: str, message: str, frame: bytes | None = None) -> None:
         """Send (fast path) or queue a message without waiting; a screen too far behind (its
@@ -106,23 +126,11 @@ class Subscriber:
     def attach(self, sink: FrameSink, backlog: bytes) -> None:
         """Switch to the fast path, first writing the backlog (the queued messages' frames)."""
         self.sink = sink
-        self.send = getattr(sink, "write_within", self._send_checked)
+        self.send = getattr(sink, "write_within", None) or _checked_send(sink)
         if backlog:
             self.write(backlog)
         if self.on_attach is not None:
             self.on_attach()
-
-    def _send_checked(self, frames: bytes, bound: int) -> bool:
-        """Write unless the link is closing; False (nothing written) when more than `bound`
-        bytes are already waiting: what FrameSink.write_within does in one call."""
-        sink = self.sink
-        assert sink is not None
-        if not sink.frames_writable():
-            return True
-        if sink.write_buffer_size() > bound:
-            return False
-        sink.write_frames(frames)
-        return True
 
     def write(self, frames: bytes) -> None:
         """Write encoded frames to the sink, or drop the screen when it is too far behind. A
