@@ -53,6 +53,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +128,7 @@ class Screen:
         self.resyncs = 0                         # fresh snapshots after the first
         self.seen: list[tuple[str, str]] = []    # (event id, type) in arrival order
         self.drops = 0
+        self.links: list[tuple[float, bool, int]] = []  # (wall clock, up, the server's port)
         self.follower = Follower(site.servers[first].url, self.message, self.link,
                                  max_backoff=2.0)
 
@@ -141,6 +143,7 @@ class Screen:
             self.seen.append((message["event_id"], kind or ""))
 
     def link(self, up: bool) -> None:
+        self.links.append((time.time(), up, self.site.servers[self.at].port))
         if not up and self.base is not None:
             self.drops += 1
             self.at = (self.at + 1) % len(self.site.servers)
@@ -447,12 +450,22 @@ async def check(site: Site, url: str) -> list[str]:
     # screens
     calls_after = [(eid, "call") for eid, e in stream if e.get("type") == "call"]
     missed = out_of_order = 0
+    times = {eid: e.get("at", "") for eid, e in stream}
     for screen in site.screens:
         assert screen.base is not None
         want = [c for c in calls_after if event_key(c[0]) > event_key(screen.base)]
         got = [c for c in screen.seen if c[1] == "call"]
         if got != want:
             missed += 1 if set(got) != set(want) else 0
+            if missed <= 3 and set(got) != set(want):
+                gone = [eid for eid, _ in want if (eid, "call") not in set(got)]
+                links = ", ".join(
+                    f"{'up' if up else 'down'} :{port} at "
+                    f"{datetime.fromtimestamp(at, UTC).isoformat(timespec='milliseconds')}"
+                    for at, up, port in screen.links)
+                print(f"  {s}: a screen missed {len(gone)} of {len(want)} calls, the first "
+                      f"{gone[:3]} at {[times[g] for g in gone[:3]]}, the last {gone[-1]} "
+                      f"({times[gone[-1]]}); its links: {links or 'never lost'}", flush=True)
             out_of_order += 1 if set(got) == set(want) else 0
     resynced = sum(1 for screen in site.screens if screen.resyncs)
     if missed or out_of_order or resynced or not screens_ok:
