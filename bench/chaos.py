@@ -449,28 +449,33 @@ async def check(site: Site, url: str) -> list[str]:
         fail.append(f"{s}: /api/state has {waiting_now} waiting, the answers {len(waiting)}")
     # screens
     calls_after = [(eid, "call") for eid, e in stream if e.get("type") == "call"]
-    missed = out_of_order = 0
-    times = {eid: e.get("at", "") for eid, e in stream}
+    missed = extra = out_of_order = 0
     for screen in site.screens:
         assert screen.base is not None
         want = [c for c in calls_after if event_key(c[0]) > event_key(screen.base)]
         got = [c for c in screen.seen if c[1] == "call"]
-        if got != want:
-            missed += 1 if set(got) != set(want) else 0
-            if missed <= 3 and set(got) != set(want):
-                gone = [eid for eid, _ in want if (eid, "call") not in set(got)]
-                links = ", ".join(
-                    f"{'up' if up else 'down'} :{port} at "
-                    f"{datetime.fromtimestamp(at, UTC).isoformat(timespec='milliseconds')}"
-                    for at, up, port in screen.links)
-                print(f"  {s}: a screen missed {len(gone)} of {len(want)} calls, the first "
-                      f"{gone[:3]} at {[times[g] for g in gone[:3]]}, the last {gone[-1]} "
-                      f"({times[gone[-1]]}); its links: {links or 'never lost'}", flush=True)
-            out_of_order += 1 if set(got) == set(want) else 0
+        if got == want:
+            continue
+        gone = [eid for eid, _ in want if (eid, "call") not in set(got)]
+        ghosts = [eid for eid, _ in got if (eid, "call") not in set(want)]
+        missed += bool(gone)
+        extra += bool(ghosts)
+        out_of_order += not gone and not ghosts
+        if (gone or ghosts) and missed + extra <= 3:
+            links = ", ".join(
+                f"{'up' if up else 'down'} :{port} at "
+                f"{datetime.fromtimestamp(at, UTC).isoformat(timespec='milliseconds')}"
+                for at, up, port in screen.links)
+            print(f"  {s}: a screen missed {len(gone)} of {len(want)} calls {gone[:3]} and "
+                  f"was shown {len(ghosts)} calls the stream does not hold {ghosts[:3]}; its "
+                  f"links: {links or 'never lost'}", flush=True)
     resynced = sum(1 for screen in site.screens if screen.resyncs)
     if missed or out_of_order or resynced or not screens_ok:
         fail.append(f"{s}: screens missing calls {missed}, calls out of order {out_of_order}, "
                     f"fresh snapshots {resynced}, not caught up {not screens_ok}")
+    if extra:
+        fail.append(f"{s}: {extra} screens were shown calls the stream no longer holds "
+                    "(written on a master that died before its replica had them)")
     # archive
     if not site.calls:
         fail.append(f"{s}: no call was answered: no load to judge")
