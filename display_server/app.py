@@ -9,8 +9,14 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 
+from redis.exceptions import (
+    ClusterDownError,
+    MasterDownError,
+    ReadOnlyError,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -78,7 +84,21 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
     return ApiError("redis_unavailable").response()
 
 
+# Replies of a Redis in the middle of a failover: the node this process reached is a replica
+# now, or its primary is not serving yet. The request can be sent again (same request_id) in
+# a moment, so the answer is 503 redis_unavailable, as for a Redis that is down, not a 500.
+FAILOVER_ERRORS = (ReadOnlyError, MasterDownError, ClusterDownError, TryAgainError)
+FAILOVER_REPLIES = ("MASTERDOWN", "UNBLOCKED", "NOREPLICAS", "ERR WAIT cannot be used with replica")
+
+
+def in_failover(exc: BaseException) -> bool:
+    """True when `exc` is a Redis reply that a failover in progress explains."""
+    return isinstance(exc, FAILOVER_ERRORS) or str(exc).startswith(FAILOVER_REPLIES)
+
+
 async def _redis_error(request: Request, exc: Exception) -> Response:
+    if in_failover(exc):
+        return await _redis_down(request, exc)
     log.error("Redis error on %s: %s", request.url.path, exc)
     instruments.of(request.app).redis_error("error")
     return ApiError("internal").response()
