@@ -394,8 +394,9 @@ async def drained(site: Site, last: str) -> tuple[bool, bool]:
     return screens_done(), archive_done()
 
 
-async def check(site: Site, url: str) -> list[str]:
-    """The invariants of one site; a list of failures (empty: it held)."""
+async def check(site: Site, url: str, redis_killed: bool) -> list[str]:
+    """The invariants of one site; a list of failures (empty: it held). `redis_killed`: a
+    Redis master died in the run, so screens may have been shown calls it lost (ghosts)."""
     fail: list[str] = []
     stream = await read_stream(url, site.site_id)
     last = stream[-1][0] if stream else "0-0"
@@ -474,8 +475,12 @@ async def check(site: Site, url: str) -> list[str]:
         fail.append(f"{s}: screens missing calls {missed}, calls out of order {out_of_order}, "
                     f"fresh snapshots {resynced}, not caught up {not screens_ok}")
     if extra:
-        fail.append(f"{s}: {extra} screens were shown calls the stream no longer holds "
-                    "(written on a master that died before its replica had them)")
+        ghost = (f"{s}: {extra} screens were shown calls the stream no longer holds "
+                 "(written on a master that died before its replica had them)")
+        if redis_killed:  # the WAIT bound allows it: docs/operations.md#the-wait-bound
+            print(f"NOTE: {ghost}; allowed by the WAIT bound when a master dies", flush=True)
+        else:  # with Redis never killed, a call shown but not in the stream is a bug
+            fail.append(ghost)
     # archive
     if not site.calls:
         fail.append(f"{s}: no call was answered: no load to judge")
@@ -561,7 +566,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
             if not all(sc.base for sc in site.screens):
                 failures.append(f"{site.site_id}: a screen never had its first snapshot")
                 continue
-            failures += await check(site, url)
+            redis_killed = sum(tally.faults.values()) > tally.faults["server process killed"]
+            failures += await check(site, url, redis_killed)
         outage = max(tally.outages, default=0.0)
         print(f"{tally.actions} actions answered in {elapsed:.0f} s ({tally.actions / elapsed:.1f}"
               f"/s: tickets, calls, finishes), {tally.retries} sends without an answer retried")
