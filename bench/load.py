@@ -145,6 +145,16 @@ class FrameCounter:
         self.rest = buf[pos:]
 
 
+def marker_of(message: Any) -> str | None:
+    """What identifies a message on every server's screens: a call event's ticket code (the
+    floors broadcast antrian's own call events), else a bare "marker"."""
+    if not isinstance(message, dict):
+        return None
+    if message.get("type") == "call":
+        return message.get("ticket")
+    return message.get("marker")
+
+
 class Group:
     """Screens of one kind in a worker: records when each sees a marker; a waiter for a
     marker is answered when the last of the group's screens has it."""
@@ -158,6 +168,8 @@ class Group:
         self.parse = True
         self.received = 0
         self.counters: list[FrameCounter] = []
+        self.sizes: list[int] = []       # WebSocket payload bytes of each marked message
+        self.texts: dict[str, str] = {}  # the message that carried each marker, as received
 
     async def open(self, url: str, count: int) -> None:
         for _ in range(count):
@@ -172,8 +184,11 @@ class Group:
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self._read(ws)))
 
-    def _mark(self, marker: str, now: int) -> None:
+    def _mark(self, marker: str, now: int, raw: str) -> None:
         times = self.seen.setdefault(marker, [])
+        if not times:   # its first screen in this worker: the message's size and text, once
+            self.sizes.append(len(raw.encode()))
+            self.texts[marker] = raw
         times.append(now)
         if len(times) == len(self.sockets):
             for future in self.waiters.pop(marker, []):
@@ -191,20 +206,24 @@ class Group:
                     if raw == "2":
                         await ws.send("3")   # Engine.IO ping -> pong
                     elif raw.startswith("42"):
-                        marker = json.loads(raw[2:])[1].get("marker")
+                        marker = marker_of(json.loads(raw[2:])[1])
                         if marker:
-                            self._mark(marker, now)
+                            self._mark(marker, now, raw)
                     continue
-                data = json.loads(raw)
-                if self.kind == "antrian":
-                    if data.get("type") == "call":
-                        self._mark(data["ticket"], now)
-                elif data.get("marker"):
-                    self._mark(data["marker"], now)
+                marker = marker_of(json.loads(raw))
+                if marker:
+                    self._mark(marker, now, raw)
         except websockets.ConnectionClosed:
             pass
 
-    async def wait(self, marker: str, timeout: float) -> int:
+    async def wait(self, marker: str, timeout: float) -> tuple[int, str | None]:
+        """When the last screen had the marker, and the message that carried it."""
+        try:
+            return await self._wait(marker, timeout), self.texts.get(marker)
+        finally:
+            self.texts.pop(marker, None)
+
+    async def _wait(self, marker: str, timeout: float) -> int:
         times = self.seen.get(marker, [])
         if len(times) >= len(self.sockets):
             return max(times)
@@ -278,8 +297,12 @@ async def worker() -> None:
                 group = groups.setdefault(command["group"], Group(command["kind"]))
                 await group.open(command["url"], command["count"])
             elif op == "wait":
-                reply["last"] = await groups[command["group"]].wait(command["marker"],
-                                                                    command["timeout"])
+                reply["last"], text = await groups[command["group"]].wait(command["marker"],
+                                                                          command["timeout"])
+                if command.get("text"):
+                    reply["text"] = text
+            elif op == "sizes":
+                reply["sizes"] = groups[command["group"]].sizes
             elif op == "raw":
                 groups[command["group"]].count_raw()
             elif op == "frames":
@@ -363,10 +386,21 @@ class Generator:
 
     async def wait(self, group: str, marker: str, timeout: float = 20) -> int:
         """When the last screen of the group had the marker (monotonic ns)."""
+        return (await self.wait_text(group, marker, timeout, text=False))[0]
+
+    async def wait_text(self, group: str, marker: str, timeout: float = 20,
+                        text: bool = True) -> tuple[int, str]:
+        """When the last screen of the group had the marker, and (with `text`) the message
+        that carried it, as a screen received it."""
         answers = await asyncio.gather(*(self.ask(w, "wait", group=group, marker=marker,
-                                                  timeout=timeout)
+                                                  timeout=timeout, text=text)
                                          for w in self._holders(group)))
-        return max(int(a["last"]) for a in answers)
+        return (max(int(a["last"]) for a in answers),
+                next((a["text"] for a in answers if a.get("text")), ""))
+
+    async def sizes(self, group: str) -> list[int]:
+        """The WebSocket payload bytes of each marked message, as the group's screens got it."""
+        return [size for a in await self.each(group, "sizes") for size in a["sizes"]]
 
     async def each(self, group: str, op: str, **args: Any) -> list[dict[str, Any]]:
         return list(await asyncio.gather(*(self.ask(w, op, group=group, **args)
@@ -546,9 +580,13 @@ LABELS = {"antrian": "antrian, 1 process (POST and screens on it)",
 async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple[str, int]],
                   screens_n: int, calls: int,
                   pair: tuple[ServerProcess, ServerProcess] | None = None
-                  ) -> dict[str, list[float]]:
+                  ) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
     """Request sent -> the last of `screens_n` screens has the message, one at a time,
-    antrian and each floor interleaved call by call. With `pair` (two processes of one
+    antrian and each floor interleaved call by call; and the WebSocket payload bytes of each
+    message as each column's screens got it. Every server's screens get the same message:
+    the floors broadcast the very call event the one-process antrian screens just received
+    for this call (its ticket code is their marker), byte for byte (Socket.IO wraps it in its
+    own `42["msg",...]` framing). With `pair` (two processes of one
     other site on the same Redis), also that site's call-next POSTed to the first while its
     `screens_n` screens are on the second: every call crosses the site's Redis stream, as
     Socket.IO's broadcasts cross the Streams adapter."""
@@ -570,7 +608,8 @@ async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple
         begin = time.monotonic_ns()
         _, body = await http.post(f"/api/counters/{n}/call-next", headers=server.api.auth(n))
         answered = time.monotonic_ns()
-        last = await gen.wait("ours", json.loads(body)["ticket"]["code"])
+        code = json.loads(body)["ticket"]["code"]
+        last, event = await gen.wait_text("ours", code)
         results["antrian"].append((last - begin) / 1e6)
         results[ANSWER].append((answered - begin) / 1e6)
         if pair is not None and pair_http is not None:
@@ -581,20 +620,23 @@ async def latency(server: ServerProcess, gen: Generator, floors: dict[str, tuple
             last = await gen.wait(PAIR, json.loads(body)["ticket"]["code"])
             results[PAIR].append((last - begin) / 1e6)
             results[PAIR_ANSWER].append((answered - begin) / 1e6)
+        message = event.encode()   # antrian's call event for this call, as its screens got it
         for name, poster in posters.items():
-            marker = f"{name}{screens_n}-{i}"
             begin = time.monotonic_ns()
-            await poster.post("/broadcast", json.dumps({"type": "bare", "marker": marker}).encode())
-            last = await gen.wait(name, marker)
+            await poster.post("/broadcast", message)
+            last = await gen.wait(name, code)
             results[name].append((last - begin) / 1e6)
+    sizes = {"antrian": await gen.sizes("ours")}
     await http.close()
     if pair_http is not None:
+        sizes[PAIR] = await gen.sizes(PAIR)
         await pair_http.close()
         await gen.close(PAIR)
     for name, poster in posters.items():
+        sizes[name] = await gen.sizes(name)
         await poster.close()
         await gen.close(name)
-    return results
+    return results, sizes
 
 
 class Step(NamedTuple):
@@ -775,10 +817,18 @@ async def measure(server: ServerProcess, redis_url: str, gen: Generator,
             if args.throughput:
                 await issue(server, "B", int(len(COUNTER_STEPS) * args.seconds * TICKETS_PER_S))
             await gen.open("ours", "antrian", server.ws_url + "/ws/display", screens_n)
-            res = await latency(server, gen, floors, screens_n, args.calls, pair)
-            print("call -> last screen, interleaved call by call, read by the same client:")
+            res, sizes = await latency(server, gen, floors, screens_n, args.calls, pair)
+            print("call -> last screen, interleaved call by call, read by the same client, "
+                  "the same message (antrian's call event) on every server:")
             for name, values in res.items():
                 print(f"  {line(LABELS.get(name, name), values)}")
+            print("  message received per frame (WebSocket payload bytes, min-median-max over "
+                  "the calls):")
+            for name, got in sizes.items():
+                print(f"    {LABELS.get(name, name)}: " + (
+                    f"{min(got)}-{statistics.median(got):g}-{max(got)} bytes" if got
+                    else "none") + (" (its 42[\"msg\",...] framing included)"
+                                    if name == "socketio" else ""))
             if "socketio" in res:
                 for key, what, budget in (
                         (PAIR, "antrian, 2 processes (POST on one, screens on the other), "
