@@ -24,7 +24,10 @@ processes on this 2-core machine.
 
 For each number of screens on one site (default 200 and 1,000):
 - call -> last screen: one call at a time, the time from sending the request until the last
-  screen has the message; antrian, Socket.IO and the floor interleaved, call by call. antrian
+  screen has the message; antrian, Socket.IO and the floor interleaved, call by call, every
+  server's screens getting the same message: the floors broadcast antrian's own call event of
+  that call, byte for byte (its ticket code is their marker; Socket.IO adds its 42["msg",...]
+  framing), and the bytes per frame each column's screens received are printed. antrian
   twice: one process taking the call-next POST and all screens (the small-site deployment),
   and, in Socket.IO's shape, two `antrian serve` processes of one site (its own site id, on
   the same Redis and data dir: the documented "several processes behind one address") with
