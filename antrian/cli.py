@@ -31,17 +31,26 @@ log = logging.getLogger("antrian")
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from antrian import host_sites
     from display_server.archive import commands as archive_commands
     from display_server.guard import GuardedH11, GuardedWebSocket
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
-    site = load_config(args.config)  # fail fast with a clear message before starting anything
+    configs: list[str] = args.config or []
+    # fail fast with a clear message before starting anything
+    sites = [load_config(path) for path in configs] or [load_config(None)]
+    if len(sites) > 1:  # several sites, chosen by Host: each names its hosts
+        host_sites.check_sites(sites)
+    site = sites[0]
     settings = Settings.from_env(kiosk=site.kiosk)
     raise_open_files_limit()
     directory = data_dir(args.data_dir)
+    own_dirs = ([directory] if len(sites) == 1
+                else [host_sites.site_data_dir(directory, one) for one in sites])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its steps are no news to the office
-    if archive_commands.migrate(directory) is None:  # once, before the workers start
-        return 1
+    for own in own_dirs:  # once, before the workers start
+        if archive_commands.migrate(own) is None:
+            return 1
     local: LocalRedis | None = None
     url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
     if not url:
@@ -52,8 +61,11 @@ def _serve(args: argparse.Namespace) -> int:
             return 1
         url = local.start()
     os.environ.update({"ANTRIAN_REDIS_URL": url, "ANTRIAN_DATA_DIR": str(directory)})
-    if args.config:
-        os.environ["ANTRIAN_CONFIG"] = os.path.abspath(args.config)
+    os.environ.pop(host_sites.CONFIGS_ENV, None)
+    if len(sites) > 1:
+        os.environ[host_sites.CONFIGS_ENV] = os.pathsep.join(os.path.abspath(p) for p in configs)
+    elif configs:
+        os.environ["ANTRIAN_CONFIG"] = os.path.abspath(configs[0])
     # uvicorn re-raises the stop signal once it has shut down; take it here so that the
     # local Redis below is stopped cleanly instead of the process dying first.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -61,7 +73,10 @@ def _serve(args: argparse.Namespace) -> int:
     from antrian.startup import log_config, start_block
     from display_server import action_log
 
-    print(start_block(site, args.host, args.port, directory), flush=True)
+    if len(sites) == 1:
+        print(start_block(site, args.host, args.port, directory), flush=True)
+    else:
+        print(host_sites.start_lines(sites, own_dirs, args.port), flush=True)
     try:
         uvicorn.run(
             "antrian.main:create_from_env", factory=True, host=args.host, port=args.port,
@@ -133,7 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-dir", help=t("help.data_dir"))
 
     serve = sub.add_parser("serve", help=t("help.serve"))
-    common(serve)
+    # --config may repeat: several sites in one set of processes, chosen by Host
+    serve.add_argument("--config", action="append", help=t("help.config_sites"))
+    serve.add_argument("--data-dir", help=t("help.data_dir"))
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--redis-url", help=t("help.redis_url_local"))

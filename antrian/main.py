@@ -8,6 +8,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 
+from antrian import host_sites
+from antrian.host_sites import HostSites
 from antrian.voice_studio import VoiceStudio
 from audio.route import CallAudio
 from display_screens import (
@@ -67,12 +69,25 @@ async def office_csrf(request: Request, changing: bool) -> bool:
     return True
 
 
-def create_from_env() -> Starlette:
+def create_from_env() -> Starlette | HostSites:
     """Build the app from ANTRIAN_CONFIG, ANTRIAN_REDIS_URL, ANTRIAN_DATA_DIR,
     ANTRIAN_DATABASE_URL (the archive, which `antrian serve` migrated) and the settings of
-    `Settings.from_env` over the site's `[kiosk]`."""
-    site = load_config(None)
+    `Settings.from_env` over the site's `[kiosk]`. With ANTRIAN_CONFIGS (several sites), one
+    app per site, each with its own data dir under ANTRIAN_DATA_DIR, chosen by Host."""
     directory = data_dir(None)
+    paths = host_sites.config_paths()
+    if paths:
+        sites = [load_config(path) for path in paths]
+        host_sites.check_sites(sites)
+        url = default_url(None, directory)
+        apps = []
+        for one in sites:
+            own = host_sites.site_data_dir(directory, one)
+            apps.append((one, build_app(one, url, own,
+                                        settings=Settings.from_env(kiosk=one.kiosk),
+                                        database_url=database_url(own))))
+        return HostSites(apps)
+    site = load_config(None)
     return build_app(site, default_url(None, directory), directory,
                      settings=Settings.from_env(kiosk=site.kiosk),
                      database_url=database_url(directory))

@@ -100,6 +100,9 @@ class SiteConfig:
     signage: Signage = field(default_factory=Signage)  # [signage]: the lobby TV's notices
     complaints: Complaints = field(default_factory=Complaints)  # [complaints]
     popular: tuple[Popular, ...] = ()    # [[kiosk.popular]]: the kiosk's big document buttons
+    # [site] hosts: the host names (lowercase, no port) this site answers for when one
+    # `antrian serve` serves several sites (antrian/host_sites.py); empty: any host
+    hosts: tuple[str, ...] = ()
     source: str = "<memory>"
     # the parsed TOML this config was read from: the seed the office's live settings are laid
     # over (display_server/live_config.py); None for a config built in code
@@ -340,7 +343,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         "site",
         top.get("site", dict),
         {"id", "name", "timezone", "running_text", "holidays", "priority_every",
-         "grace_minutes", "secret"},
+         "grace_minutes", "secret", "hosts"},
     )
     timezone = site.text("timezone", "Asia/Jakarta")
     try:
@@ -399,6 +402,7 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         priority_every=site.number("priority_every", 3, lo=1, hi=100),
         grace_minutes=site.number("grace_minutes", 15, lo=0, hi=24 * 60),
         secret=site.text("secret", None),
+        hosts=_hosts(site),
         announcement=announcement,
         signage=signage,
         complaints=complaints,
@@ -407,6 +411,19 @@ def parse_config(data: dict[str, Any], source: str = "<memory>") -> SiteConfig:
         source=source,
         document=copy.deepcopy(data),
     )
+
+
+HOST_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                       r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def _hosts(site: _Reader) -> tuple[str, ...]:
+    """[site] hosts: host names as a browser sends them in Host, lowercased, no port."""
+    hosts = tuple(h.strip().lower().rstrip(".") for h in site.strings("hosts", ()))
+    for host in hosts:
+        if not HOST_NAME.fullmatch(host):
+            site.fail("hosts", t("config.bad_host", host=host))
+    return hosts
 
 
 def config_path(explicit: str | None = None) -> str | None:

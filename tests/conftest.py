@@ -231,8 +231,9 @@ class ServerProcess:
 
     def __init__(self, config: Path, redis_url: str | None, data_dir: Path,
                  port: int | None = None, extra_env: dict[str, str] | None = None,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), host: str | None = None) -> None:
         self.extra_args = list(extra_args)  # e.g. --log-format json
+        self.host = host  # the Host its health check names (a server of several sites)
         self.config = config
         self.redis_url = redis_url
         self.data_dir = data_dir
@@ -271,7 +272,8 @@ class ServerProcess:
         def healthy() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()[-2000:]}")
-            return httpx.get(self.url + "/api/health").status_code == 200
+            headers = {"Host": self.host} if self.host else None
+            return httpx.get(self.url + "/api/health", headers=headers).status_code == 200
 
         wait_until(healthy, timeout=30, what=f"server on port {self.port} (log {self.log})")
         return self
