@@ -7,19 +7,23 @@ Host is the contract's 404; a server of one config still answers any Host."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
-from conftest import RedisServer, ServerProcess, write_site
+from conftest import RedisServer, ServerProcess, site_document, write_site
 from site_api import SiteApi
+from starlette.applications import Starlette
 
 from antrian.cli import main
+from antrian.host_sites import HostSites
+from display_server.config import parse_config
 from display_server.tokens import SECRET_FILE, load_secret
 
 ALFA, BETA = "kota-alfa", "kab-beta"
@@ -209,3 +213,63 @@ def test_several_sites_need_hosts_and_distinct_ids(tmp_path: Path,
     bad.write_text(alfa.read_text().replace("alfa.mpp.example", "alfa mpp/example"))
     code = main(["serve", "--config", str(bad), "--data-dir", data])
     assert code == 2 and "bukan nama host yang sah" in capsys.readouterr().err
+
+
+def test_several_sites_with_workers(tmp_path: Path, redis_url: str) -> None:
+    """`--workers 2`: every worker serves both sites (the configs reach them through the
+    environment); many fresh connections on each Host get its own site, a stranger the 404."""
+    alfa = site_toml(tmp_path / "alfa.toml", ALFA + "-w", "MPP Alfa", ALFA_HOSTS)
+    beta = site_toml(tmp_path / "beta.toml", BETA + "-w", "MPP Beta", (BETA_HOST,))
+    server = ServerProcess(alfa, redis_url, tmp_path, host=BETA_HOST,
+                           extra_args=["--config", str(beta), "--workers", "2"]).start()
+    try:
+        for _ in range(12):  # a new connection each: both workers answer
+            for host, site_id in ((ALFA_HOSTS[0], ALFA + "-w"), (BETA_HOST, BETA + "-w")):
+                r = httpx.get(server.url + "/api/state", headers={"Host": host}, timeout=10)
+                assert r.json()["site"]["id"] == site_id
+            r = httpx.get(server.url + "/api/state", headers={"Host": "x.example"}, timeout=10)
+            assert refused(r, 404, "not_found")
+    finally:
+        server.stop()
+
+
+async def test_a_site_that_fails_to_start_fails_the_start_and_stops_the_others() -> None:
+    """The lifespan starts the sites in turn: when one fails, the ones started are stopped
+    again and the server is told the start failed."""
+    events: list[str] = []
+
+    def app(name: str, fail: bool) -> Starlette:
+        @contextlib.asynccontextmanager
+        async def lifespan(_: Starlette) -> AsyncIterator[None]:
+            if fail:
+                raise RuntimeError(f"{name} cannot start")
+            events.append(f"{name} up")
+            yield
+            events.append(f"{name} down")
+        return Starlette(lifespan=lifespan)
+
+    alfa = parse_config(site_document(ALFA, hosts=["a.example"]))
+    beta = parse_config(site_document(BETA, hosts=["b.example"]))
+    sent: list[dict[str, Any]] = []
+    inbox = [{"type": "lifespan.startup"}]
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    dispatcher = HostSites([(alfa, app("A", False)), (beta, app("B", True))])
+    await dispatcher({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.failed"]
+    assert "B cannot start" in sent[0]["message"]
+    assert events == ["A up", "A down"]
+    # both start: complete, and both stop on shutdown
+    events.clear()
+    sent.clear()
+    inbox[:] = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    dispatcher = HostSites([(alfa, app("A", False)), (beta, app("B2", False))])
+    await dispatcher({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete",
+                                         "lifespan.shutdown.complete"]
+    assert events == ["A up", "B2 up", "B2 down", "A down"]
