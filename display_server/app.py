@@ -88,7 +88,9 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
 # now, or its primary is not serving yet. The request can be sent again (same request_id) in
 # a moment, so the answer is 503 redis_unavailable, as for a Redis that is down, not a 500.
 FAILOVER_ERRORS = (ReadOnlyError, MasterDownError, ClusterDownError, TryAgainError)
-FAILOVER_REPLIES = ("MASTERDOWN", "UNBLOCKED", "NOREPLICAS", "ERR WAIT cannot be used with replica")
+# (redis-py takes a reply's ERR off its message: WAIT on a replica is "WAIT cannot be used ...")
+FAILOVER_REPLIES = ("MASTERDOWN", "UNBLOCKED", "NOREPLICAS", "WAIT cannot be used with replica",
+                    "ERR WAIT cannot be used with replica")
 
 
 def in_failover(exc: BaseException) -> bool:

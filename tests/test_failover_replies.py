@@ -52,3 +52,19 @@ def test_which_replies_are_a_failover() -> None:
         "UNBLOCKED force unblock from blocking operation, instance state changed"))
     assert not in_failover(redis.exceptions.ResponseError("WRONGTYPE Operation against a key"))
     assert not in_failover(redis.exceptions.ResponseError("ERR Error running script"))
+
+
+def test_an_action_refused_on_a_demoted_primary_is_503_when_it_waits_for_replicas(
+        replica: RedisServer, site: SiteConfig, clock: FakeClock, tmp_path: Path) -> None:
+    """On Sentinel an action is sent with WAIT (one replica must hold it); on a demoted
+    primary an action its script refuses before writing (resume of a counter not paused)
+    gets WAIT's own error from the replica, whose message redis-py gives without its ERR:
+    still a failover, so 503 and not 500."""
+    app = build_app(site, replica.url, tmp_path, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        app.state.ctx.store.waits = True  # as on Sentinel: the answer waits for WAIT
+        api = Api(client, site, tmp_path)
+        resume = client.post("/api/counters/1/resume", json={"request_id": "r-2"},
+                             headers=api.auth(1))
+        assert resume.status_code == 503, resume.text
+        assert resume.json()["error"]["code"] == "redis_unavailable"
