@@ -514,10 +514,10 @@ class Store:
 
     async def events_after(self, event_id: str, limit: int) -> list[Event] | None:
         """Events after `event_id`, oldest first; None when some of them were trimmed from the
-        stream, when this stream never gave out `event_id` (newer than its last id, or between
-        its first and last without being one of them: another site's id on a shared Redis,
-        or an event lost with a failed-over primary), or there are more than `limit` (the
-        caller then sends a fresh snapshot)."""
+        stream, when this stream never gave out `event_id` (newer than its last id, or not
+        one of its entries while it has some, 0-0 aside: another site's id on a shared Redis,
+        an event lost with a failed-over primary, a stream from before a Redis restart), or
+        there are more than `limit` (the caller then sends a fresh snapshot)."""
         try:
             info = await self.redis.xinfo_stream(self.events_key)
         except ResponseError:  # no stream yet: nothing happened, and no id was given out
@@ -530,10 +530,13 @@ class Store:
         if last is not None and event_key(event_id) > event_key(str(last)):
             return None
         rows = await self.redis.xrange(self.events_key, min=event_id, count=limit + 2)
-        if rows and rows[0][0] == event_id:
+        if rows and event_key(str(rows[0][0])) == event_key(event_id):
             rows = rows[1:]  # the client's own last event: it has it
-        elif first and event_key(event_id) >= event_key(str(first[0])):
-            return None  # inside the stream's range, yet not one of its entries
+        elif first and event_key(event_id) != (0, 0):
+            # not one of its entries: inside its range, or older than its first event on a
+            # stream never trimmed (0-0 is the id of a site without events, and every event
+            # came after it)
+            return None
         if rows is None or len(rows) > limit:
             return None
         return _events(rows)

@@ -78,6 +78,23 @@ async def test_since_older_than_the_stream_gets_a_fresh_snapshot(server_factory:
     assert first != since
 
 
+async def test_since_before_an_untrimmed_streams_first_event_gets_a_fresh_snapshot(
+        server_factory: Any) -> None:
+    """An id older than the site's first event, on a stream never trimmed, is none the stream
+    gave out (another site's on a shared Redis, a stream from before a Redis restart): a fresh
+    snapshot, not a replay of every event as if they came after it. 0-0, the snapshot's id of a
+    site without events, still replays them."""
+    server = server_factory()
+    issued = server.api.ticket("A")["event_id"]
+    async with websockets.connect(f"{server.ws_url}/ws/display?since=0-0") as ws:
+        replayed = await receive(ws)
+        assert (replayed["type"], replayed["event_id"]) == ("ticket", issued)
+    async with websockets.connect(f"{server.ws_url}/ws/display?since=1-1") as ws:
+        message = await receive(ws)
+        assert message["type"] == "snapshot" and message.get("resync") is True, message
+        assert message["event_id"] == issued and message["waiting"]["A"] == 1
+
+
 async def test_second_process_delivers_events_caused_on_the_first(server: Any,
                                                                    server_factory: Any) -> None:
     """A call handled by one server process reaches screens connected to another."""
