@@ -9,6 +9,7 @@ import contextvars
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ from redis.exceptions import (
 from display_server.clock import Clock, day_of, local_now, system_clock
 from display_server.config import SiteConfig
 from display_server.errors import ApiError
-from display_server.keys import SiteKeys, lua_prelude, ttl
+from display_server.keys import ATTEMPT_SECONDS, SiteKeys, lua_prelude, ttl
 from display_server.singleflight import SingleFlight
 from protocol.counter_actions import STATE_ACTIONS
 from protocol.event_ids import event_key
@@ -47,6 +48,9 @@ STREAM_MAXLEN = 100_000
 # after this many ms without a replica's word (logged): see docs/operations.md, "the WAIT bound".
 WAIT_REPLICAS = 1
 WAIT_MS = 500
+# how long an action is retried on a cluster whose slot moved or whose master is gone: well
+# inside the life of its attempt key, so a retry after a lost reply still finds the answer
+RETRY_SECONDS = ATTEMPT_SECONDS / 5
 # Errors after which the cluster's slots are asked again and the action tried again: its
 # script did not run (a moved slot, a cluster between masters) or the node is gone.
 _REROUTE = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
@@ -332,7 +336,11 @@ class Store:
                 await self.redis.script_load(script.script)  # a promoted replica's empty cache
             return self._answered(answer, replicas)
         cluster = self.redis
+        # retried under one attempt key, so never for longer than a fraction of its life
+        deadline = time.monotonic() + RETRY_SECONDS
         for attempt in range(30):
+            if time.monotonic() > deadline:
+                break
             await cluster.initialize()
             commands = [PipelineCommand(0, "EVALSHA", script.sha, len(keys), *keys, *argv),
                         PipelineCommand(1, "WAIT", WAIT_REPLICAS, WAIT_MS)]
