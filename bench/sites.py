@@ -220,6 +220,8 @@ async def run(args: argparse.Namespace, gen: SitesGenerator, root: Path) -> int:
         latencies: list[float] = []
         local: list[float] = []   # the last screen on the process that took the POST
         remote: list[float] = []  # ... on the other process
+        on: list[list[float]] = [[] for _ in servers]  # ... on process 1, on process 2
+        slow: list[tuple[float, str]] = []   # the calls over the budget, described
         lost: list[str] = []
 
         async def calling(site: Site) -> None:
@@ -245,6 +247,13 @@ async def run(args: argparse.Namespace, gen: SitesGenerator, root: Path) -> int:
                 latencies.append((max(lasts) - begin) / 1e6)
                 local.append((lasts[posted] - begin) / 1e6)
                 remote.append((lasts[1 - posted] - begin) / 1e6)
+                for process, last in enumerate(lasts):
+                    on[process].append((last - begin) / 1e6)
+                if latencies[-1] >= P99_MS:
+                    slow.append((latencies[-1], f"{latencies[-1]:.1f} ms ({site.host} at "
+                                 f"{(begin / 1e9 - start_at):.1f} s, POST to process "
+                                 f"{posted + 1}, last screen on process "
+                                 f"{lasts.index(max(lasts)) + 1})"))
 
             first = start_at + (site.k - 1) / (len(sites) * args.rate)  # staggered
             tasks = []
@@ -282,6 +291,12 @@ async def run(args: argparse.Namespace, gen: SitesGenerator, root: Path) -> int:
                   f"{line('same process', local)}")
             print(f"  of its screens on the other process:             "
                   f"{line('via Redis', remote)}")
+            for process, values in enumerate(on):
+                print(f"  of its screens on process {process + 1}:{' ' * 22}"
+                      f"{line(f'process {process + 1}', values)}")
+            print(f"  calls over {P99_MS} ms: {len(slow)} of {len(latencies)}"
+                  + ("; the slowest: " + ", ".join(d for _, d in sorted(slow)[::-1][:4])
+                     if slow else ""))
         shares = ", ".join(f"{c / elapsed:.0%}" for c in cpu)
         per_call = sum(cpu) / max(done, 1) * 1000
         print(f"server CPU: {shares} of one core (processes 1, 2; {per_call:.2f}"
