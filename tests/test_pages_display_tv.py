@@ -27,7 +27,7 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 def events(live: Live) -> list[dict[str, Any]]:
     """Every event of the site so far, replayed by the server's WebSocket."""
     found: list[dict[str, Any]] = []
-    with connect(live.ws_url + "/ws/display?since=0-1", proxy=None) as ws:
+    with connect(live.ws_url + "/ws/display?since=0-0", proxy=None) as ws:
         while True:
             try:
                 message = json.loads(ws.recv(timeout=1.5))
