@@ -53,7 +53,8 @@ OVERFLOW = """() => {
 @pytest.fixture(scope="module")
 def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server of the demo site under a fresh id, without its holidays (so it opens on any
-    day), and with Kejaksaan's legal consultation (AL) open only on a day that is not today."""
+    day), with Kejaksaan's legal consultation (AL) and all of Kemenag's services open only on
+    a day that is not today."""
     folder = tmp_path_factory.mktemp("demo")
     toml = (ROOT / "display_server" / "sites" / "serang.toml").read_text()
     toml = re.sub(r"(?ms)^holidays = \[.*?^\]\n", "", toml)
@@ -62,6 +63,10 @@ def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     al = 'tenant = "kejari"\ndays = ["selasa", "kamis"]'
     assert al in toml
     toml = toml.replace(al, f'tenant = "kejari"\ndays = ["{other}"]')
+    # Kemenag, the longest agency name, closed all day: its tile is greyed and says so.
+    kemenag = 'hours = { senin = "08:00-15:00", rabu = "08:00-15:00", jumat = "08:00-11:30" }'
+    assert toml.count(kemenag) == 2
+    toml = toml.replace(kemenag, f'hours = {{ {other} = "08:00-15:00" }}')
     config = folder / "serang.toml"
     config.write_text(toml)
     server = ServerProcess(config, redis_url, folder).start()
@@ -257,6 +262,9 @@ def test_every_step_fits_the_screen(demo: Live, make_page: Any, width: int,
     fits("1-priority")
     page.click('.k-prio[data-priority="ibu-hamil"]')
     fits("2-home")
+    closed = page.locator('.k-tenant[data-tenant="kemenag"]')
+    assert "closed" in (closed.get_attribute("class") or "")
+    assert closed.locator(".k-tenant-meta").inner_text() == "Tutup"
     lowest = ("Math.max(...[...document.querySelectorAll('.k-tenant')]"
               ".map(n => n.getBoundingClientRect().bottom))")
     assert page.evaluate(f"{lowest} / innerHeight") > 0.9  # the tiles use the whole display
