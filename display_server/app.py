@@ -89,8 +89,8 @@ async def _redis_down(request: Request, exc: Exception) -> Response:
 # a moment, so the answer is 503 redis_unavailable, as for a Redis that is down, not a 500.
 FAILOVER_ERRORS = (ReadOnlyError, MasterDownError, ClusterDownError, TryAgainError)
 # (redis-py takes a reply's ERR off its message: WAIT on a replica is "WAIT cannot be used ...")
-FAILOVER_REPLIES = ("MASTERDOWN", "UNBLOCKED", "NOREPLICAS", "WAIT cannot be used with replica",
-                    "ERR WAIT cannot be used with replica")
+# redis-py drops the "ERR " of a generic error reply, so these start the message as it is seen
+FAILOVER_REPLIES = ("MASTERDOWN", "UNBLOCKED", "NOREPLICAS", "WAIT cannot be used with replica")
 
 
 def in_failover(exc: BaseException) -> bool:
