@@ -10,14 +10,10 @@ from pathlib import Path
 import pytest
 import redis
 from conftest import Api, FakeClock
-from test_officers import officer_day
+from test_officers import archive_once, officer_day
 from test_sessions import sign_in
 
-from display_server.archive import db
-from display_server.archive.archiver import Archiver
-from display_server.clock import system_clock
 from display_server.keys import LAYOUT, PARTS, KeyName, SiteKeys, lua_prelude
-from display_server.store import connect
 from display_server.tokens import admin_token, load_secret
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,18 +57,6 @@ def sign_in_and_out_everywhere(api: Api) -> None:
                             follow_redirects=False)
     assert ended.status_code == 303
     sign_in(api, "admin")
-
-
-async def archive_once(redis_url: str, api: Api) -> None:
-    """One round of the archiver (into an SQLite archive): its lease and consumer group."""
-    url = f"sqlite:///{api.data_dir / 'archive.sqlite3'}"
-    db.upgrade(url)
-    client, engine = connect(redis_url, pool_size=2, pool_timeout=5), db.engine(url)
-    try:
-        await Archiver(client, api.site, engine, system_clock, block_ms=10).step()
-    finally:
-        await client.aclose()
-        engine.dispose()
 
 
 def test_every_key_of_a_working_day_matches_one_pattern_with_its_expiry(
