@@ -1,7 +1,8 @@
 """The suggestion and complaint desk's rules and storage: tracking codes, the checks on what a
 visitor sends (plain text, an optional contact, an optional photo whose type is read from its
-content), the service level (due day, overdue) and the archive's SQL for the visitor's lookup and
-the office's inbox (assign to a tenant, answer, close).
+content, stored re-encoded without its EXIF/GPS metadata), the service level (due day,
+overdue) and the archive's SQL for the visitor's lookup and the office's inbox (assign to a
+tenant, answer, close).
 
 Everything here is synchronous SQL on the archive's engine; the HTTP layers run it in a thread.
 A visitor's view never holds the contact, the photo or anything of another complaint.
@@ -18,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -85,9 +86,12 @@ def clean_text(raw: str, name: str, lo: int, hi: int) -> str:
     return text
 
 
-def photo_type(data: bytes, max_bytes: int) -> str:
-    """The media type of a photo, read from its content: 413 past `max_bytes`, 415 for anything
-    but JPEG, PNG or WebP (whatever its name or declared type says), 400 for a broken one."""
+def clean_photo(data: bytes, max_bytes: int) -> tuple[bytes, str]:
+    """A photo as it is stored, and its media type read from its content: 413 past
+    `max_bytes`, 415 for anything but JPEG, PNG or WebP (whatever its name or declared type
+    says), 400 for a broken one. It is decoded and encoded again in its own format with none
+    of its metadata (EXIF with the camera, the time and GPS position; XMP; PNG text chunks),
+    turned upright first by its EXIF orientation; only the colour profile is kept."""
     if len(data) > max_bytes:
         raise ApiError("payload_too_large", t("error.detail.max_kb", kb=max_bytes // 1024))
     try:
@@ -97,15 +101,37 @@ def photo_type(data: bytes, max_bytes: int) -> str:
             if width * height > MAX_PIXELS:
                 raise ApiError("invalid_field", t("complaint.error.photo_broken"))
             image.verify()
+        if kind not in PHOTO_TYPES:
+            raise ApiError("unsupported_media_type", t("complaint.error.photo_type"))
+        with Image.open(io.BytesIO(data), formats=[kind]) as image:
+            image.load()
+            return _reencode(image, kind), PHOTO_TYPES[kind]
     except UnidentifiedImageError:
         raise ApiError("unsupported_media_type", t("complaint.error.photo_type")) from None
     except ApiError:
         raise
     except Exception:  # Pillow's decoders raise many kinds (OSError, SyntaxError, ValueError...)
         raise ApiError("invalid_field", t("complaint.error.photo_broken")) from None
-    if kind not in PHOTO_TYPES:
-        raise ApiError("unsupported_media_type", t("complaint.error.photo_type"))
-    return PHOTO_TYPES[kind]
+
+
+def _reencode(image: Image.Image, kind: str) -> bytes:
+    """`image` upright, encoded as `kind` with nothing of its metadata but the colour profile
+    (and a palette's transparency)."""
+    keep = {name: image.info[name] for name in ("icc_profile", "transparency")
+            if name in image.info}
+    upright = ImageOps.exif_transpose(image)
+    bare = upright.copy()
+    bare.info = {}
+    options: dict[str, Any] = {key: value for key, value in keep.items() if value is not None}
+    if kind == "JPEG":
+        options.pop("transparency", None)
+        options.update(quality=90, optimize=True)
+    elif kind == "WEBP":
+        options.pop("transparency", None)
+        options.update(quality=90)
+    out = io.BytesIO()
+    bare.save(out, format=kind, **options)
+    return out.getvalue()
 
 
 # --- the service level ---------------------------------------------------------------------
@@ -161,7 +187,7 @@ class NewComplaint:
     category: str
     text: str
     contact: str | None = None
-    photo: bytes | None = None
+    photo: bytes | None = None     # as clean_photo stored it
     photo_type: str | None = None
     ticket_day: str | None = None
     ticket_code: str | None = None

@@ -140,8 +140,9 @@ async def submit(request: Request) -> JSONResponse:
         ticket_day, ticket_code = ticket_ref(c, data["ticket"])
     photo = data.get("photo")
     kind = None
-    if photo is not None:
-        kind = await asyncio.to_thread(complaints.photo_type, photo, rules.max_photo_kb * 1024)
+    if photo is not None:  # its metadata (EXIF, GPS) is not kept
+        photo, kind = await asyncio.to_thread(complaints.clean_photo, photo,
+                                              rules.max_photo_kb * 1024)
     new = complaints.NewComplaint(data["category"], text, contact, photo, kind, ticket_day,
                                   ticket_code)
     tracking = await asyncio.to_thread(complaints.create, db, c.site, new, c.clock())

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Api, FakeClock, site_document, write_site
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from starlette.testclient import TestClient
 
 from antrian.cli import main
@@ -107,7 +107,9 @@ def test_a_complaint_from_a_visit_is_looked_up_assigned_answered_and_closed(
     assert entry["ticket"] == {"day": ticket["day"], "code": ticket["code"]}
     assert entry["has_photo"] and entry["tenant"] is None and not entry["overdue"]
     photo = api.client.get(f"/api/complaints/{tracking}/photo", headers=office(api))
-    assert photo.content == jpeg and photo.headers["content-type"] == "image/jpeg"
+    assert photo.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(photo.content)) as stored:  # re-encoded, the same picture
+        assert (stored.format, stored.size) == ("JPEG", (40, 30))
 
     r = api.client.post(f"/api/complaints/{tracking}/assign", json={"tenant": "samsat"},
                         headers=office(api))
@@ -213,6 +215,57 @@ def test_photo_types_are_read_from_the_content(desk: Desk) -> None:
                             "payload_too_large")
     inbox = api.client.get("/api/complaints", headers=office(api)).json()["complaints"]
     assert len(inbox) == 3  # nothing refused was stored
+
+
+def tagged(kind: str, orientation: int = 1) -> bytes:
+    """A 40 x 20 photo (left half red, right half blue) carrying what a phone's camera writes:
+    EXIF with the camera, the time, GPS coordinates and an orientation; XMP; for PNG a text
+    chunk too."""
+    picture = Image.new("RGB", (40, 20), (220, 20, 20))
+    picture.paste((20, 20, 220), (20, 0, 40, 20))
+    exif = Image.Exif()
+    exif[0x010F] = "KameraPonsel"     # Make
+    exif[0x0132] = "2026:11:25 09:41:07"  # DateTime
+    exif[0x0112] = orientation
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "S", 2: (6.0, 7.0, 12.5), 3: "E", 4: (106.0, 9.0, 3.25)})
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">GeoLokasiRumah</x:xmpmeta>'
+    out = io.BytesIO()
+    if kind == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", "GeoLokasiRumah")
+        picture.save(out, format=kind, exif=exif, pnginfo=info)
+    else:
+        picture.save(out, format=kind, exif=exif, xmp=xmp)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "WEBP"])
+def test_a_photo_is_stored_without_its_exif_gps_and_other_metadata(desk: Desk,
+                                                                    kind: str) -> None:
+    """A phone photo's metadata says where the visitor lives and what they carry; the office
+    gets the picture (upright by its EXIF orientation) and nothing else."""
+    sent = tagged(kind, orientation=6)  # "rotate 90 degrees clockwise to show"
+    with Image.open(io.BytesIO(sent)) as original:  # the test's photo does carry it all
+        assert original.getexif()[0x010F] == "KameraPonsel"
+        assert original.getexif().get_ifd(0x8825)[2] == (6.0, 7.0, 12.5)
+    assert b"GeoLokasiRumah" in sent and b"KameraPonsel" in sent
+    api = desk()
+    tracking = send(api, photo=("foto", sent, "image/jpeg")).json()["tracking"]
+    stored = api.client.get(f"/api/complaints/{tracking}/photo", headers=office(api)).content
+    for trace in (b"KameraPonsel", b"GeoLokasiRumah", b"2026:11:25", b"Exif\0\0", b"eXIf",
+                  b"xmpmeta"):
+        assert trace not in stored, trace
+    with Image.open(io.BytesIO(stored)) as photo:
+        assert photo.format == kind and not photo.getexif()
+        assert "exif" not in photo.info and "xmp" not in photo.info
+        assert "Comment" not in photo.info
+        # turned upright: 20 wide, 40 high, the red half (the left) now on top
+        assert photo.size == (20, 40)
+        top, bottom = photo.convert("RGB").getpixel((10, 5)), \
+            photo.convert("RGB").getpixel((10, 35))
+    assert isinstance(top, tuple) and isinstance(bottom, tuple)
+    assert top[0] > 150 > top[2] and bottom[2] > 150 > bottom[0]
 
 
 def test_per_client_rate_limit_and_the_kiosk_token(desk: Desk) -> None:
