@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -206,8 +207,13 @@ def web(api: Api) -> Api:
 
 
 def write_site(path: Path, site_id: str, counters: int = 4) -> Path:
-    """Write the test site as TOML (for servers started as processes)."""
+    """Write the test site as TOML (for servers started as processes, on the real clock). C
+    opens on a weekday three days from now (site-local), not on Mondays: closed whenever the
+    test runs, also on a Monday morning and across midnight."""
     doc = site_document(site_id, counters)
+    now = datetime.now(ZoneInfo("Asia/Jakarta"))
+    other = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")[
+        (now.weekday() + 3) % 7]
     lines = [f'[site]\nid = "{site_id}"\nname = "MPP Uji"\ntimezone = "Asia/Jakarta"\n']
     lines += [f'[[tenants]]\nid = "{t["id"]}"\nname = "{t["name"]}"\n' for t in doc["tenants"]]
     lines.append('[[priority_categories]]\nid = "lansia"\nname = "Lansia"\n')
@@ -216,7 +222,7 @@ def write_site(path: Path, site_id: str, counters: int = 4) -> Path:
         if "quota" in s:
             extra += f"quota = {s['quota']}\n"
         if "days" in s:
-            extra += f'days = ["senin"]\nhours = "{s["hours"]}"\n'
+            extra += f'days = ["{other}"]\nhours = "{s["hours"]}"\n'
         lines.append(f'[[services]]\ncode = "{s["code"]}"\nname = "{s["name"]}"\n'
                      f'tenant = "{s["tenant"]}"\n{extra}')
     for c in doc["counters"]:
