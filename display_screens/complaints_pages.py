@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -120,14 +120,29 @@ def _office(handler: Handler) -> Handler:
 
 
 async def inbox_page(request: Request) -> Response:
-    """GET /admin/pengaduan[?status=&tenant=&overdue=1]: the inbox, newest first."""
+    """GET /admin/pengaduan[?status=&tenant=&overdue=1&page=N]: the inbox, newest first, a
+    page at a time, with links to the page before and after (the same filters)."""
     c = api.ctx(request)
     filters = complaints.parse_filters(c.site, request.query_params)
-    rows = await asyncio.to_thread(complaints.office_list, complaints_api.archive(c), c.site,
-                                   filters, complaints_api.today(c))
+    found = await asyncio.to_thread(complaints.office_list, complaints_api.archive(c), c.site,
+                                    filters, complaints_api.today(c))
+    first = (found.page - 1) * complaints.PAGE_SIZE + 1
+
+    def page_url(page: int) -> str | None:
+        if not 1 <= page <= found.pages or page == found.page:
+            return None
+        query = {"status": filters.status or "", "tenant": filters.tenant or "",
+                 "overdue": "1" if filters.overdue else "", "page": str(page)}
+        return "/admin/pengaduan?" + urlencode({k: v for k, v in query.items() if v})
+
     return render(request, "admin_complaints.html", {
-        "rows": [readable(row) for row in rows], "filters": filters,
-        "statuses": complaints.STATUS_NAMES, "tenants": c.site.tenants})
+        "rows": [readable(row) for row in found.rows], "filters": filters,
+        "statuses": complaints.STATUS_NAMES, "tenants": c.site.tenants,
+        "paging": {"first": number(first), "last": number(first + len(found.rows) - 1),
+                   "total": number(found.total), "page": number(found.page),
+                   "pages": number(found.pages),
+                   "previous": page_url(min(found.page - 1, found.pages)),
+                   "next": page_url(found.page + 1)}})
 
 
 async def entry_page(request: Request) -> Response:

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from display_server.archive.tables import complaint_notes, complaint_photos, complaints
@@ -48,7 +48,7 @@ ANSWER_MIN, ANSWER_MAX = 2, 4000
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_PIXELS = 40_000_000
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-LIST_LIMIT = 500
+PAGE_SIZE = 100  # inbox entries a page
 
 
 def new_tracking() -> str:
@@ -298,10 +298,25 @@ class Filters:
     status: str | None = None
     tenant: str | None = None       # a tenant id, or "-" for none assigned yet
     overdue: bool = False
+    page: int = 1                   # PAGE_SIZE entries a page, newest first
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """One page of the inbox and how many entries the filters match in all."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
 
 
 def parse_filters(site: SiteConfig, params: Any) -> Filters:
-    """`status`, `tenant` (or "-") and `overdue=1` of a query string; 400 for unknown values."""
+    """`status`, `tenant` (or "-"), `overdue=1` and `page` (1, 2, ...) of a query string; 400
+    `invalid_parameter` for unknown values."""
     status = params.get("status") or None
     if status is not None and status not in STATUSES:
         raise ApiError("invalid_parameter", "status")
@@ -309,30 +324,57 @@ def parse_filters(site: SiteConfig, params: Any) -> Filters:
     if tenant is not None and tenant != "-" and site.tenant(tenant) is None:
         raise ApiError("invalid_parameter", "tenant")
     overdue = params.get("overdue", "") in ("1", "true")
-    return Filters(status, tenant, overdue)
+    raw_page = params.get("page") or "1"
+    if not (raw_page.isascii() and raw_page.isdigit() and 1 <= len(raw_page) <= 6
+            and int(raw_page) >= 1):
+        raise ApiError("invalid_parameter", "page")
+    return Filters(status, tenant, overdue, int(raw_page))
 
 
-def office_list(db: Engine, site: SiteConfig, filters: Filters, today: date
-                ) -> list[dict[str, Any]]:
-    """The inbox, newest first (at most LIST_LIMIT), with each entry's age and service level."""
-    query = select(complaints).where(complaints.c.site == site.id)
+def overdue_since(site: SiteConfig, today: date) -> date:
+    """The last day a complaint may have come in to be overdue `today` if still unanswered:
+    the latest day whose due day is before today. Due days never go back as the day it came
+    in moves on, so the open complaints that are overdue are exactly those of this day or
+    earlier (a condition the database can apply, so paging and counts hold every one)."""
+    day = today - timedelta(days=1)
+    while due_day(day, site.complaints, site.holidays) >= today:
+        day -= timedelta(days=1)
+    return day
+
+
+def _where(query: Any, site: SiteConfig, filters: Filters, today: date) -> Any:
+    query = query.where(complaints.c.site == site.id)
     if filters.status:
         query = query.where(complaints.c.status == filters.status)
     if filters.tenant == "-":
         query = query.where(complaints.c.tenant.is_(None))
     elif filters.tenant:
         query = query.where(complaints.c.tenant == filters.tenant)
-    if filters.overdue:
-        query = query.where(complaints.c.status.in_(OPEN_STATUSES))
-    query = query.order_by(complaints.c.created_ms.desc()).limit(LIST_LIMIT)
+    if filters.overdue:  # `day` is stored as YYYY-MM-DD: it sorts as the dates do
+        query = query.where(complaints.c.status.in_(OPEN_STATUSES),
+                            complaints.c.day <= overdue_since(site, today).isoformat())
+    return query
+
+
+def office_list(db: Engine, site: SiteConfig, filters: Filters, today: date) -> Inbox:
+    """The inbox, newest first, PAGE_SIZE entries of page `filters.page`, with each entry's
+    age and service level, and how many the filters match in all."""
+    query = _where(select(complaints), site, filters, today)
+    query = query.order_by(complaints.c.created_ms.desc(), complaints.c.id.desc()) \
+        .limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE)
+    counted = _where(select(func.count()).select_from(complaints), site, filters, today)
     with db.connect() as connection:
         rows = [_office_row(site, row, today) for row in connection.execute(query)]
-    return [row for row in rows if row["overdue"]] if filters.overdue else rows
+        total = int(connection.execute(counted).scalar_one())
+    return Inbox(rows, total, filters.page)
 
 
 def overdue_count(db: Engine, site: SiteConfig, today: date) -> int:
-    """Open complaints past their due day (the /admin dashboard's flag)."""
-    return len(office_list(db, site, Filters(overdue=True), today))
+    """Open complaints past their due day, all of them (the /admin dashboard's flag)."""
+    counted = _where(select(func.count()).select_from(complaints), site,
+                     Filters(overdue=True), today)
+    with db.connect() as connection:
+        return int(connection.execute(counted).scalar_one())
 
 
 def office_detail(db: Engine, site: SiteConfig, tracking: str, today: date

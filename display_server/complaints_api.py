@@ -162,11 +162,14 @@ async def lookup(request: Request) -> JSONResponse:
 
 
 async def inbox(request: Request) -> JSONResponse:
-    """GET /api/complaints?status=&tenant=&overdue=1 (office): newest first."""
+    """GET /api/complaints?status=&tenant=&overdue=1&page=N (office): newest first, PAGE_SIZE
+    a page, with the filters' `total`, the `page` and the number of `pages`."""
     c = authorize_office(request)
     filters = complaints.parse_filters(c.site, request.query_params)
-    rows = await asyncio.to_thread(complaints.office_list, archive(c), c.site, filters, today(c))
-    return JSONResponse({"complaints": rows})
+    found = await asyncio.to_thread(complaints.office_list, archive(c), c.site, filters,
+                                    today(c))
+    return JSONResponse({"complaints": found.rows, "total": found.total, "page": found.page,
+                         "pages": found.pages, "page_size": complaints.PAGE_SIZE})
 
 
 async def office_entry(request: Request) -> JSONResponse:

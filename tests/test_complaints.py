@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -393,6 +393,78 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
     assert table[-1].split()[:2] == ["total", "Jumlah"] and table[-1].endswith("3,5")
     assert main(["report", "--complaints", "--by", "service", "--format", "xlsx",
                  "--config", str(config)]) == 2
+
+
+def test_the_inbox_pages_reach_every_entry_and_overdue_counts_them_all(
+        desk: Desk, clock: FakeClock) -> None:
+    """130 complaints on Wednesday (due Friday, 2 working days) still open on Monday, when 120
+    more come in: the inbox, 100 a page newest first, reaches all 250; the overdue filter and
+    the dashboard's flag hold all 130 old ones, though none of them is among the newest 100."""
+    api = desk(answer_days=2)
+    kiosk = api.kiosk_auth()  # no per-client limit
+    old = {send(api, headers=kiosk).json()["tracking"] for _ in range(130)}
+    clock.advance(days=5)  # Monday 10:00
+    new = {send(api, headers=kiosk).json()["tracking"] for _ in range(120)}
+    assert len(old) == 130 and len(new) == 120
+
+    def inbox(query: str) -> dict[str, Any]:
+        r = api.client.get(f"/api/complaints?{query}", headers=office(api))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    pages = [inbox(f"page={n}") for n in (1, 2, 3)]
+    assert [(p["total"], p["page"], p["pages"], len(p["complaints"])) for p in pages] == [
+        (250, 1, 3, 100), (250, 2, 3, 100), (250, 3, 3, 50)]
+    seen = [c["tracking"] for p in pages for c in p["complaints"]]
+    assert len(seen) == 250 and set(seen) == old | new
+    assert set(seen[:120]) == new  # newest first
+    assert inbox("")["complaints"] == pages[0]["complaints"]
+    assert inbox("page=4")["complaints"] == [] and inbox("page=4")["total"] == 250
+    for bad in ("page=0", "page=-1", "page=dua", "page=1234567"):
+        error(api.client.get(f"/api/complaints?{bad}", headers=office(api)), 400,
+              "invalid_parameter")
+
+    late = [inbox(f"overdue=1&page={n}") for n in (1, 2)]
+    assert [(p["total"], p["pages"], len(p["complaints"])) for p in late] == [
+        (130, 2, 100), (130, 2, 30)]
+    assert {c["tracking"] for p in late for c in p["complaints"]} == old
+    assert all(c["overdue"] for p in late for c in p["complaints"])
+
+    client = api.client
+    client.get("/admin")
+    signed = client.post("/admin/login", data={"token": api.admin_token(),
+                                               "csrf": client.cookies.get("antrian_masuk")},
+                         follow_redirects=False)
+    assert signed.status_code == 303
+    assert "130 lewat tenggat" in client.get("/admin").text
+    page = client.get("/admin/pengaduan?overdue=1&page=2").text
+    assert "Pengaduan 101–130 dari 130" in page and "Halaman 2 dari 2" in page
+    assert 'href="/admin/pengaduan?overdue=1&amp;page=1" rel="prev"' in page
+    assert 'rel="next"' not in page and page.count('<tr data-tracking=') == 30
+    first = client.get("/admin/pengaduan").text
+    assert "Pengaduan 1–100 dari 250" in first and 'rel="prev"' not in first
+    assert 'href="/admin/pengaduan?page=2" rel="next"' in first
+    assert client.get("/admin/pengaduan?page=nol").status_code == 400
+
+
+@pytest.mark.parametrize("working_days", [True, False])
+def test_overdue_since_agrees_with_each_days_due_day(working_days: bool) -> None:
+    """The database filter `day <= overdue_since(today)` picks exactly the days whose due day
+    is before today, for every day of two months, across weekends and holidays."""
+    document = site_document("c-overdue")
+    document["site"]["holidays"] = ["2026-12-24", "2026-12-25", "2026-12-31"]
+    document["complaints"] = {"answer_days": 3, "working_days": working_days}
+    site = parse_config(document)
+    first = date(2026, 11, 20)
+    for n in range(45):
+        today = first + timedelta(days=n + 5)
+        cutoff = complaints.overdue_since(site, today)
+        for m in range(n + 5):
+            day = first + timedelta(days=m)
+            due = complaints.due_day(day, site.complaints, site.holidays)
+            assert (day <= cutoff) == (today > due), (today, day)
+    assert complaints.overdue_since(site, date(2026, 11, 30)) == (
+        date(2026, 11, 24) if working_days else date(2026, 11, 26))
 
 
 def test_the_complaints_section_of_the_site_config() -> None:
