@@ -314,6 +314,12 @@ async def simulate(site: SiteConfig, redis_url: str, database_url: str | None, *
         await redis.aclose()
 
 
+def default_first(site: SiteConfig, days: int, now: datetime) -> date:
+    """The first day simulated without --start: `days` days ending yesterday, in the site's
+    zone (not the host's: at 18.00 UTC it is already the next day in Jakarta)."""
+    return now.astimezone(site.tz).date() - timedelta(days=days)
+
+
 def _simulate(args: argparse.Namespace) -> int:
     site = load_config(args.config)
     redis_url = args.redis_url or os.environ.get("ANTRIAN_REDIS_URL")
@@ -326,7 +332,7 @@ def _simulate(args: argparse.Namespace) -> int:
         if args.database_url:
             env["ANTRIAN_DATABASE_URL"] = args.database_url
         database_url = archive_db.database_url(data_dir(args.data_dir), env)
-    first = args.start or date.today() - timedelta(days=args.days)
+    first = args.start or default_first(site, args.days, datetime.now(UTC))
     done = asyncio.run(simulate(site, redis_url, database_url, first=first, days=args.days,
                                 per_day=args.per_day, seed=args.seed,
                                 stream_maxlen=args.stream_maxlen))

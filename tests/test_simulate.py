@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import redis
-from conftest import ROOT, site_document
+from conftest import ROOT, make_site, site_document
 from sqlalchemy import create_engine, func, select
 from support_report_check import expected, tickets
 
@@ -24,7 +24,7 @@ from display_server.config import SiteConfig, parse_config
 from display_server.keys import SiteKeys
 from display_server.reporting.figures import GROUPINGS
 from display_server.reporting.visit import visit_report
-from display_server.simulate import simulate
+from display_server.simulate import default_first, simulate
 
 # Monday 2 March 2026: Friday the 6th (short hours), Sunday the 8th closed for C, and a holiday
 FIRST = date(2026, 3, 2)
@@ -167,3 +167,15 @@ def test_the_command_simulates_and_archives_days(redis_url: str, tmp_path: Path,
                  "2026-03-07", "--format", "json"]) == 0
     skm = json.loads(capsys.readouterr().out)
     assert skm["total"]["responses"] == surveys and 25 <= skm["total"]["ikm"] <= 100
+
+
+def test_without_start_the_days_end_yesterday_in_the_sites_zone() -> None:
+    """`antrian simulate --days 2` without --start: the two days before today in Jakarta, also
+    at 18.00 UTC when the host's (UTC) date is still the day before."""
+    site = make_site()
+    morning = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 25 November, 10.00 WIB
+    assert default_first(site, 2, morning) == date(2026, 11, 23)
+    evening = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)  # Thursday 26 November, 01.00 WIB
+    assert default_first(site, 2, evening) == date(2026, 11, 24)
+    assert default_first(site, 1, datetime(2026, 11, 25, 16, 59, 59, tzinfo=UTC)) == date(
+        2026, 11, 24)  # 23.59.59 WIB: still the 25th
