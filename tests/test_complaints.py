@@ -375,8 +375,10 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
     assert list(rows) == ["petugas", "sarana"]
     assert rows["petugas"] | {"name": None} == {
         "key": "petugas", "name": None, "received": 1, "answered": 1, "closed": 0, "open": 0,
-        "overdue": 0, "median_days_to_answer": 2.0}
+        "overdue": 0, "oldest_open_days": None, "median_days_to_answer": 2.0}
     assert rows["sarana"]["received"] == 2 and rows["sarana"]["overdue"] == 2
+    assert rows["sarana"]["oldest_open_days"] == 5  # in on Wednesday, still open on Monday
+    assert report["total"]["oldest_open_days"] == 5
     assert rows["sarana"]["open"] == 1 and rows["sarana"]["answered"] == 1
     assert report["total"]["received"] == 3 and report["total"]["overdue"] == 2
     assert report["total"]["median_days_to_answer"] == 3.5  # 2 and 5 days
@@ -384,8 +386,9 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
                  "--from", "2026-11-25", "--to", "2026-11-30", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Kode,Nama,Diterima,Dijawab,Ditutup")
-    assert lines[1].startswith("capil,Disdukcapil,1,1,0,0,0")
-    assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2")
+    assert "Lewat tenggat,Umur tertua belum dijawab (hari),Median" in lines[0]
+    assert lines[1].startswith("capil,Disdukcapil,1,1,0,0,0,,")
+    assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2,5,")
     assert main(["report", "--complaints", "--config", str(config), "--from", "2026-11-25",
                  "--to", "2026-11-30"]) == 0
     table = capsys.readouterr().out.splitlines()

@@ -1,6 +1,7 @@
 """The complaint desk's report (`antrian report --complaints`): per category or per tenant, the
 complaints received in the range and of those how many are answered, closed, still open and
-overdue, and the median days to the first answer; JSON, CSV or a text table.
+overdue, the age of the oldest still open and the median days to the first answer; JSON, CSV or
+a text table.
 
 Overdue (display_server.complaints.timing): answered or closed after the due day, or still
 unanswered past it on the day the report runs.
@@ -22,12 +23,13 @@ from texts import N_, t
 
 GROUPINGS = ("category", "tenant")
 COLUMNS = ("key", "name", "received", "answered", "closed", "open", "overdue",
-           "median_days_to_answer")
+           "oldest_open_days", "median_days_to_answer")
 HEADINGS = {
     "key": N_("report.key"), "name": N_("report.name"),
     "received": N_("complaint.report.received"), "answered": N_("complaint.report.answered"),
     "closed": N_("complaint.report.closed"), "open": N_("complaint.report.open"),
     "overdue": N_("complaint.report.overdue"),
+    "oldest_open_days": N_("complaint.report.oldest_open_days"),
     "median_days_to_answer": N_("complaint.report.median_days"),
 }
 UNASSIGNED = "-"
@@ -35,6 +37,7 @@ UNASSIGNED = "-"
 
 def _figures(key: str, name: str, rows: list[tuple[Any, Any]]) -> dict[str, Any]:
     waits = [timed.days_to_answer for _, timed in rows if timed.days_to_answer is not None]
+    ages = [timed.age_days for row, timed in rows if row.status in OPEN_STATUSES]
     return {
         "key": key, "name": name,
         "received": len(rows),
@@ -42,6 +45,7 @@ def _figures(key: str, name: str, rows: list[tuple[Any, Any]]) -> dict[str, Any]
         "closed": sum(1 for row, _ in rows if row.closed_ms is not None),
         "open": sum(1 for row, _ in rows if row.status in OPEN_STATUSES),
         "overdue": sum(1 for _, timed in rows if timed.overdue),
+        "oldest_open_days": max(ages) if ages else None,
         "median_days_to_answer": round(statistics.median(waits), 2) if waits else None,
     }
 
