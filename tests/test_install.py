@@ -173,17 +173,30 @@ def test_units_are_hardened_and_restart_always() -> None:
     for path in sorted((ROOT / "systemd").glob("*.service")):
         text = path.read_text()
         settings = set(re.findall(r"^(\w+=.*)$", text, re.M))
-        if "Type=oneshot" in settings:  # a timer's job (the backup) runs and ends
-            continue
-        assert "Restart=always" in settings, path.name
+        # every unit, the backup's oneshot too: its own user, hardened
         assert {"User=antrian", "NoNewPrivileges=yes", "ProtectSystem=strict",
                 "ProtectHome=yes", "PrivateTmp=yes"} <= settings, path.name
-    server = (ROOT / "systemd/antrian.service").read_text()
-    assert re.search(r"^After=.*redis-server\.service", server, re.M)
-    assert re.search(r"^Wants=.*redis-server\.service", server, re.M)
-    assert "LimitNOFILE=65536" in server and "ReadWritePaths=/var/lib/antrian" in server
-    tv = (ROOT / "systemd/antrian-tv.service").read_text()
-    for flag in ("--kiosk", "--noerrdialogs", "--autoplay-policy=no-user-gesture-required",
-                 "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
-                 "--disable-backgrounding-occluded-windows", "${ANTRIAN_SERVER}/display"):
-        assert flag in tv
+        if "Type=oneshot" in settings:  # a timer's job (the backup) runs and ends
+            assert not re.search(r"^Restart=", text, re.M), path.name
+            continue
+        assert "Restart=always" in settings, path.name
+    for name, data in (("antrian.service", "/var/lib/antrian"),
+                       ("antrian@.service", "/var/lib/antrian/sites/%i")):
+        server = (ROOT / "systemd" / name).read_text()
+        assert re.search(r"^After=.*redis-server\.service", server, re.M), name
+        assert re.search(r"^Wants=.*redis-server\.service", server, re.M), name
+        assert "LimitNOFILE=65536" in server and f"ReadWritePaths={data}\n" in server, name
+    for name in ("antrian-backup.service", "antrian-backup@.service"):
+        backup = (ROOT / "systemd" / name).read_text()
+        assert re.search(r"^After=.*redis-server\.service", backup, re.M), name
+        assert re.search(r"^Wants=.*redis-server\.service", backup, re.M), name
+        assert re.search(r"^ExecStart=.* backup .*--out-dir \S+ --keep 14$", backup, re.M), name
+    for name in ("antrian-backup.timer", "antrian-backup@.timer"):
+        timer = (ROOT / "systemd" / name).read_text()
+        assert "OnCalendar=*-*-* 02:30:00" in timer and "Persistent=true" in timer, name
+    for role, page in (("tv", "display"), ("kiosk", "kiosk")):
+        unit = (ROOT / f"systemd/antrian-{role}.service").read_text()
+        for flag in ("--kiosk", "--noerrdialogs", "--autoplay-policy=no-user-gesture-required",
+                     "--disable-renderer-backgrounding", "--disable-background-timer-throttling",
+                     "--disable-backgrounding-occluded-windows", f"${{ANTRIAN_SERVER}}/{page}"):
+            assert flag in unit, (role, flag)
