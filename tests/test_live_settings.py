@@ -133,6 +133,31 @@ def test_quota_and_counter_services_reach_the_scripts(api: Api) -> None:
     api.ticket("A")
 
 
+def test_a_holiday_set_live_closes_every_service_that_day(api: Api) -> None:
+    """Today (the site's clock: Wednesday 25 November 2026) made a holiday on /api/settings:
+    the next ticket is refused 409 service_closed and the kiosk's list says closed; another
+    day's holiday leaves today open, and taking the holiday away opens the services again."""
+    def take(service: str) -> httpx.Response:
+        return api.client.post("/api/tickets", json={"service": service},
+                               headers=api.kiosk_auth())
+
+    def open_now() -> dict[str, bool]:
+        return {s["code"]: s["open"] for s in api.client.get("/api/services").json()["services"]}
+
+    assert open_now() == {"A": True, "B": True, "C": False, "D": True}  # C: Mondays only
+    assert take("A").status_code == 201
+    assert patch(api, {"site": {"holidays": ["2026-11-26"]}}).status_code == 200
+    assert take("B").status_code == 201
+    assert patch(api, {"site": {"holidays": ["2026-11-25"]}}).status_code == 200
+    for service in ("A", "B"):
+        r = take(service)
+        assert r.status_code == 409 and r.json()["error"]["code"] == "service_closed"
+    assert not any(open_now().values())
+    assert patch(api, {"site": {"holidays": None}}).status_code == 200
+    assert take("A").status_code == 201
+    assert open_now() == {"A": True, "B": True, "C": False, "D": True}  # C: Mondays only
+
+
 def test_version_conflict_and_put_back_to_the_seed(api: Api) -> None:
     """A change made against an older version is refused (409); PUT {} is the TOML again."""
     assert patch(api, {"site": {"running_text": ["Satu"]}}).json()["version"] == 1
