@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from starlette.testclient import TestClient
 from test_sessions import sign_in
 
 from antrian.main import build_app
+from display_server.archive import db as archive_db
 from display_server.config import SiteConfig
 from display_server.keys import SiteKeys
 
@@ -218,6 +220,46 @@ def test_redis_down_is_answered_and_counted(site: SiteConfig, clock: FakeClock,
             assert figures["antrian_redis_errors_total{kind=unavailable}"] == 2
     finally:
         own.stop()
+
+
+def test_archive_errors_and_lag_follow_a_failing_archive(site: SiteConfig, clock: FakeClock,
+                                                         redis_url: str, tmp_path: Path) -> None:
+    """The archive's `events` table gone for a while (as a database that fails under the
+    running server): every failed round counts in `antrian_archive_errors_total` and the
+    events wait in `antrian_archive_lag_events`; once the table is back the lag goes to 0 and
+    the errors stay as they were."""
+    path = tmp_path / "archive.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = archive_db.engine(url)
+    archive_db.migrate(engine)
+    engine.dispose()
+
+    def rename(old: str, new: str) -> None:
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    with TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url),
+                    client=("127.0.0.1", 40000)) as client:
+        api = Api(client, site, tmp_path)
+        api.ticket("A")
+        wait_until(lambda: scrape(client).get("antrian_archive_lag_events{}") == 0,
+                   what="the first ticket archived")
+        assert scrape(client)["antrian_archive_errors_total{}"] == 0
+        rename("events", "events_away")
+        api.ticket("A")
+        api.ticket("B")
+        wait_until(lambda: scrape(client)["antrian_archive_errors_total{}"] >= 2,
+                   what="failed archive rounds counted")
+        assert scrape(client)["antrian_archive_lag_events{}"] == 2
+        rename("events_away", "events")
+        wait_until(lambda: scrape(client)["antrian_archive_lag_events{}"] == 0,
+                   what="the archive caught up")
+        errors = scrape(client)["antrian_archive_errors_total{}"]
+        api.call(1)
+        wait_until(lambda: scrape(client)["antrian_archive_lag_events{}"] == 0,
+                   what="the call archived")
+        assert scrape(client)["antrian_archive_errors_total{}"] == errors
+        assert scrape(client)["antrian_archive_leading{}"] == 1
 
 
 async def test_every_process_on_the_site_is_shown_by_any(server_factory: Any,
