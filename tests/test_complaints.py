@@ -279,6 +279,26 @@ def test_per_client_rate_limit_and_the_kiosk_token(desk: Desk) -> None:
     error(send(api, headers=office(api)), 401, "unauthorized")
 
 
+def test_tracking_code_lookups_are_rate_limited_per_client(desk: Desk) -> None:
+    """50 bits of code and 60 lookups a minute per client (API and page together, found or
+    not): guessing codes gets nowhere."""
+    api = desk()
+    mine = send(api).json()["tracking"]
+    guesses = [f"PGD-{n:05d}-22222".replace("0", "2").replace("1", "3") for n in range(30)]
+    for guess in guesses:
+        error(api.client.get(f"/api/complaints/{guess}"), 404, "unknown_complaint")
+    for _ in range(29):
+        assert api.client.get(f"/pengaduan/{guesses[0]}").status_code == 404
+    assert api.client.get(f"/api/complaints/{mine}").status_code == 200  # the 60th
+    r = api.client.get(f"/api/complaints/{mine}")
+    error(r, 429, "rate_limited")
+    assert int(r.headers["Retry-After"]) >= 1
+    page = api.client.get(f"/pengaduan/{mine}")
+    assert page.status_code == 429 and "Baru" not in page.text
+    # the kiosk, where many visitors look their codes up, is not limited
+    assert api.client.get(f"/api/complaints/{mine}", headers=api.kiosk_auth()).status_code == 200
+
+
 def test_the_visitor_sees_neither_the_contact_nor_the_photo_nor_another_complaint(
         desk: Desk) -> None:
     api = desk()
