@@ -279,6 +279,22 @@ def test_per_client_rate_limit_and_the_kiosk_token(desk: Desk) -> None:
     error(send(api, headers=office(api)), 401, "unauthorized")
 
 
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_a_very_large_photo_is_stored_at_most_4096_pixels_on_its_longer_side(
+        desk: Desk, kind: str) -> None:
+    api = desk()
+    sent = image(kind, (8200, 410))
+    assert len(sent) < 64 * 1024  # within the site's cap: it is taken, not refused
+    tracking = send(api, photo=("besar", sent, "image/jpeg")).json()["tracking"]
+    stored = api.client.get(f"/api/complaints/{tracking}/photo", headers=office(api)).content
+    with Image.open(io.BytesIO(stored)) as photo:
+        assert photo.format == kind and photo.size == (4096, 205)  # its aspect kept
+    small = send(api, photo=("kecil", image(kind, (4000, 30)), "image/png")).json()["tracking"]
+    stored = api.client.get(f"/api/complaints/{small}/photo", headers=office(api)).content
+    with Image.open(io.BytesIO(stored)) as photo:
+        assert photo.size == (4000, 30)  # never made bigger or smaller below the cap
+
+
 def test_tracking_code_lookups_are_rate_limited_per_client(desk: Desk) -> None:
     """50 bits of code and 60 lookups a minute per client (API and page together, found or
     not): guessing codes gets nowhere."""
