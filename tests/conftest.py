@@ -135,6 +135,29 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
+SITE_ZONE = ZoneInfo("Asia/Jakarta")  # every test site's zone
+MIDNIGHT_MARGIN_S = 90  # longer than nearly every test; well within pytest-timeout's 300 s
+
+
+def seconds_to_site_midnight(now: datetime) -> float:
+    """Seconds from `now` to the next midnight in the test sites' zone (17:00 UTC)."""
+    local = now.astimezone(SITE_ZONE)
+    midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), SITE_ZONE)
+    return (midnight - local).total_seconds()
+
+
+@pytest.fixture(autouse=True)
+def clear_of_site_midnight() -> None:
+    """A test does not start in the last MIDNIGHT_MARGIN_S seconds of the site's day: it waits
+    for the new day instead. Servers run on the real clock, and at local midnight the queue
+    numbers start again at 001 and "today" (reports, the dashboard, status links) changes, so a
+    test issuing A001 at 23:59:59 WIB and reading it at 00:00:01 would fail. Waits at most once
+    a run, and only in a run that passes 17:00 UTC."""
+    left = seconds_to_site_midnight(datetime.now(UTC))
+    if left < MIDNIGHT_MARGIN_S:
+        time.sleep(left + 1)
+
+
 # Wednesday 25 November 2026, 10:00 WIB
 WEDNESDAY_10AM = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 _site_numbers = itertools.count()
@@ -211,7 +234,7 @@ def write_site(path: Path, site_id: str, counters: int = 4) -> Path:
     opens on a weekday three days from now (site-local), not on Mondays: closed whenever the
     test runs, also on a Monday morning and across midnight."""
     doc = site_document(site_id, counters)
-    now = datetime.now(ZoneInfo("Asia/Jakarta"))
+    now = datetime.now(SITE_ZONE)
     other = ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu")[
         (now.weekday() + 3) % 7]
     lines = [f'[site]\nid = "{site_id}"\nname = "MPP Uji"\ntimezone = "Asia/Jakarta"\n']

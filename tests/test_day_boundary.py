@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import Api, FakeClock
+from conftest import Api, FakeClock, seconds_to_site_midnight
 
 
 def test_numbering_restarts_after_local_midnight_not_utc(api: Api, clock: FakeClock) -> None:
@@ -36,3 +36,11 @@ def test_a_ticket_called_before_midnight_can_be_finished_after(api: Api,
     api.act(1, "call-next")
     clock.advance(minutes=10)
     assert api.act(1, "done").json()["ticket"]["status"] == "served"
+
+
+def test_the_tests_wait_out_the_sites_midnight_not_utcs() -> None:
+    """The conftest guard (clear_of_site_midnight) measures to midnight WIB, 17:00 UTC: a
+    second before it at 16:59:59 UTC, a whole day at 17:00:00, seven hours at UTC midnight."""
+    assert seconds_to_site_midnight(datetime(2026, 11, 25, 16, 59, 59, tzinfo=UTC)) == 1
+    assert seconds_to_site_midnight(datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 86400
+    assert seconds_to_site_midnight(datetime(2026, 11, 26, 0, 0, tzinfo=UTC)) == 17 * 3600
