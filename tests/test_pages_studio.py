@@ -2,7 +2,8 @@
 tiny site's pack is recorded, listened to and accepted; the draft's manifest, levels (pyloudnorm,
 within 1 LU of -16 LUFS) and trimmed ends are checked; a preview and, once published, a real
 call's audio are the pack's clips with the set gaps; a bad upload is refused with the pack
-unchanged; export then import in the page."""
+unchanged; export then import in the page. A take recorded again before and after it is
+accepted, a preview mixing a recorded word with synthesis, a version restored in the page."""
 
 from __future__ import annotations
 
@@ -292,3 +293,73 @@ def test_the_studio_needs_the_office_session(tiny: ServerProcess) -> None:
         answer = client.request(method, path, content=b"x")
         assert answer.status_code == 401, path
         assert answer.json()["error"]["code"] == "unauthorized"
+
+
+def take(page: Page, clip_id: str, seconds: float) -> None:
+    """Record ``clip_id`` for about ``seconds`` and stop: the take waits to be accepted."""
+    row = f'.s-clip[data-clip="{clip_id}"]'
+    page.click(f'{row} [data-act="record"]')
+    page.wait_for_selector(f'{row}[data-recording="1"]')
+    page.wait_for_timeout(seconds * 1000)
+    page.click(f'{row} [data-act="stop"]')
+    page.wait_for_selector(f'{row} [data-act="accept"]:visible')
+
+
+def accept(page: Page, clip_id: str) -> None:
+    row = f'.s-clip[data-clip="{clip_id}"]'
+    page.click(f'{row} [data-act="accept"]')
+    page.wait_for_selector(f'{row}[data-taken="0"], #studio-error:not([hidden])',
+                           timeout=15000)
+    assert page.is_hidden("#studio-error"), page.text_content("#studio-error")
+
+
+def test_rerecord_preview_with_synthesis_and_restore_in_the_page(
+        tiny: ServerProcess, studio_browser: Browser) -> None:
+    """A take is recorded again before it is accepted and an accepted clip is replaced by
+    another (still one clip done); the preview of a call says the recorded word from the
+    draft and synthesizes the rest; a version is restored from the versions table."""
+    page = studio_browser.new_context(bypass_csp=True).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    admin_sign_in(page, tiny)
+    page.goto(f"{tiny.url}/admin/suara")
+    page.wait_for_selector("#studio[data-ready='1']")
+    row = '.s-clip[data-clip="dua"]'
+    draft_dir = tiny.data_dir / "voice" / "draft"
+
+    take(page, "dua", 1.2)
+    take(page, "dua", 1.2)  # not liked: recorded again before accepting
+    accept(page, "dua")
+    until(lambda: page.text_content("#done") == "1", timeout=10, what="one clip done")
+    first = wavs.read(VoicePack.load(draft_dir).clips[("dua",)]).frames
+    assert page.text_content(f'{row} [data-act="record"]') == "Rekam ulang"
+
+    # the preview: "dua" is the draft's clip, every other word synthesized
+    preview = read_wav(page.request.get(
+        f"{tiny.url}/admin/suara/pratinjau.wav?tiket=A12&loket=3").body())
+    at = preview.frames.find(first)
+    assert at > 0 and at % 2 == 0  # the recorded clip, sample for sample
+    heard = preview.duration - chime().duration - CHIME_GAP_SECONDS - TAIL_SECONDS
+    assert heard > len(first) / 2 / wavs.RATE + 1.5  # "nomor antrian a ... belas, silakan ..."
+    speech = wavs.Clip(preview.rate, 1, 2, preview.frames[at + len(first):])
+    assert processing.loudness(processing.samples_of(wavs.trim(speech)), wavs.RATE) > -30
+
+    page.click("#publish")
+    page.wait_for_selector('#versions tr[data-version="1"]')
+    take(page, "dua", 2.4)  # an accepted clip recorded again: it replaces the old one
+    accept(page, "dua")
+    second = wavs.read(VoicePack.load(draft_dir).clips[("dua",)]).frames
+    assert second != first
+    assert page.text_content("#done") == "1"
+    page.click("#publish")
+    page.wait_for_selector('#versions tr[data-version="2"] strong')
+    live = tiny.data_dir / "voice" / "aktif"
+    assert wavs.read(VoicePack.load(live).clips[("dua",)]).frames == second
+
+    page.click('#versions tr[data-version="1"] button[data-act="restore"]')
+    page.wait_for_selector('#versions tr[data-version="1"] strong')
+    assert page.is_visible('#versions tr[data-version="2"] button[data-act="restore"]')
+    assert wavs.read(VoicePack.load(live).clips[("dua",)]).frames == first
+    assert "Versi 1" in (page.text_content("#studio-message") or "")
+    page.context.close()
+    assert not errors, errors
