@@ -131,6 +131,39 @@ def test_the_script_lists_every_clip_the_announcements_join(tmp_path: Path) -> N
     assert [" ".join(n.key) for n in letters] == ["ce untuk cinta", "kiu"]
 
 
+def test_the_script_covers_per_service_phrases_and_bursts(tmp_path: Path) -> None:
+    """Services with their own template: its fixed words and the names it speaks are clips
+    of the script, those of a service whose template does not speak them are not; with every
+    clip recorded, any call of any service, in either number style, and a burst's merged
+    sentence are said without synthesis."""
+    from dataclasses import replace as changed
+
+    site = AnnouncementSettings(
+        service_templates={"BC": "Layanan {service} dari {tenant}: nomor {ticket} ke loket "
+                                 "{counter}",
+                           "Q": "{ticket}, silakan ke loket {counter}, terima kasih"},
+        spelled_letters="C",
+        service_names={"A": ServiceNames("Perpanjangan STNK", "Samsat"),
+                       "BC": ServiceNames("KTP-el", "Disdukcapil"),
+                       "Q": ServiceNames("Paspor", "Imigrasi")})
+    for style in ("words", "digits"):
+        s = changed(site, number_style=style)
+        needed = needed_clips(s)
+        phrases = {" ".join(n.key) for n in needed if n.group == "kalimat"}
+        assert {"layanan", "dari", "ktp-el", "disdukcapil", "silakan ke loket",
+                "terima kasih"} <= phrases
+        assert not {"paspor", "imigrasi", "perpanjangan stnk", "samsat"} & phrases
+        assert {" ".join(n.key) for n in needed if n.group == "huruf"} == {
+            "a", "be", "ce untuk cinta", "ki"}
+        pack = VoicePack(tmp_path, {n.key: tmp_path / f"{n.id}.wav" for n in needed})
+        for code in ("A1", "BC12", "Q999", "BC1000", "A45678", "Q100017", "A000000"):
+            for counter in (1, 11, 20, 99):
+                for text in (s.text(code, counter),
+                             s.merged_text([(code, counter, None), ("Q7", 3, None)])):
+                    missing = [p.words for p in pack.plan(text) if not p.recorded]
+                    assert not missing, (text, missing)
+
+
 def record_all(studio: Studio, s: AnnouncementSettings) -> None:
     for n, needed in enumerate(needed_clips(s)):
         studio.record(needed, webm(word(seconds=0.3 + 0.01 * n, pitch=150 + 10 * n)))
