@@ -59,6 +59,38 @@ def test_notice_from_the_api_reaches_an_open_tv(live: Live, make_page: Any) -> N
     assert tv.evaluate("window.__notReloaded") is True
 
 
+def test_notice_holidays_and_quota_from_the_admin_forms_are_stored(live: Live,
+                                                                   make_page: Any) -> None:
+    """The office's other forms on /admin/pengaturan: a notice, two holidays and a quota are
+    each saved as one change (versions 1-3) and are what /api/settings holds; a quota of -1 is
+    refused with its field named and changes nothing."""
+    admin = make_page(1366, 900)
+    admin_sign_in(admin, live)
+    admin.goto(live.url + "/admin/pengaturan")
+    admin.fill('input[name="text-0"]', "Loket Samsat tutup pukul 12.00 hari ini.")
+    admin.click("#notices button[type=submit]")
+    wait_text(admin, "#message", "versi 1")
+    admin.fill("#holidays textarea", "2027-01-01\n2027-03-22")
+    admin.click("#holidays button[type=submit]")
+    wait_text(admin, "#message", "versi 2")
+    admin.fill('input[name="quota-D"]', "7")
+    admin.click("#services button[type=submit]")
+    wait_text(admin, "#message", "versi 3")
+    now = live.api.client.get("/api/settings", headers=office(live)).json()
+    assert now["overrides"] == {
+        "signage": {"texts": [{"text": "Loket Samsat tutup pukul 12.00 hari ini."}]},
+        "site": {"holidays": ["2027-01-01", "2027-03-22"]},
+        "services": {"D": {"quota": 7}}}
+    assert admin.input_value('input[name="quota-D"]') == "7"
+    admin.fill('input[name="quota-D"]', "-1")
+    with admin.expect_response(lambda r: r.url.endswith("/admin/pengaturan/jam")) as answer:
+        admin.click("#services button[type=submit]")
+    assert answer.value.status == 400
+    wait_text(admin, "#error", "services[3].quota")
+    assert admin.get_attribute("#error", "data-field") == "services[3].quota"
+    assert live.api.client.get("/api/settings", headers=office(live)).json()["version"] == 3
+
+
 def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
                                                             make_page: Any) -> None:
     """Hours 25:00-26:00 on the form: the page says which field (services[0].hours), answers
