@@ -25,6 +25,7 @@ from starlette.testclient import TestClient
 from antrian.cli import main
 from antrian.main import build_app
 from display_server import complaints
+from display_server import report as report_command
 from display_server.archive import db
 from display_server.complaints_config import Complaints
 from display_server.config import parse_config
@@ -404,6 +405,8 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
     config = write_site(tmp_path / "site.toml", api.site.id)
     config.write_text(config.read_text() + "\n[complaints]\nanswer_days = 2\n")
     monkeypatch.setenv("ANTRIAN_DATABASE_URL", database_url)
+    # the report's "today" (ages, overdue) is the test's Monday, not the day the test runs
+    monkeypatch.setattr(report_command, "system_clock", clock)
     assert main(["report", "--complaints", "--config", str(config), "--from", "2026-11-25",
                  "--to", "2026-11-30", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
