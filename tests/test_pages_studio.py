@@ -289,7 +289,8 @@ def test_the_studio_needs_the_office_session(tiny: ServerProcess) -> None:
     for method, path in (("GET", "/admin/suara/naskah"), ("POST", "/admin/suara/klip/satu"),
                          ("GET", "/admin/suara/pratinjau.wav?tiket=A1&loket=1"),
                          ("POST", "/admin/suara/terbitkan"), ("GET", "/admin/suara/ekspor"),
-                         ("POST", "/admin/suara/impor")):
+                         ("POST", "/admin/suara/impor"), ("GET", "/admin/suara/klip/satu.wav"),
+                         ("POST", "/admin/suara/versi/1/pulihkan")):
         answer = client.request(method, path, content=b"x")
         assert answer.status_code == 401, path
         assert answer.json()["error"]["code"] == "unauthorized"
