@@ -53,8 +53,9 @@ OVERFLOW = """() => {
 @pytest.fixture(scope="module")
 def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """A server of the demo site under a fresh id, without its holidays (so it opens on any
-    day), with Kejaksaan's legal consultation (AL) and all of Kemenag's services open only on
-    a day that is not today."""
+    day), with Kejaksaan's legal consultation (AL), Samsat's Balik Nama (C, in the STNK list)
+    and all of Kemenag's services open only on a day that is not today: the same screens at
+    any hour."""
     folder = tmp_path_factory.mktemp("demo")
     toml = (ROOT / "display_server" / "sites" / "serang.toml").read_text()
     toml = re.sub(r"(?ms)^holidays = \[.*?^\]\n", "", toml)
@@ -63,6 +64,11 @@ def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[L
     al = 'tenant = "kejari"\ndays = ["selasa", "kamis"]'
     assert al in toml
     toml = toml.replace(al, f'tenant = "kejari"\ndays = ["{other}"]')
+    # C closed all day: the STNK list and Samsat's list always show its closed reason, the
+    # longer text (before: open on weekdays 08:00-14:00 WIB only)
+    c = 'tenant = "samsat"\ndays = ["senin", "selasa", "rabu", "kamis", "jumat"]'
+    assert toml.count(c) == 1
+    toml = toml.replace(c, f'tenant = "samsat"\ndays = ["{other}"]')
     # Kemenag, the longest agency name, closed all day: its tile is greyed and says so.
     kemenag = 'hours = { senin = "08:00-15:00", rabu = "08:00-15:00", jumat = "08:00-11:30" }'
     assert toml.count(kemenag) == 2
@@ -173,7 +179,8 @@ def test_where_a_service_is_keeps_its_parts_whole(demo: Live, make_page: Any) ->
     page.click('.k-prio[data-priority=""]')
     page.click('.k-pop:has-text("STNK")')
     on_screen(page, '.k-services[data-popular="4"]')
-    assert page.evaluate(PARTS_SPLIT) == []
+    page.wait_for_selector('.k-services[data-popular="4"] .k-service[data-service="C"]:disabled')
+    assert page.evaluate(PARTS_SPLIT) == []  # with C's closed reason, its longest line
     assert "Lantai 1 · Zona A" in text(page, '.k-services[data-popular="4"] .k-where')
     screenshot(page, "wayfinding-where-parts-1080x1920")
     popular_heading = text(page, '.k-services[data-popular="4"] .k-sub')
