@@ -293,10 +293,12 @@ def test_prayer_times_match_the_formulas_and_show_in_the_header(
         ("fajr", "Subuh"), ("dhuhr", "Zuhur"), ("asr", "Asar"), ("maghrib", "Magrib"),
         ("isha", "Isya"))] for times in (prayer_times(site, day, JAKARTA) for day in days)]
     screenshot(page, "display-prayer-1920x1080")
-    # Zuhur's pause is now (its time moved to a second ago on this TV): a call shows on the card
-    # but is not said, the card says why, and the TV reports the call as dropped
+    # Zuhur's pause is now (its time moved to a second ago on this TV, the other four a day
+    # back: run in Subuh's own pause, ~04.20 WIB, Subuh would be found first): a call shows on
+    # the card but is not said, the card says why, and the TV reports the call as dropped
     page.evaluate("""() => { const p = window.antrianDisplay.signage.data.prayer;
-        p.times[1].ms = SiteTime.now().getTime() - 1000; }""")
+        const now = SiteTime.now().getTime();
+        p.times.forEach((time, i) => { time.ms = i === 1 ? now - 1000 : now - 86400000; }); }""")
     wait_text(page, "#card-note", "Waktu salat Zuhur")
     live.api.client.post("/api/tickets", json={"service": "B"}, headers=live.api.kiosk_auth())
     code = live.api.call(2)["ticket"]["code"]
