@@ -40,7 +40,9 @@ Live = ServerProcess  # a running server of a fresh test site, with its API (`li
 
 
 def close_service_today(config: Path) -> None:
-    """Service C of the test site opens Mondays only: make it a day that is not today."""
+    """Service C closed today: a config that opens it on Mondays (site_document's) opens it on
+    a day that is not today instead. write_site already does so; kept for configs written
+    otherwise."""
     today = datetime.now(ZoneInfo("Asia/Jakarta")).weekday()
     other = DAY_NAMES[(today + 3) % 7]
     config.write_text(config.read_text().replace('days = ["senin"]', f'days = ["{other}"]'))
