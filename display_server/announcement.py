@@ -61,9 +61,10 @@ class Announcement:
     merge_template: str = DEFAULT_MERGE_TEMPLATE
     merge_max: int = 3
     # how a ticket's letters are said: a letter's name ("C" = "ce", audio/letters.py) unless
-    # renamed here; a letter in spelled_letters also gets its spelling word ("ce untuk cinta")
+    # renamed here; a letter in spelled_letters also gets its spelling word ("ce untuk cinta").
+    # C by default: espeak-ng's "ce" is heard as the word "ke"; "" spells no letter
     letter_names: Mapping[str, str] = field(default_factory=dict)
-    spelled_letters: str = ""
+    spelled_letters: str = "C"
     spelling_words: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

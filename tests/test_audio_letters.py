@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from dataclasses import asdict
 
 import pytest
 
@@ -70,7 +72,30 @@ def test_the_site_settings_say_and_list_the_spelling() -> None:
         "Nomor antrian ce untuk cempaka, dua belas, silakan menuju loket tiga")
     words = settings.vocabulary()
     assert {"untuk", "cempaka", "kiu"} <= set(words)
-    assert "untuk" not in AnnouncementSettings().vocabulary()
+    assert "untuk" not in AnnouncementSettings(spelled_letters="").vocabulary()
+
+
+def _site(toml: str) -> AnnouncementSettings:
+    """The announcement settings of a site config's `[announcement]` table."""
+    spoken = Announcement.from_mapping(tomllib.loads(toml).get("announcement", {}))
+    return AnnouncementSettings(**asdict(spoken))
+
+
+def test_c_is_spelled_unless_the_site_says_otherwise() -> None:
+    """With no setting C is said "ce untuk cinta" (espeak-ng's plain "ce" is heard as the word
+    "ke"), and the voice pack's word list has its words; `spelled_letters = ""` says plain "ce"
+    and spells nothing."""
+    default = _site("[announcement]\nrepeat = 1\n")
+    assert default.text("C12", 3) == (
+        "Nomor antrian ce untuk cinta, dua belas, silakan menuju loket tiga")
+    assert default.text("A12", 3) == "Nomor antrian a dua belas, silakan menuju loket tiga"
+    assert {"untuk", "cinta"} <= set(default.vocabulary())
+    assert _site("").text("C1", 2) == default.text("C1", 2)
+    plain = _site('[announcement]\nspelled_letters = ""\n')
+    assert plain.text("C12", 3) == "Nomor antrian ce dua belas, silakan menuju loket tiga"
+    assert plain.merged_text([("C1", 1, None), ("K2", 2, None)]) == (
+        "Nomor ce satu ke loket satu, nomor ka dua ke loket dua")
+    assert not {"untuk", "cinta"} & set(plain.vocabulary())
 
 
 @pytest.mark.parametrize(

@@ -124,7 +124,11 @@ def test_the_script_lists_every_clip_the_announcements_join(tmp_path: Path) -> N
         template="{service}: {ticket} ke loket {counter}",
         service_names={"BC": ServiceNames("KTP-el", "Disdukcapil")})
     extra = [" ".join(n.key) for n in needed_clips(spoken)]
-    assert {"be", "ce", "ktp-el", "ke loket"} <= set(extra) and "disdukcapil" not in extra
+    assert {"be", "ce untuk cinta", "ktp-el", "ke loket"} <= set(extra)  # C spelled by default
+    assert "disdukcapil" not in extra
+    plain = AnnouncementSettings(template=spoken.template, service_names=spoken.service_names,
+                                 spelled_letters="")
+    assert {" ".join(n.key) for n in needed_clips(plain) if n.group == "huruf"} == {"be", "ce"}
     spelled = AnnouncementSettings(spelled_letters="C", letter_names={"Q": "kiu"},
                                    service_names={"CQ": ServiceNames("Akta", "")})
     letters = [n for n in needed_clips(spelled) if n.group == "huruf"]
