@@ -3,6 +3,7 @@ scripts get their key builders and expiries from a prelude generated from the sa
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -55,11 +56,17 @@ class Key:
     def parts(self) -> list[str]:
         return re.findall(r"\{(\w+)\}", self.pattern)
 
+    @functools.cached_property
+    def _template(self) -> tuple[int, str]:
+        """The number of parts and the pattern with each part as `{}`: fill() is on every
+        action's path (ten keys a call), so the pattern is parsed once, not per key."""
+        return len(self.parts), re.sub(r"\{\w+\}", "{}", self.pattern)
+
     def fill(self, values: tuple[str | int, ...]) -> str:
-        if len(values) != len(self.parts):
+        count, template = self._template
+        if len(values) != count:
             raise ValueError(f"key {self.name} takes {self.parts}, got {values!r}")
-        filled = iter(str(v) for v in values)
-        return re.sub(r"\{\w+\}", lambda _: next(filled), self.pattern)
+        return template.format(*values)
 
     def regex(self) -> str:
         """A regular expression of the pattern (without the prefix)."""
