@@ -27,7 +27,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from counter_client.client import Client
-from counter_client.errors import CounterError, Unavailable
+from counter_client.errors import CounterError, Unauthorized, Unavailable
 from counter_client.keymap import ACTIONS, Keymap
 from counter_client.models import Press, Snapshot
 from counter_client.state import CounterView, Current
@@ -355,7 +355,10 @@ class CounterApp(App[None]):
                         self._draw()
                         raise
         except CounterError as exc:
-            self._note(t("terminal.refused", label=pending.label, message=exc.message))
+            message = exc.message
+            if isinstance(exc, Unauthorized) and self.client.officer is not None:
+                message = t("terminal.session_ended", quit=self.keymap.describe("quit"))
+            self._note(t("terminal.refused", label=pending.label, message=message))
         else:
             line = self.view.apply_result(pending.press, result, self.clock())
             if pending.press.action in ("call-next", "call") and result.ticket is not None:
@@ -419,8 +422,11 @@ class CounterApp(App[None]):
         if not (self.is_running and self.main.is_mounted):  # closing removes widgets one by one
             return
         view = self.view
-        title = t("terminal.title", number=view.number)
-        self._set("title", f"{title} · {view.site_name}" if view.site_name else title)
+        officer = self.client.officer
+        title = " · ".join(part for part in (
+            t("terminal.title", number=view.number), officer.name if officer else "",
+            view.site_name) if part)
+        self._set("title", title)
         self._set("clock", short_clock(view.site_time(self.clock())))
         self._set("ticket", view.current.code if view.current else "—")
         self._set("served", self._served_text())

@@ -18,7 +18,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from tenacity import wait_random_exponential as backoff
 
 from counter_client.errors import BY_STATUS, NotAntrian, ServerError, Unavailable
-from counter_client.models import ActionResult, Press, Snapshot, WaitingTicket
+from counter_client.models import ActionResult, OfficerSession, Press, Snapshot, WaitingTicket
 from texts import t
 
 T = TypeVar("T")
@@ -34,23 +34,27 @@ def check_server_url(url: str) -> str:
 
 
 class Client:
-    """The counter API of one counter, authenticated with its bearer token.
+    """The counter API of one counter, authenticated with its bearer token, or (after
+    `sign_in`) with an officer's PIN session: then every action goes through the console's
+    routes (`/counter/{n}/actions/…`), which record the officer on the event and the ticket.
 
     `attempts` bounds the tries of one call (the first included); when they are used up the
     call raises Unavailable and the caller may send the same Press again later.
     """
 
-    def __init__(self, server: str, counter: int, token: str, *, timeout: float = 5.0,
-                 attempts: int = 4, max_backoff: float = 2.0,
+    def __init__(self, server: str, counter: int, token: str | None = None, *,
+                 timeout: float = 5.0, attempts: int = 4, max_backoff: float = 2.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.server = check_server_url(server)
         self.counter = counter
         self.attempts = attempts
         self.max_backoff = max_backoff
-        self._http = httpx.AsyncClient(
-            base_url=self.server, timeout=timeout, transport=transport, trust_env=False,
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-        )
+        self.officer: OfficerSession | None = None
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.AsyncClient(base_url=self.server, timeout=timeout,
+                                       transport=transport, trust_env=False, headers=headers)
 
     async def __aenter__(self) -> Client:
         return self
@@ -62,10 +66,34 @@ class Client:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def sign_in(self, officer: str, pin: str) -> OfficerSession:
+        """Sign in as an officer with a PIN (POST /counter/{n}/session), once: a wrong PIN is
+        Unauthorized (`wrong_pin`), a lock Unavailable (`pin_locked`, never retried: each try
+        counts), a disabled account or another counter Forbidden; each message Indonesian."""
+        data = await self._once("POST", f"/counter/{self.counter}/session",
+                                {"officer": officer, "pin": pin})
+        signed_in = _parsed(lambda: OfficerSession.parse(data))
+        self._http.headers["Authorization"] = f"Bearer {data['session']}"
+        self.officer = signed_in
+        return signed_in
+
+    async def sign_out(self) -> None:
+        """End the officer's session (DELETE /counter/{n}/session); nothing without one."""
+        if self.officer is None:
+            return
+        await self._once("DELETE", f"/counter/{self.counter}/session", None)
+        self.officer = None
+        del self._http.headers["Authorization"]
+
+    def _path(self, name: str, kind: str) -> str:
+        """An action's or a list's path: the console's routes in an officer's session."""
+        if self.officer is not None:
+            return f"/counter/{self.counter}/{kind}/{name}"
+        return f"/api/counters/{self.counter}/{name}"
+
     async def send(self, press: Press) -> ActionResult:
         """Send one press (again, if it was sent before: the server answers as the first time)."""
-        data = await self._request("POST", f"/api/counters/{self.counter}/{press.action}",
-                                   press.body())
+        data = await self._request("POST", self._path(press.action, "actions"), press.body())
         return _parsed(lambda: ActionResult.parse(data, press.request_id))
 
     async def call_next(self, *, request_id: str | None = None) -> ActionResult:
@@ -106,7 +134,7 @@ class Client:
     async def waiting(self) -> list[WaitingTicket]:
         """The waiting tickets of this counter's services, in calling order. Also the cheapest
         check that the counter exists and the token is its own (404 / 401 / 403)."""
-        data = await self._request("GET", f"/api/counters/{self.counter}/waiting")
+        data = await self._request("GET", self._path("waiting", "tickets"))
         return _parsed(lambda: [WaitingTicket.parse(t) for t in data["tickets"]])
 
     async def state(self) -> Snapshot:

@@ -1,11 +1,15 @@
-"""`antrian counter`: check the server, the counter and its token, then run the terminal app."""
+"""`antrian counter`: sign the officer in with a PIN (--officer) or take the counter's token, check
+the server and the counter, then run the terminal app; an officer's session ends on quit."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import getpass
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,23 +36,53 @@ async def preflight(client: Client) -> Snapshot:
     return snap
 
 
-async def _session(args: argparse.Namespace, token: str, keymap: Keymap) -> int:
+def read_pin(officer: str) -> str:
+    """The officer's PIN: asked without echo at a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return getpass.getpass(t("terminal.pin_prompt", officer=officer)).strip()
+    return sys.stdin.readline().strip()
+
+
+async def _session(args: argparse.Namespace, token: str | None, keymap: Keymap) -> int:
+    async with Client(args.server, args.counter, token, attempts=2) as client:
+        if args.officer:
+            pin = read_pin(args.officer)
+            if not pin:
+                print("antrian counter:", t("terminal.pin_missing"), file=sys.stderr)
+                return 2
+            try:
+                await client.sign_in(args.officer, pin)
+            except CounterError as exc:  # a wrong PIN, a lock, another counter, no server
+                unreachable = isinstance(exc, Unavailable) and exc.code != "pin_locked"
+                message = (t("terminal.start_unreachable", message=exc.message) if unreachable
+                           else exc.message)
+                print(f"antrian counter: {message}", file=sys.stderr)
+                return 1 if unreachable else 2
+        try:
+            return await _run_app(args, client, keymap)
+        finally:
+            with contextlib.suppress(CounterError):
+                await client.sign_out()
+
+
+async def _run_app(args: argparse.Namespace, client: Client, keymap: Keymap) -> int:
     from counter_client.app import CounterApp
 
-    async with Client(args.server, args.counter, token, attempts=2) as client:
-        try:
-            await preflight(client)
-        except Unavailable as exc:
-            message = t("terminal.start_unreachable", message=exc.message)
-            print(f"antrian counter: {message}", file=sys.stderr)
-            return 1
-        except CounterError as exc:
-            print(f"antrian counter: {exc.message}", file=sys.stderr)
-            return 2
-        from textual.logging import TextualHandler
+    try:
+        snap = await preflight(client)
+    except Unavailable as exc:
+        message = t("terminal.start_unreachable", message=exc.message)
+        print(f"antrian counter: {message}", file=sys.stderr)
+        return 1
+    except CounterError as exc:
+        print(f"antrian counter: {exc.message}", file=sys.stderr)
+        return 2
+    from textual.logging import TextualHandler
 
-        logging.basicConfig(handlers=[TextualHandler()], level=logging.WARNING, force=True)
-        await CounterApp(client, keymap, call_guard=args.call_guard).run_async()
+    logging.basicConfig(handlers=[TextualHandler()], level=logging.WARNING, force=True)
+    app = CounterApp(client, keymap, call_guard=args.call_guard)
+    app.view.apply_snapshot(snap, time.time())  # the site's clock from the first frame
+    await app.run_async()
     return 0
 
 
@@ -64,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.counter < 1:
             raise ValueError(t("terminal.bad_counter", value=args.counter))
         check_server_url(args.server)
-        token = resolve_token(args.token, args.token_file)
+        token = None if args.officer else resolve_token(args.token, args.token_file)
         keymap = keymaps.load_keymap(Path(args.keymap) if args.keymap else None)
     except (TokenError, keymaps.KeymapError, ValueError) as exc:
         print(f"antrian counter: {exc}", file=sys.stderr)
@@ -80,6 +114,7 @@ def register(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> Non
                        help=t("help.counter"))
     p.add_argument("--counter", type=int, required=True, help=t("help.counter_number"))
     p.add_argument("--server", required=True, help=t("help.counter_server"))
+    p.add_argument("--officer", help=t("help.counter_officer"))
     p.add_argument("--token", help=t("help.counter_token", variable=ENV_VAR))
     p.add_argument("--token-file", help=t("help.counter_token_file"))
     p.add_argument("--keymap", help=t("help.counter_keymap"))

@@ -158,3 +158,19 @@ class Snapshot:
 
     def counter(self, number: int) -> CounterInfo | None:
         return next((c for c in self.counters if c.number == number), None)
+
+
+@dataclass(frozen=True)
+class OfficerSession:
+    """An officer's PIN sign-in at a counter: who, and for how long (seconds) it lasts."""
+
+    officer: str
+    name: str
+    counter: int
+    expires_in: int
+
+    @classmethod
+    def parse(cls, d: dict[str, Any]) -> OfficerSession:
+        officer = d["officer"]
+        return cls(str(officer["id"]), str(officer["name"]), int(d["counter"]),
+                   int(d["expires_in"]))

@@ -11,12 +11,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from display_screens import sessions
 from display_server import api, counters, officers
-from display_server.bodies import read_json
+from display_server.bodies import Field, body, read_json
 from display_server.errors import ApiError
 from display_server.ratelimit import client_key
 from display_server.tokens import same
@@ -45,6 +46,7 @@ class Session:
     session_id: str
     csrf: str
     officer: str = ""   # the officer id of a PIN sign-in ("" for a token)
+    bearer: bool = False  # carried in an Authorization header (the terminal client), no cookie
 
 
 def _key(request: Request) -> bytes:
@@ -69,10 +71,23 @@ def _home(scope: int | str) -> str:
     return "/admin" if scope == ADMIN else f"/counter/{scope}"
 
 
+def _presented(request: Request, scope: int | str) -> tuple[str, bool]:
+    """The signed session value a request carries, and whether it came as `Authorization:
+    Bearer` (a counter's session only: the terminal client's PIN sign-in) instead of the
+    cookie. A browser never adds that header by itself, so such a request needs no CSRF
+    token."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if isinstance(scope, int) and scheme.lower() == "bearer" and value.strip():
+        return value.strip(), True
+    return request.cookies.get(cookie_name(scope), ""), False
+
+
 async def session(request: Request, scope: int | str) -> Session | None:
-    """The live session of a counter (or of ADMIN) whose cookie the request carries: signed by
-    this site, and its record still in Redis (not signed out, not expired)."""
-    owner, _, rest = request.cookies.get(cookie_name(scope), "").partition(".")
+    """The live session of a counter (or of ADMIN) whose cookie (or, for a counter, bearer
+    header) the request carries: signed by this site, and its record still in Redis (not
+    signed out, not expired)."""
+    value, bearer = _presented(request, scope)
+    owner, _, rest = value.partition(".")
     session_id, _, signature = rest.partition(".")
     key = _key(request)
     if owner != str(scope) or not same(signature, _sign(key, f"{owner}.{session_id}")):
@@ -81,7 +96,7 @@ async def session(request: Request, scope: int | str) -> Session | None:
     officer = await sessions.lookup(store, session_id, owner)
     if officer is None or (officer and not await officers.is_active(store, officer)):
         return None  # signed out, expired, or its officer disabled since
-    return Session(scope, session_id, _sign(key, f"csrf.{session_id}"), officer)
+    return Session(scope, session_id, _sign(key, f"csrf.{session_id}"), officer, bearer)
 
 
 def _same_origin(request: Request) -> bool:
@@ -97,7 +112,8 @@ async def require(request: Request, counter: int | str, csrf: str | None) -> Ses
     found = await session(request, counter)
     if found is None:
         raise ApiError("unauthorized")
-    if csrf is not None and (not _same_origin(request) or not same(csrf, found.csrf)):
+    if csrf is not None and not found.bearer and (
+            not _same_origin(request) or not same(csrf, found.csrf)):
         raise ApiError("forbidden", "CSRF")
     return found
 
@@ -154,9 +170,8 @@ async def _start_session(request: Request, scope: int | str, officer: str = "") 
     """The session cookie of a sign-in, back to the page; a console's device remembers its
     counter (and the officer who signed in) for `/counter` and the next sign-in."""
     target = _home(scope)
-    value = f"{scope}.{await sessions.create(api.ctx(request).store, str(scope), officer)}"
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(cookie_name(scope), f"{value}.{_sign(_key(request), value)}",
+    response.set_cookie(cookie_name(scope), await _new_session(request, scope, officer),
                         max_age=sessions.SESSION_SECONDS, httponly=True, samesite="strict",
                         secure=_secure(request), path=target)
     response.delete_cookie(LOGIN_COOKIE, path="/")
@@ -169,6 +184,12 @@ async def _start_session(request: Request, scope: int | str, officer: str = "") 
                                 httponly=True, samesite="strict", secure=_secure(request),
                                 path=target)
     return response
+
+
+async def _new_session(request: Request, scope: int | str, officer: str = "") -> str:
+    """A new session's signed value: the cookie, or the terminal client's bearer value."""
+    value = f"{scope}.{await sessions.create(api.ctx(request).store, str(scope), officer)}"
+    return f"{value}.{_sign(_key(request), value)}"
 
 
 async def officer_login(request: Request) -> Response:
@@ -198,9 +219,59 @@ async def officer_login(request: Request) -> Response:
     return RedirectResponse(target + query[result.outcome] + again, status_code=303)
 
 
+SIGN_IN_BODY = {"officer": Field(str, required=True, max_length=40),
+                "pin": Field(str, required=True, max_length=16)}
+
+
+async def officer_session(request: Request) -> Response:
+    """POST /counter/{n}/session (JSON `{"officer","pin"}`): the terminal client's PIN sign-in
+    at counter n, with the console's rules and lock (the same counts per officer id and per
+    client). 200 `{"session","officer":{"id","name"},"counter","expires_in"}`: `session` goes
+    in `Authorization: Bearer` for the console's routes (`/counter/{n}/actions/…`,
+    `/counter/{n}/tickets/…`, DELETE here to sign out), so each action names the officer.
+    401 `wrong_pin`, 429 `pin_locked` (with Retry-After), 403 `officer_disabled` and
+    `officer_not_allowed`, each message in Indonesian as the console says it."""
+    counter = api.path_counter(request)
+    data = await body(request, SIGN_IN_BODY)
+    c = api.ctx(request)
+    client = client_key(request.client.host if request.client else "")
+    result = await officers.sign_in(
+        c.store, data["officer"], data["pin"], counter, client,
+        attempts=c.settings.pin_attempts, lock_seconds=c.settings.pin_lock_s)
+    if result.outcome == "ok" and result.officer is not None:
+        return JSONResponse({
+            "session": await _new_session(request, counter, result.officer.id),
+            "officer": {"id": result.officer.id, "name": result.officer.name},
+            "counter": counter, "expires_in": sessions.SESSION_SECONDS})
+    code = {"wrong": "wrong_pin", "locked": "pin_locked", "disabled": "officer_disabled",
+            "not_allowed": "officer_not_allowed"}[result.outcome]
+    error = ApiError(code)
+    query = {"wrong": f"?salah=pin&sisa={result.remaining}",
+             "locked": f"?salah=kunci&detik={result.seconds}",
+             "disabled": "?salah=nonaktif", "not_allowed": "?salah=bukan_loket"}
+    place = c.site.counter(counter)
+    said = _sign_in_message(query[result.outcome].removeprefix("?"),
+                            place.name if place else str(counter))
+    body_ = {"error": {"code": error.code, "message": said or error.message}}
+    headers = {"Retry-After": str(result.seconds)} if result.outcome == "locked" else None
+    return JSONResponse(body_, status_code=error.status, headers=headers)
+
+
+async def end_officer_session(request: Request) -> Response:
+    """DELETE /counter/{n}/session (the session as bearer, or cookie): sign this session out."""
+    signed_in = await require(request, api.path_counter(request), None)
+    await sessions.end(api.ctx(request).store, signed_in.session_id)
+    return JSONResponse({"signed_out": True})
+
+
 def sign_in_error(request: Request, counter_name: str) -> str | None:
     """The message of a failed console sign-in, from the query the redirect carried."""
-    params = request.query_params
+    return _sign_in_message(str(request.query_params), counter_name)
+
+
+def _sign_in_message(query: str, counter_name: str) -> str | None:
+    """The message of a failed sign-in whose query string (`salah=...`) says why."""
+    params = QueryParams(query)
     reason = params.get("salah", "")
     if reason == "pin":
         left = params.get("sisa", "")

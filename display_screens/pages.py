@@ -215,6 +215,8 @@ routes: list[BaseRoute] = [
     Route("/counter/{n}/login", console_auth.login, methods=["POST"]),
     Route("/counter/{n}/login/pin", console_auth.officer_login, methods=["POST"]),
     Route("/counter/{n}/logout", console_auth.logout, methods=["POST"]),
+    Route("/counter/{n}/session", console_auth.officer_session, methods=["POST"]),
+    Route("/counter/{n}/session", console_auth.end_officer_session, methods=["DELETE"]),
     Route("/counter/{n}/tickets/{kind}", console_auth.tickets),
     Route("/counter/{n}/actions/{action}", console_auth.action, methods=["POST"]),
     Route("/t/{day}/{code}", ticket_page),  # no key: the 404 page of a wrong key

@@ -42,6 +42,8 @@ async def running(site: Site, counter: int = 1, keymap: Path | None = None,
     try:
         async with app.run_test(size=(110, 32)) as pilot:
             await until(pilot, lambda: app.text("link") == t("terminal.link_up"), "the link")
+            # and its first snapshot (the site's zone): the link is up a moment before it
+            await until(pilot, lambda: app.view.zone is not None, "the first snapshot")
             yield app, pilot
     finally:
         await client.aclose()
