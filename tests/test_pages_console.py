@@ -328,6 +328,37 @@ def test_retry_after_a_lost_answer_calls_the_same_ticket(live: Live, make_page: 
     assert waiting_codes(live, 1) == ["A002"]
 
 
+def test_a_key_pressed_while_a_press_is_out_is_said_not_lost_unseen(
+        live: Live, make_page: Any) -> None:
+    """A key pressed while the previous press is still on its way is not run (never two
+    actions from one slow answer) but said so, also after that answer arrives (which would
+    otherwise cover the notice); pressed again it runs."""
+    live.api.ticket("A")
+    page = make_page()
+    sign_in(page, live, 1)
+    held: list[Route] = []
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    page.route("**/actions/call-next", hold)
+    page.keyboard.press("Enter")
+    for _ in range(200):  # until the call is out and held (a bound, not a timing requirement)
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held and page.evaluate("state.busy")
+    page.keyboard.press("u")
+    dropped = t("console.key_dropped", label=t("action.recall"))
+    wait_text(page, "#notice", dropped)
+    held[0].continue_()
+    wait_text(page, "#current-code", "A001")
+    wait_text(page, "#notice", t("console.called_ticket", code="A001"))
+    assert dropped in text(page, "#notice")
+    assert live.api.counter(1)["ticket"]["calls"] == 1  # the U was not run behind its back
+    press(page, "u")
+    wait_api(lambda: live.api.counter(1)["ticket"]["calls"] == 2, "A001 called again")
+
+
 def test_admin_needs_the_office_token(live: Live, make_page: Any) -> None:
     """/admin asks for the office token: a counter's token is refused, the right one opens it
     with an HttpOnly cookie for /admin only, and signing out closes it again."""

@@ -13,7 +13,7 @@ const SKIPPED_SHOWN = 8;
 const $ = (id) => document.getElementById(id);
 const state = {
   status: "idle", ticket: null, reason: null, waiting: {}, skipped: [], closed: new Set(),
-  busy: false, lastPress: null, unsettled: null, listsTimer: null, typed: "",
+  busy: false, lastPress: null, unsettled: null, listsTimer: null, typed: "", dropped: null,
 };
 /* a browser's KeyboardEvent.key → the layout's key name (Textual's names) */
 const KEY_NAMES = {
@@ -137,6 +137,20 @@ function notice(text, bad) {
 
 async function press(action, body) {
   if (state.busy) return;
+  state.dropped = null;
+  try {
+    await send(action, body);
+  } finally {
+    if (state.dropped) {
+      const said = $("notice").textContent;
+      const dropped = t("console.key_dropped", { label: state.dropped });
+      notice(said && said !== dropped ? `${said} ${dropped}` : dropped, true);
+      state.dropped = null;
+    }
+  }
+}
+
+async function send(action, body) {
   const key = action + JSON.stringify(body || {});
   const now = performance.now();
   const repeat = state.lastPress && state.lastPress.key === key && now - state.lastPress.at < REPEAT_MS;
@@ -324,7 +338,12 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   if (document.activeElement instanceof HTMLButtonElement) document.activeElement.blur();
   const button = document.querySelector(`[data-action="${BUTTONS[action] || action}"]`);
-  if (button && !button.disabled) startAction(button.dataset.action);
+  if (button && state.busy) {
+    /* refused, not queued (as in the terminal client), but never unseen: said now, and again
+       with the answer of the press still out, which would otherwise cover it */
+    state.dropped = button.querySelector(".c-btn-label").textContent;
+    notice(t("console.key_dropped", { label: state.dropped }), true);
+  } else if (button && !button.disabled) startAction(button.dataset.action);
   else if (button && !state.busy) notice(whyNot(button.dataset.action), true);
 });
 
