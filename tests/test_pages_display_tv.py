@@ -19,6 +19,7 @@ from websockets.sync.client import connect
 
 from display_server.signage import Prayer, prayer_times
 from protocol.event_ids import event_key
+from texts import t
 
 SCREEN = "lobi-uji"
 DEMO = ROOT / "display_server" / "sites" / "serang.toml"
@@ -77,9 +78,11 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
         newest.append((counter, code))
         wait_text(page, "#card-code", code, timeout=2)
         assert text(page, "#card-counter") == f"Loket {counter}"
+        wait_text(page, tile(counter), code, timeout=2)  # the grid too, at once
         if i % 7 == 6:  # the counter on the card finishes: the card moves to the newest left
             live.api.act(counter, "done", {"outcome": "completed"})
             del serving[counter]
+            wait_text(page, tile(counter), t("display.idle"), timeout=2)
             counter_left, code_left = next((c, t) for c, t in reversed(newest)
                                            if serving.get(c) == t)
             wait_text(page, "#card-code", code_left, timeout=2)
@@ -90,6 +93,7 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
                 live.api.act(paused, "done", {"outcome": "completed"})
                 del serving[paused]
             live.api.act(paused, "pause", {"reason": "istirahat"})
+            wait_text(page, tile(paused), t("display.paused"), timeout=2)
         time.sleep(max(0.0, (i + 1) - (time.monotonic() - start)))
     page.wait_for_function("() => { const p = window.antrianDisplay.presenter;"
                            " return !p.busy && p.queue.length === 0; }", timeout=120_000)
@@ -118,6 +122,11 @@ def test_burst_of_30_calls_the_card_shows_the_newest_and_no_stale_call_is_said(
     except TimeoutError as error:
         raise AssertionError((last_said, live.api.state()["played"], said[-3:])) from error
     assert "dropped_id" in live.api.state()["played"][SCREEN]
+
+
+def tile(counter: int) -> str:
+    """The ticket line of a counter's tile in the grid."""
+    return f'.tile[data-counter="{counter}"] .tile-code'
 
 
 def demo_site(live_factory: Any, tmp_path: Path, signage: str = "") -> Live:
