@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 from playwright.sync_api import Page
-from test_pages_support import Live, admin_sign_in, text, until, wait_text
+from test_pages_support import Live, admin_sign_in, screenshot, text, until, wait_text
 
 from texts import pause_reasons
 
@@ -73,7 +73,8 @@ def test_dashboard_figures_tenants_counters_and_downloads(live: Live, make_page:
     page.wait_for_function("[...document.querySelectorAll('img.chart')].every(i => i.complete)")
     assert page.eval_on_selector_all("img.chart", "imgs => imgs.map(i => i.naturalWidth)") \
         == [720, 720, 720]
-    page.screenshot(path=str(tmp_path / "admin-dashboard.png"), full_page=True)
+    # kept for review with the other pages' (artifacts/screenshots), the whole page
+    page.screenshot(path=str(screenshot(page, "admin-dashboard-full")), full_page=True)
 
     # the downloads read the archive, which every event reaches within 2 s
     until(lambda: live.api.client.get("/api/health").json()["archive"]["lag"] == 0,
