@@ -70,6 +70,7 @@ async def home(request: Request) -> Response:
         "first_counter": first,
         "officers": "/admin/petugas" in served,
         "tenant": c.site.tenants[0].id if c.site.tenants else "",
+        "server": str(request.base_url).rstrip("/"),
     })
 
 

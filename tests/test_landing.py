@@ -51,6 +51,8 @@ def test_explains_the_access_codes_in_indonesian(web: Api) -> None:
     assert "Kode akses" in text and "--data-dir" in text
     assert "/t/" in text  # where a visitor's status link comes from
     assert "antrian officer add --id siti" in text  # officer accounts exist on this app
+    # the terminal client signs the officer in by PIN, on this server
+    assert "antrian counter --counter 1 --server http://testserver --officer siti" in text
     assert "<html lang=\"id\">" in text
 
 
