@@ -184,3 +184,22 @@ def test_the_command_says_a_wrong_pin_in_one_line(site: Site, redis_url: str) ->
         "antrian counter: " + t("officer.login.wrong", left="4"))
     empty = counter("--counter", "1", "--server", site.server.url, "--officer", "siti", pin="")
     assert empty.returncode == 2 and "PIN tidak dimasukkan." in empty.stderr
+
+
+def test_hostile_sign_in_requests_are_refused_without_a_500(site: Site) -> None:
+    http = site.api.client
+    url = "/counter/1/session"
+    assert http.post(url, content=b"officer=siti&pin=1234",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"}
+                     ).status_code == 415
+    assert http.post(url, json={}).json()["error"]["code"] == "missing_field"
+    assert http.post(url, json={"officer": 1, "pin": "1234"}).status_code == 400
+    assert http.post(url, json={"officer": "siti", "pin": "1234", "x": 1}).status_code == 400
+    assert http.post(url, json={"officer": "s" * 41, "pin": "1234"}).status_code == 400
+    assert http.post("/counter/99/session", json={"officer": "siti", "pin": "1234"}
+                     ).status_code == 404
+    assert http.delete(url).status_code == 401  # no session to end
+    forged = {"Authorization": "Bearer 1.00000000000000000000000000000000.forged"}
+    assert http.delete(url, headers=forged).status_code == 401
+    token = {"Authorization": f"Bearer {site.api.token(1)}"}  # a counter token is no session
+    assert http.post("/counter/1/actions/call-next", json={}, headers=token).status_code == 401
