@@ -345,6 +345,9 @@ async def test_the_grafana_dashboard_queries_a_real_prometheus(server_factory: A
                         return bool(found) and float(found[0]["value"][1]) >= times
                     return False
 
+                # a starting Prometheus answers queries 503 until its storage is open
+                wait_until(lambda: promql.get("/-/ready").status_code == 200, timeout=30,
+                           what="Prometheus ready")
                 wait_until(lambda: scraped(2), timeout=30, what="two scrapes by Prometheus")
                 server.api.ticket("B")
                 server.api.call(2)
