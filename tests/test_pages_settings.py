@@ -5,7 +5,9 @@ and changes nothing."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page
 from test_pages_support import Live, admin_sign_in, screenshot, text, wait_text
@@ -89,6 +91,32 @@ def test_notice_holidays_and_quota_from_the_admin_forms_are_stored(live: Live,
     wait_text(admin, "#error", "services[3].quota")
     assert admin.get_attribute("#error", "data-field") == "services[3].quota"
     assert live.api.client.get("/api/settings", headers=office(live)).json()["version"] == 3
+
+
+def test_a_holiday_set_while_the_kiosk_is_open_is_refused_and_greyed(live: Live,
+                                                                     make_page: Any) -> None:
+    """The kiosk is open on Samsat's services when the office makes today a holiday: the
+    next press is refused with the server's reason, no ticket is issued, and the kiosk greys
+    the service and the agency's tile at once (without waiting for its minute's refresh)."""
+    kiosk = make_page()
+    kiosk.add_init_script("window.print = () => {};")
+    kiosk.goto(live.url + "/kiosk")
+    kiosk.click('.k-prio[data-priority=""]')  # Umum
+    kiosk.click('.k-tenant[data-tenant="samsat"]')
+    service = kiosk.locator('.k-service[data-service="A"]')
+    assert service.is_enabled()
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    r = live.api.client.patch("/api/settings", headers=office(live),
+                              json={"site": {"holidays": [today]}})
+    assert r.status_code == 200, r.text
+    service.click()
+    wait_text(kiosk, "#message-text", "Layanan sedang tutup")
+    kiosk.wait_for_function(
+        "document.querySelector('.k-service[data-service=\"A\"]').disabled", timeout=5000)
+    assert kiosk.evaluate(
+        "document.querySelector('.k-tenant[data-tenant=\"samsat\"]').classList.contains('closed')")
+    assert kiosk.is_hidden("#screen-ticket")
+    assert live.api.state()["waiting"].get("A", 0) == 0
 
 
 def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
