@@ -44,8 +44,10 @@ def cluster_port() -> int:
 class Node:
     """One redis-server process on a free loopback port."""
 
-    def __init__(self, directory: Path, *args: str, port: int | None = None) -> None:
+    def __init__(self, directory: Path, *args: str, port: int | None = None,
+                 password: str | None = None) -> None:
         self.port = port or free_port()
+        self.password = password
         self.directory = directory / str(self.port)
         self.directory.mkdir(parents=True)
         self.args = args
@@ -62,7 +64,8 @@ class Node:
         return self
 
     def client(self) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=2, decode_responses=True)
+        return redis.Redis(port=self.port, socket_timeout=2, decode_responses=True,
+                           password=self.password)
 
     def kill(self) -> None:
         """SIGKILL: no save, no goodbye to the replicas."""
@@ -147,13 +150,18 @@ class Cluster:
 
 
 class SentinelSet:
-    """A primary, a replica and three sentinels watching them as `service`."""
+    """A primary, a replica and three sentinels watching them as `service`; with `password`,
+    as docs/operations.md sets a standby up: `requirepass` and `masterauth` on both Redis
+    servers, `sentinel auth-pass` on the Sentinels (which have no password of their own)."""
 
-    def __init__(self, directory: Path, service: str = "antrian") -> None:
+    def __init__(self, directory: Path, service: str = "antrian",
+                 password: str | None = None) -> None:
         self.directory = directory
         self.service = service
-        self.primary = Node(directory, "--appendonly", "no")
-        self.replica = Node(directory, "--appendonly", "no")
+        self.password = password
+        auth = ("--requirepass", password, "--masterauth", password) if password else ()
+        self.primary = Node(directory, "--appendonly", "no", *auth, password=password)
+        self.replica = Node(directory, "--appendonly", "no", *auth, password=password)
         self.sentinels: list[subprocess.Popen[bytes]] = []
         self.sentinel_ports: list[int] = []
 
@@ -170,7 +178,9 @@ class SentinelSet:
                 f"port {port}\nbind 127.0.0.1\ndir {self.directory}\n"
                 f"sentinel monitor {self.service} 127.0.0.1 {self.primary.port} 2\n"
                 f"sentinel down-after-milliseconds {self.service} {NODE_TIMEOUT_MS}\n"
-                f"sentinel failover-timeout {self.service} 5000\n")
+                f"sentinel failover-timeout {self.service} 5000\n"
+                + (f"sentinel auth-pass {self.service} {self.password}\n"
+                   if self.password else ""))
             self.sentinels.append(subprocess.Popen(
                 [_binary("redis-server"), str(conf), "--sentinel"],
                 stdout=(self.directory / f"sentinel-{port}.log").open("ab"),
@@ -192,7 +202,8 @@ class SentinelSet:
     @property
     def url(self) -> str:
         nodes = ",".join(f"127.0.0.1:{p}" for p in self.sentinel_ports)
-        return f"redis+sentinel://{nodes}/{self.service}"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis+sentinel://{auth}{nodes}/{self.service}"
 
     def primary_port(self) -> int:
         client = redis.Redis(port=self.sentinel_ports[0], socket_timeout=2,

@@ -7,6 +7,9 @@ cluster in different slots that never see each other's data."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -290,6 +293,48 @@ def test_sentinel_the_server_follows_the_promoted_replica(sentinels: SentinelSet
         assert confirmed >= 5, f"only {confirmed} of 10 actions confirmed by the replica"
     finally:
         server.stop()
+
+
+def test_sentinel_with_a_password_as_documented(tmp_path: Path) -> None:
+    """The standby of docs/operations.md: `requirepass` and `masterauth` on both Redis servers,
+    `sentinel auth-pass`, and `redis+sentinel://:<password>@…/antrian`: the server and
+    `antrian backup` reach the primary with the password (which refuses a client without it),
+    and after the primary is killed the replica, synced with `masterauth`, takes over."""
+    directory = tmp_path / "sentinel"
+    directory.mkdir()
+    sentinels = SentinelSet(directory, password=f"sandi-{uuid.uuid4().hex}").start()
+    try:
+        with pytest.raises(sync_redis.RedisError, match=r"NOAUTH|[Aa]uthenticat"):
+            sync_redis.Redis(port=sentinels.primary.port, socket_timeout=2).ping()
+        site_id = f"s{uuid.uuid4().hex[:6]}"
+        server = serve(tmp_path, sentinels.url, site_id)
+        try:
+            every_action(server)
+            api = server.api
+            before = api.state()
+            keys = SiteKeys(site_id)
+            assert sentinels.primary.client().exists(keys("events"))
+            out = tmp_path / "cadangan.tar.gz"
+            done = subprocess.run(
+                [sys.executable, "-m", "antrian", "backup", "--config", str(server.config),
+                 "--data-dir", str(server.data_dir), "--redis-url", sentinels.url,
+                 "--out", str(out)], capture_output=True, text=True, timeout=120, check=False)
+            assert done.returncode == 0, done.stdout + done.stderr
+            with tarfile.open(out) as tar:
+                assert "redis.jsonl" in tar.getnames()
+            sentinels.primary.kill()
+            wait_until(lambda: sentinels.primary_port() == sentinels.replica.port, timeout=30,
+                       what="sentinels promote the replica")
+            wait_until(lambda: api.client.get("/api/state").status_code == 200, timeout=30,
+                       what="the server on the promoted replica")
+            after = api.state()
+            assert (after["counters"], after["waiting"]) == (before["counters"],
+                                                             before["waiting"])
+            every_action(server, fresh=False)
+        finally:
+            server.stop()
+    finally:
+        sentinels.stop()
 
 
 async def test_a_retried_action_on_the_cluster_applies_once(cluster: Cluster) -> None:
