@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -260,6 +261,36 @@ def test_archive_errors_and_lag_follow_a_failing_archive(site: SiteConfig, clock
                    what="the call archived")
         assert scrape(client)["antrian_archive_errors_total{}"] == errors
         assert scrape(client)["antrian_archive_leading{}"] == 1
+
+
+def test_the_documented_names_are_the_ones_served(site: SiteConfig, clock: FakeClock,
+                                                 redis_url: str, tmp_path: Path) -> None:
+    """Every metric of operations.md's tables is in a scrape of a server with an archive, with
+    its documented type, and nothing undocumented is; the names the contract requires are
+    among them."""
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    engine = archive_db.engine(url)
+    archive_db.migrate(engine)
+    engine.dispose()
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    section = operations[operations.index("### Metrics"):operations.index("## Limits")]
+    documented = dict(re.findall(r"^\| `(antrian_\w+)` \| (\w+) \|", section, re.M))
+    contract = (ROOT / "docs" / "contract.md").read_text()
+    required = set(re.findall(r"`(antrian_\w+)[`{]", contract))
+    assert len(documented) >= 15 and len(required) == 5
+    with TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url),
+                    client=("127.0.0.1", 40000)) as client:
+        api = Api(client, site, tmp_path)
+        api.ticket("A")
+        api.call(1)
+        wait_until(lambda: "antrian_archive_lag_events{}" in scrape(client),
+                   what="the archiver's first round")
+        served = {}
+        for family in text_string_to_metric_families(client.get("/metrics").text):
+            name = family.name + ("_total" if family.type == "counter" else "")
+            served[name] = family.type
+    assert served == documented
+    assert required <= set(served)
 
 
 async def test_every_process_on_the_site_is_shown_by_any(server_factory: Any,
