@@ -211,12 +211,17 @@ async def officer_login(request: Request) -> Response:
         attempts=c.settings.pin_attempts, lock_seconds=c.settings.pin_lock_s)
     if result.outcome == "ok" and result.officer is not None:
         return await _start_session(request, counter, result.officer.id)
-    query = {"wrong": f"?salah=pin&sisa={result.remaining}",
-             "locked": f"?salah=kunci&detik={result.seconds}",
-             "disabled": "?salah=nonaktif", "not_allowed": "?salah=bukan_loket"}
     typed = str(form.get("officer", "")).strip().lower()
     again = f"&petugas={typed}" if officers.OFFICER_ID.fullmatch(typed) else ""
-    return RedirectResponse(target + query[result.outcome] + again, status_code=303)
+    return RedirectResponse(f"{target}?{_refusal_query(result)}{again}", status_code=303)
+
+
+def _refusal_query(result: officers.SignIn) -> str:
+    """The query (`salah=...`) that says why a PIN sign-in was refused: the console's redirect
+    carries it, and the terminal's answer is worded from it (_sign_in_message)."""
+    return {"wrong": f"salah=pin&sisa={result.remaining}",
+            "locked": f"salah=kunci&detik={result.seconds}",
+            "disabled": "salah=nonaktif", "not_allowed": "salah=bukan_loket"}[result.outcome]
 
 
 SIGN_IN_BODY = {"officer": Field(str, required=True, max_length=40),
@@ -246,20 +251,18 @@ async def officer_session(request: Request) -> Response:
     code = {"wrong": "wrong_pin", "locked": "pin_locked", "disabled": "officer_disabled",
             "not_allowed": "officer_not_allowed"}[result.outcome]
     error = ApiError(code)
-    query = {"wrong": f"?salah=pin&sisa={result.remaining}",
-             "locked": f"?salah=kunci&detik={result.seconds}",
-             "disabled": "?salah=nonaktif", "not_allowed": "?salah=bukan_loket"}
     place = c.site.counter(counter)
-    said = _sign_in_message(query[result.outcome].removeprefix("?"),
-                            place.name if place else str(counter))
+    said = _sign_in_message(_refusal_query(result), place.name if place else str(counter))
     body_ = {"error": {"code": error.code, "message": said or error.message}}
     headers = {"Retry-After": str(result.seconds)} if result.outcome == "locked" else None
     return JSONResponse(body_, status_code=error.status, headers=headers)
 
 
 async def end_officer_session(request: Request) -> Response:
-    """DELETE /counter/{n}/session (the session as bearer, or cookie): sign this session out."""
-    signed_in = await require(request, api.path_counter(request), None)
+    """DELETE /counter/{n}/session (the session as bearer, or cookie): sign this session out.
+    With the cookie it is CSRF-checked like a console action (`X-CSRF-Token`, same origin)."""
+    signed_in = await require(request, api.path_counter(request),
+                              request.headers.get("x-csrf-token", ""))
     await sessions.end(api.ctx(request).store, signed_in.session_id)
     return JSONResponse({"signed_out": True})
 

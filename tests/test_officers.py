@@ -13,6 +13,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -31,6 +32,7 @@ from display_server.keys import SiteKeys
 from display_server.reporting.visit import visit_report
 from display_server.settings import Settings
 from display_server.store import Event, Store, connect
+from texts import t
 
 PIN = "482913"
 
@@ -209,6 +211,48 @@ def test_wrong_pins_lock_the_id_and_the_client_even_for_the_right_pin(
     where, cookie = pin_sign_in(api, 1, "siti", PIN)
     assert where == "/counter/1" and cookie is not None
     client.close()
+
+
+def terminal_sign_in(api: Api, counter: int, officer_id: str, pin: str) -> Any:
+    """The terminal client's PIN sign-in (POST /counter/{n}/session, JSON)."""
+    return api.client.post(f"/counter/{counter}/session", json={"officer": officer_id, "pin": pin})
+
+
+def test_the_terminal_and_the_console_count_wrong_pins_and_lock_together(api: Api) -> None:
+    """Wrong PINs typed at the console and at the terminal client are one count, and the lock
+    one tries to get round on the other holds there too, the right PIN included."""
+    add_officer(api, "siti", "1")
+    for left in (4, 3):
+        assert pin_sign_in(api, 1, "siti", "0000")[0] == (
+            f"/counter/1?salah=pin&sisa={left}&petugas=siti")
+    for left in (2, 1):
+        r = terminal_sign_in(api, 1, "siti", "0000")
+        assert r.status_code == 401
+        assert r.json()["error"] == {"code": "wrong_pin",
+                                     "message": t("officer.login.wrong", left=str(left))}
+    where, cookie = pin_sign_in(api, 1, "siti", "0000")  # the fifth: locked
+    assert where.startswith("/counter/1?salah=kunci&detik=") and cookie is None
+    locked = terminal_sign_in(api, 1, "siti", PIN)
+    assert locked.status_code == 429 and locked.json()["error"]["code"] == "pin_locked"
+    assert 0 < int(locked.headers["Retry-After"]) <= Settings().pin_lock_s
+    assert "session" not in locked.json()
+
+
+def test_the_session_route_signs_a_console_cookie_out_only_with_its_csrf_token(
+        api: Api) -> None:
+    """DELETE /counter/{n}/session with the console's cookie (not the terminal's bearer) is
+    CSRF-checked like its actions: without the token 403 and the session lives on."""
+    add_officer(api, "siti", "1")
+    where, cookie = pin_sign_in(api, 1, "siti", PIN)
+    assert where == "/counter/1" and cookie is not None
+    waiting = "/counter/1/tickets/waiting"
+    r = api.client.delete("/counter/1/session", headers={"Cookie": cookie})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    assert api.client.get(waiting, headers={"Cookie": cookie}).status_code == 200
+    csrf = console_csrf(api, 1, cookie)
+    r = api.client.delete("/counter/1/session", headers={"Cookie": cookie, "X-CSRF-Token": csrf})
+    assert r.status_code == 200 and r.json() == {"signed_out": True}
+    assert api.client.get(waiting, headers={"Cookie": cookie}).status_code == 401
 
 
 def test_officer_not_allowed_on_the_counter_disabled_and_unknown(api: Api) -> None:
