@@ -263,6 +263,32 @@ def test_archive_errors_and_lag_follow_a_failing_archive(site: SiteConfig, clock
         assert scrape(client)["antrian_archive_leading{}"] == 1
 
 
+def test_the_lag_counts_every_event_while_the_archive_never_worked(
+        site: SiteConfig, clock: FakeClock, redis_url: str, tmp_path: Path) -> None:
+    """An archive whose tables are missing from the start (no round ever got as far as making
+    the archiver's group): the lag is every event of the stream, in /metrics and
+    /api/health, not absent; once the archive works it goes to 0."""
+    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
+    engine = archive_db.engine(url)  # not migrated
+    try:
+        with TestClient(build_app(site, redis_url, tmp_path, clock=clock, database_url=url),
+                        client=("127.0.0.1", 40000)) as client:
+            api = Api(client, site, tmp_path)
+            assert scrape(client)["antrian_archive_lag_events{}"] == 0  # no event yet
+            api.ticket("A")
+            api.ticket("B")
+            wait_until(lambda: scrape(client)["antrian_archive_errors_total{}"] >= 1,
+                       what="a failed archive round")
+            assert scrape(client)["antrian_archive_lag_events{}"] == 2
+            assert client.get("/api/health").json()["archive"]["lag"] == 2
+            archive_db.migrate(engine)
+            wait_until(lambda: scrape(client)["antrian_archive_lag_events{}"] == 0,
+                       what="the archive caught up")
+            assert client.get("/api/health").json()["archive"]["lag"] == 0
+    finally:
+        engine.dispose()
+
+
 def test_the_documented_names_are_the_ones_served(site: SiteConfig, clock: FakeClock,
                                                  redis_url: str, tmp_path: Path) -> None:
     """Every metric of operations.md's tables is in a scrape of a server with an archive, with

@@ -213,17 +213,23 @@ class Archiver:
 
     async def report(self) -> dict[str, Any]:
         """The archiver's state for /api/health: events not archived yet (`lag`: unread plus
-        read and unacknowledged), the last archived id, the alarm."""
+        read and unacknowledged; before the archiver's group exists, which it creates at id 0
+        in its first round, every event of the stream; 0 with no stream yet), the last
+        archived id, the alarm."""
         lag: int | None = None
         last: str | None = self.state.last_event_id
         try:
-            for group in await self.redis.xinfo_groups(self.stream):
-                if str(group["name"]) == GROUP:
-                    unread = group.get("lag")
-                    lag = None if unread is None else int(unread) + int(group["pending"])
-                    last = last or str(group["last-delivered-id"])
+            groups = await self.redis.xinfo_groups(self.stream)
         except ResponseError:
-            pass  # no stream yet
+            groups = []  # no stream yet: XLEN says 0
+        for group in groups:
+            if str(group["name"]) == GROUP:
+                unread = group.get("lag")
+                lag = None if unread is None else int(unread) + int(group["pending"])
+                last = last or str(group["last-delivered-id"])
+                break
+        else:  # no round has run yet (or every one failed before it made the group)
+            lag = int(await self.redis.xlen(self.stream))
         return {"leading": self.state.leading, "lag": lag, "last_event_id": last,
                 "archived": self.state.archived, "errors": self.state.errors,
                 "alarm": self.state.alarm}
