@@ -9,6 +9,7 @@ Visitors: `POST /api/complaints` (multipart form: category, text, contact?, phot
 from __future__ import annotations
 
 import asyncio
+import weakref
 from datetime import date
 from typing import Any
 
@@ -34,6 +35,19 @@ FORM_OVERHEAD = 64 * 1024  # the form's text fields and multipart framing, past 
 LOOKUP_RATE = Rate(60, 60)  # visitor lookups per client a minute
 ASSIGN_SCHEMA = {"tenant": Field(str, required=True, max_length=64)}
 ANSWER_SCHEMA = {"answer": Field(str, required=True, max_length=complaints.ANSWER_MAX + 100)}
+# one photo decoded and re-encoded at a time per process (per event loop): a 40-megapixel
+# PNG or WebP of a few hundred KB takes 300-600 MB while it is re-encoded
+_PHOTO_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary())
+
+
+def photo_gate() -> asyncio.Semaphore:
+    """The running loop's gate of photo re-encoding (one at a time)."""
+    loop = asyncio.get_running_loop()
+    gate = _PHOTO_GATES.get(loop)
+    if gate is None:
+        gate = _PHOTO_GATES[loop] = asyncio.Semaphore(1)
+    return gate
 
 
 def archive(c: Context) -> Engine:
@@ -141,8 +155,9 @@ async def submit(request: Request) -> JSONResponse:
     photo = data.get("photo")
     kind = None
     if photo is not None:  # its metadata (EXIF, GPS) is not kept
-        photo, kind = await asyncio.to_thread(complaints.clean_photo, photo,
-                                              rules.max_photo_kb * 1024)
+        async with photo_gate():
+            photo, kind = await asyncio.to_thread(complaints.clean_photo, photo,
+                                                  rules.max_photo_kb * 1024)
     new = complaints.NewComplaint(data["category"], text, contact, photo, kind, ticket_day,
                                   ticket_code)
     tracking = await asyncio.to_thread(complaints.create, db, c.site, new, c.clock())

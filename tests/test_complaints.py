@@ -29,6 +29,7 @@ from display_server import report as report_command
 from display_server.archive import db
 from display_server.complaints_config import Complaints
 from display_server.config import parse_config
+from texts import t
 
 TRACKING = re.compile(r"PGD-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}")
 TEXT = "Petugas loket 3 tidak ramah dan antrean terlalu lama."
@@ -294,6 +295,42 @@ def test_a_very_large_photo_is_stored_at_most_4096_pixels_on_its_longer_side(
     stored = api.client.get(f"/api/complaints/{small}/photo", headers=office(api)).content
     with Image.open(io.BytesIO(stored)) as photo:
         assert photo.size == (4000, 30)  # never made bigger or smaller below the cap
+
+
+def stored_photo(api: Api, sent: bytes) -> Image.Image:
+    """The photo the office gets back for a complaint sent with `sent`."""
+    tracking = send(api, photo=("foto", sent, "image/jpeg")).json()["tracking"]
+    stored = api.client.get(f"/api/complaints/{tracking}/photo", headers=office(api)).content
+    return Image.open(io.BytesIO(stored))
+
+
+def test_a_cmyk_jpeg_an_animated_webp_and_a_decompression_bomb(desk: Desk) -> None:
+    """A CMYK JPEG (a scanned letter) keeps its colours; an animated WebP is stored as its
+    first frame, not animated; a photo past 40 megapixels (here 41, a few KB of PNG that
+    would take hundreds of MB decoded) is refused 400 before it is decoded."""
+    api = desk()
+    out = io.BytesIO()
+    Image.new("CMYK", (40, 20), (0, 255, 255, 0)).save(out, format="JPEG")  # red in ink
+    with stored_photo(api, out.getvalue()) as photo:
+        assert photo.format == "JPEG" and photo.mode == "CMYK"
+        red = photo.convert("RGB").getpixel((10, 10))
+    assert isinstance(red, tuple) and red[0] > 200 > 60 > max(red[1], red[2])
+    frames = [Image.new("RGB", (40, 20), colour) for colour in ("red", "lime", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, format="WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    with Image.open(io.BytesIO(out.getvalue())) as sent:
+        assert getattr(sent, "n_frames", 1) == 3
+    with stored_photo(api, out.getvalue()) as photo:
+        assert photo.format == "WEBP" and getattr(photo, "n_frames", 1) == 1
+        first = photo.convert("RGB").getpixel((10, 10))
+    assert isinstance(first, tuple) and first[0] > 200 > 60 > max(first[1], first[2])
+    out = io.BytesIO()
+    Image.new("L", (6400, 6400)).save(out, format="PNG", optimize=True)
+    assert len(out.getvalue()) < 64 * 1024  # within the site's cap: the pixels refuse it
+    assert t("complaint.error.photo_broken") in error(
+        send(api, photo=("bom.png", out.getvalue(), "image/png")), 400, "invalid_field")
+    inbox = api.client.get("/api/complaints", headers=office(api)).json()["complaints"]
+    assert len(inbox) == 2
 
 
 def test_tracking_code_lookups_are_rate_limited_per_client(desk: Desk) -> None:
