@@ -21,6 +21,17 @@ def open_display(page: Page, live: Live) -> None:
     page.evaluate("window.__notReloaded = true")
 
 
+def services_form_refuses(admin: Page, name: str, value: str, field: str) -> None:
+    """`value` typed in the services form's input `name` and sent: the server answers 400 and
+    the page names `field` (the error's text and its data-field)."""
+    admin.fill(f'input[name="{name}"]', value)
+    with admin.expect_response(lambda r: r.url.endswith("/admin/pengaturan/jam")) as answer:
+        admin.click("#services button[type=submit]")
+    assert answer.value.status == 400
+    wait_text(admin, "#error", field)
+    assert admin.get_attribute("#error", "data-field") == field
+
+
 def office(live: Live) -> dict[str, str]:
     return {"Authorization": f"Bearer {live.api.admin_token()}"}
 
@@ -84,12 +95,7 @@ def test_notice_holidays_and_quota_from_the_admin_forms_are_stored(live: Live,
         "site": {"holidays": ["2027-01-01", "2027-03-22"]},
         "services": {"D": {"quota": 7}}}
     assert admin.input_value('input[name="quota-D"]') == "7"
-    admin.fill('input[name="quota-D"]', "-1")
-    with admin.expect_response(lambda r: r.url.endswith("/admin/pengaturan/jam")) as answer:
-        admin.click("#services button[type=submit]")
-    assert answer.value.status == 400
-    wait_text(admin, "#error", "services[3].quota")
-    assert admin.get_attribute("#error", "data-field") == "services[3].quota"
+    services_form_refuses(admin, "quota-D", "-1", "services[3].quota")
     assert live.api.client.get("/api/settings", headers=office(live)).json()["version"] == 3
 
 
@@ -126,12 +132,7 @@ def test_bad_hours_on_the_form_are_named_and_change_nothing(live: Live,
     admin = make_page(1366, 900)
     admin_sign_in(admin, live)
     admin.goto(live.url + "/admin/pengaturan")
-    admin.fill('input[name="hours-A"]', "25:00-26:00")
-    with admin.expect_response(lambda r: r.url.endswith("/admin/pengaturan/jam")) as answer:
-        admin.click("#services button[type=submit]")
-    assert answer.value.status == 400
-    wait_text(admin, "#error", "services[0].hours")
-    assert admin.get_attribute("#error", "data-field") == "services[0].hours"
+    services_form_refuses(admin, "hours-A", "25:00-26:00", "services[0].hours")
     assert admin.input_value('input[name="hours-A"]') == "25:00-26:00"  # kept to correct
     screenshot(admin, "admin-settings-error")
     now = live.api.client.get("/api/settings", headers=office(live)).json()
