@@ -4,7 +4,8 @@ checked; printed as figures (not a test).
 Starts a Redis Cluster of 3 masters and 3 replicas (or, with `--redis sentinel`, a primary, a
 replica and three sentinels: tests/redis_topologies.py) and, for each of `--sites` sites (the
 29-counter bench site of bench/serving.py), `--processes` `antrian serve` processes on that
-Redis sharing one SQLite archive. Then, at once:
+Redis sharing one SQLite archive (with `--postgres`, all the sites share one database on a real
+PostgreSQL server, tests/postgres_server.py: Debian's `postgresql`). Then, at once:
 - a kiosk per site issues tickets at the pace the counters serve them (each retried with the
   same `request_id`, on another process, until answered);
 - 29 counters per site call the next visitor, serve a moment, finish (one in ten skipped)
@@ -14,10 +15,18 @@ Redis sharing one SQLite archive. Then, at once:
   protocol.follower's Follower, which resumes with `since`; a screen whose process went away
   resumes on the next process of its site;
 - faults for `--minutes` (or `--seconds`), one at a time, at random intervals (`--every`
-  seconds on average), the two kinds in turns: a site's process with the most screens is
-  killed (SIGKILL) and started again a few seconds later, or the Redis master of a site's slot
-  (the Sentinel primary) is killed, the failover awaited, and the node started again as a
-  replica (each Redis fault waits until every master has a synced replica again).
+  seconds on average), a server fault and a Redis fault in turns: a site's process with the
+  most screens is killed (SIGKILL) and started again a few seconds later; the Redis faults
+  take turns among their kinds (the one done least so far, ties drawn at random):
+  - the Redis master of a site's slot (the Sentinel primary) is killed, the failover awaited,
+    and the node started again (it comes back as a replica);
+  - the replica of that master (Sentinel's replica) is killed and started again (meanwhile
+    the actions find no replica for their `WAIT 1` and are answered 500 ms late);
+  - Sentinel only: one of the three sentinels is killed and started again; and one is
+    killed, then the primary too (a failover with 2 of 3 sentinels: quorum 2), then both are
+    started again;
+  each Redis fault waits until every node is up and every master has a synced replica again
+  (and every sentinel is back and agrees on the primary).
 Then the load drains (each counter finishes its visitor) and it checks, per site:
 - every ticket was called at most once: by the call answers (distinct request ids per ticket)
   and by the events stream (one `call` event per ticket);
@@ -28,12 +37,14 @@ Then the load drains (each counter finishes its visitor) and it checks, per site
   and needed no fresh snapshot on a reconnect;
 - the archive (the archiver's lease moving between processes) has every event once and
   exactly the visits done, skipped and waiting.
-Prints counts, actions/s, faults, reconnects, the longest outage a counter saw, PASS or FAIL
-(exit 1).
+Prints counts, actions/s, faults, failover times, reconnects, the longest outage a counter saw,
+PASS or FAIL (exit 1). The faults are drawn at random from `--seed` (printed), the load's
+timing too (the machine's timing is not reproducible).
 
 Run (one bench at a time on a small machine):
   flock /tmp/antrian-bench.lock .venv/bin/python bench/chaos.py [--redis cluster|sentinel]
-      [--sites 2] [--processes 2] [--screens 200] [--minutes 3 | --seconds 60] [--seed N]
+      [--postgres] [--sites 2] [--processes 2] [--screens 200] [--minutes 3 | --seconds 60]
+      [--every 15] [--seed N]
 """
 
 from __future__ import annotations
@@ -49,6 +60,7 @@ import shutil
 import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,9 +70,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
+from redis import Redis
 from serving import BENCH_ENV, COUNTERS, raise_fd_limit  # sets sys.path: tests/ and the repo
 
-from conftest import ServerProcess, wait_until, write_site  # isort: skip
+from conftest import ServerProcess, free_port, wait_until, write_site  # isort: skip
+from postgres_server import PostgresServer  # isort: skip
 from redis_topologies import Cluster, Node, SentinelSet  # isort: skip
 
 from counter_client.client import Client
@@ -84,12 +99,42 @@ ERROR_MARKS = ("Redis error on", "unhandled error", "Traceback", "Error: ")
 DRAIN_S = 90.0            # screens and archives catch up within this after the load
 
 
+class Archive:
+    """Where a site's processes archive to: an SQLite file, or a PostgreSQL database; read for
+    the checks with the database's own driver, not the server's code."""
+
+    def __init__(self, sqlite: Path | None = None, postgres: tuple[int, str] | None = None
+                 ) -> None:
+        self.sqlite = sqlite
+        self.postgres = postgres  # (port, database) on 127.0.0.1, user postgres
+
+    @property
+    def url(self) -> str:
+        """ANTRIAN_DATABASE_URL for the servers."""
+        if self.postgres is not None:
+            port, database = self.postgres
+            return f"postgresql://postgres@127.0.0.1:{port}/{database}"
+        return f"sqlite:///{self.sqlite}"
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """`query` with `?` placeholders."""
+        if self.postgres is not None:
+            port, database = self.postgres
+            with psycopg.connect(f"host=127.0.0.1 port={port} user=postgres "
+                                 f"dbname={database}", connect_timeout=10) as db:
+                return list(db.execute(query.replace("?", "%s"), params).fetchall())
+        assert self.sqlite is not None
+        with sqlite3.connect(self.sqlite, timeout=30) as lite:
+            return lite.execute(query, params).fetchall()
+
+
 @dataclass
 class Site:
     """One site's deployment and what its clients saw."""
 
     site_id: str
     servers: list[ServerProcess]
+    archive: Archive
     issued: dict[str, dict[str, Any]] = field(default_factory=dict)      # code -> answer
     calls: dict[str, set[str]] = field(default_factory=dict)             # code -> request ids
     answered: dict[str, tuple[str, str]] = field(default_factory=dict)   # event id -> (type, code)
@@ -107,6 +152,7 @@ class Tally:
     slow: int = 0                 # presses answered after more than SLOW_S
     faults: collections.Counter[str] = field(default_factory=collections.Counter)
     fault_log: list[str] = field(default_factory=list)
+    failovers: list[float] = field(default_factory=list)  # seconds from a kill to a new master
 
     def answered(self, sent: float, unanswered_since: float | None) -> None:
         now = time.monotonic()
@@ -247,13 +293,27 @@ async def kiosk(site: Site, tally: Tally, stop: asyncio.Event) -> None:
 # -- faults ----------------------------------------------------------------------------------
 
 class Topology:
-    """The Redis deployment and its one fault: kill the master of a site's slot, await the
-    failover, start the node again and await it as a synced replica."""
+    """The Redis deployment and its faults: the master of a site's slot (the Sentinel primary)
+    killed, failed over and started again; its replica killed and started again; on Sentinel,
+    one of the three sentinels killed and started again, alone or with a failover meanwhile."""
 
     def __init__(self, kind: str, directory: Path) -> None:
         self.kind = kind
         self.cluster = Cluster(directory) if kind == "cluster" else None
         self.sentinel = SentinelSet(directory) if kind == "sentinel" else None
+
+    @property
+    def redis_faults(self) -> tuple[str, ...]:
+        """The kinds of Redis fault, as the tally names them."""
+        if self.cluster is not None:
+            return ("cluster master killed", "cluster replica killed")
+        return ("sentinel primary killed", "sentinel replica killed", "one sentinel killed",
+                "one sentinel and the primary killed")
+
+    @property
+    def master_faults(self) -> tuple[str, ...]:
+        """The kinds that kill a master (a screen may be shown a call it lost: a ghost)."""
+        return tuple(k for k in self.redis_faults if "master" in k or "primary" in k)
 
     def start(self) -> str:
         if self.cluster is not None:
@@ -266,8 +326,72 @@ class Topology:
             if part is not None:
                 part.stop()
 
+    # -- Sentinel's view ----------------------------------------------------------------------
+
+    def _living_sentinels(self) -> list[int]:
+        assert self.sentinel is not None
+        return [port for port, process in zip(self.sentinel.sentinel_ports,
+                                              self.sentinel.sentinels, strict=True)
+                if process.poll() is None]
+
+    def _ask(self, port: int) -> Redis:
+        return Redis(port=port, socket_timeout=2, decode_responses=True)
+
+    def primary_port(self) -> int | None:
+        """The primary every living sentinel names; None while they disagree."""
+        assert self.sentinel is not None
+        named = set()
+        for port in self._living_sentinels():
+            with self._ask(port) as client:
+                named.add(int(client.sentinel_get_master_addr_by_name(
+                    self.sentinel.service)[1]))
+        return named.pop() if len(named) == 1 else None
+
+    def _sentinels_whole(self, primary: int, replica: int) -> bool:
+        """All three sentinels up, each naming `primary`, seeing the other two and `replica`
+        with nothing down or disconnected."""
+        assert self.sentinel is not None
+        living = self._living_sentinels()
+        if len(living) != len(self.sentinel.sentinel_ports):
+            return False
+        service = self.sentinel.service
+        for port in living:
+            with self._ask(port) as client:
+                if int(client.sentinel_get_master_addr_by_name(service)[1]) != primary:
+                    return False
+                others = client.sentinel_sentinels(service)
+                replicas = [r for r in client.sentinel_slaves(service)
+                            if int(r["port"]) == replica]
+                if (len(others) != len(living) - 1 or len(replicas) != 1
+                        or any(o["is_sdown"] or o["is_disconnected"] for o in others)
+                        or replicas[0]["is_sdown"] or replicas[0]["is_disconnected"]
+                        or replicas[0].get("master-link-status") != "ok"):
+                    return False
+        return True
+
+    def _restart_sentinel(self, index: int) -> None:
+        """Start sentinel `index` again on its own config file (which it rewrites itself)."""
+        assert self.sentinel is not None
+        port = self.sentinel.sentinel_ports[index]
+        directory = self.sentinel.directory
+        self.sentinel.sentinels[index] = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server",
+             str(directory / f"sentinel-{port}.conf"), "--sentinel"],
+            stdout=(directory / f"sentinel-{port}.log").open("ab"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def _kill_sentinel(self, index: int) -> int:
+        assert self.sentinel is not None
+        process = self.sentinel.sentinels[index]
+        process.kill()
+        process.wait(10)
+        return self.sentinel.sentinel_ports[index]
+
+    # -- the whole deployment -----------------------------------------------------------------
+
     def whole(self) -> bool:
-        """Every node up, every master with a replica in sync."""
+        """Every node up, every master with a replica in sync; on Sentinel, every sentinel up,
+        agreeing on the primary and seeing the replica and each other."""
         nodes = self.nodes()
         if any(n.process is None or n.process.poll() is not None for n in nodes):
             return False
@@ -280,9 +404,11 @@ class Topology:
             states = [n.client().cluster("info")["cluster_state"] for n in nodes]
             return (replicas_ok and all(s == "ok" for s in states) and len(masters) == 3
                     and all(int(i.get("connected_slaves", 0)) >= 1 for i in masters))
-        assert self.sentinel is not None
-        return (replicas_ok and len(masters) == 1
-                and self.sentinel.primary_port() == nodes[infos.index(masters[0])].port)
+        if not replicas_ok or len(masters) != 1:
+            return False
+        primary = nodes[infos.index(masters[0])].port
+        replica = next(n.port for n in nodes if n.port != primary)
+        return self.primary_port() == primary and self._sentinels_whole(primary, replica)
 
     def nodes(self) -> list[Node]:
         if self.cluster is not None:
@@ -290,31 +416,72 @@ class Topology:
         assert self.sentinel is not None
         return [self.sentinel.primary, self.sentinel.replica]
 
-    def fault(self, site_id: str, down_s: float) -> str:
-        """Blocking: one master killed, failed over, restarted; a line for the log."""
-        wait_until(self.whole, timeout=60, what="the Redis deployment whole before a fault")
+    def _master(self, site_id: str) -> Node:
+        """The master of the site's slot (the Sentinel primary)."""
+        if self.cluster is not None:
+            return self.cluster.master_of(SiteKeys(site_id)("events"))
+        port = self.primary_port()
+        return next(n for n in self.nodes() if n.port == port)
+
+    def _replica_of(self, master: Node) -> Node:
+        for node in self.nodes():
+            info = node.client().info("replication")
+            if info["role"] == "slave" and int(info["master_port"]) == master.port:
+                return node
+        raise LookupError(f"no replica of :{master.port}")
+
+    def _fail_over(self, site_id: str, victim: Node) -> float:
+        """Kill `victim` (the site's master) and wait for its successor; the seconds it took."""
+        begin = time.monotonic()
+        victim.kill()
         if self.cluster is not None:
             key = SiteKeys(site_id)("events")
-            victim = self.cluster.master_of(key)
-            begin = time.monotonic()
-            victim.kill()
             wait_until(lambda: self.cluster is not None and self.cluster.promoted(key, victim),
                        timeout=60, what="the replica promoted")
             self.cluster.wait_ok(self.cluster.alive(), timeout=60)
         else:
-            assert self.sentinel is not None
-            port = self.sentinel.primary_port()
-            victim = next(n for n in self.nodes() if n.port == port)
-            begin = time.monotonic()
+            wait_until(lambda: self.primary_port() not in (None, victim.port), timeout=60,
+                       what="the living sentinels' new primary")
+        return time.monotonic() - begin
+
+    def fault(self, kind: str, site_id: str, down_s: float, sentinel: int
+              ) -> tuple[str, float | None]:
+        """Blocking: the fault `kind` (one of redis_faults) on `site_id`'s master or its
+        replica, or on sentinel number `sentinel`, until all is whole again; a line for the log
+        and the failover's seconds (None: no failover)."""
+        wait_until(self.whole, timeout=60, what="the Redis deployment whole before a fault")
+        begin = time.monotonic()
+        failover: float | None = None
+        if kind in ("cluster master killed", "sentinel primary killed"):
+            victim = self._master(site_id)
+            failover = self._fail_over(site_id, victim)
+            time.sleep(max(0.0, down_s - failover))
+            victim.start()
+            line = f"redis master :{victim.port} of {site_id} killed, failover {failover:.1f} s"
+        elif kind in ("cluster replica killed", "sentinel replica killed"):
+            victim = self._replica_of(self._master(site_id))
             victim.kill()
-            wait_until(lambda: self.sentinel is not None
-                       and self.sentinel.primary_port() != port, timeout=60,
-                       what="sentinel's new primary")
-        failover = time.monotonic() - begin
-        time.sleep(max(0.0, down_s - failover))
-        victim.start()
-        wait_until(self.whole, timeout=90, what="the old master back as a synced replica")
-        return f"redis master :{victim.port} of {site_id} killed, failover {failover:.1f} s"
+            time.sleep(down_s)
+            victim.start()
+            line = f"redis replica :{victim.port} of {site_id}'s master killed for {down_s:.1f} s"
+        elif kind == "one sentinel killed":
+            port = self._kill_sentinel(sentinel)
+            time.sleep(down_s)
+            self._restart_sentinel(sentinel)
+            line = f"sentinel :{port} killed for {down_s:.1f} s"
+        else:
+            port = self._kill_sentinel(sentinel)
+            time.sleep(1.0)  # a sentinel down, then the primary: 2 of 3 must fail it over
+            victim = self._master(site_id)
+            failover = self._fail_over(site_id, victim)
+            time.sleep(max(0.0, down_s - failover))
+            victim.start()
+            self._restart_sentinel(sentinel)
+            line = (f"sentinel :{port} killed, then primary :{victim.port}: failover by the "
+                    f"2 left {failover:.1f} s")
+        wait_until(self.whole, timeout=90, what="the Redis deployment whole again after: "
+                   + kind)
+        return f"{line}, whole again after {time.monotonic() - begin:.1f} s", failover
 
 
 async def chaos(sites: list[Site], topology: Topology, seconds: float, every: float,
@@ -329,9 +496,9 @@ async def chaos(sites: list[Site], topology: Topology, seconds: float, every: fl
         site = random.choice(sites)
         begin = time.monotonic() - start
         servers_killed = tally.faults["server process killed"]
-        redis_killed = sum(tally.faults.values()) - servers_killed
-        # the two kinds take turns, which one first at random
-        if servers_killed < redis_killed or (servers_killed == redis_killed
+        redis_faults = sum(tally.faults[k] for k in topology.redis_faults)
+        # a server fault and a Redis fault take turns, which one first at random
+        if servers_killed < redis_faults or (servers_killed == redis_faults
                                              and random.random() < 0.5):
             # the process with the most screens on it (they move to the next one on a kill)
             on = collections.Counter(screen.at for screen in site.screens)
@@ -343,11 +510,15 @@ async def chaos(sites: list[Site], topology: Topology, seconds: float, every: fl
             await asyncio.sleep(random.uniform(*SERVER_DOWN_S))
             await asyncio.to_thread(server.start)
             line = f"server :{server.port} of {site.site_id} killed and started again"
-        else:
-            kind = "sentinel primary" if topology.sentinel else "cluster master"
-            tally.faults[f"{kind} killed"] += 1
-            line = await asyncio.to_thread(topology.fault, site.site_id,
-                                           random.uniform(*REDIS_DOWN_S))
+        else:  # the Redis kinds take turns: the one done least so far, ties at random
+            least = min(tally.faults[k] for k in topology.redis_faults)
+            kind = random.choice([k for k in topology.redis_faults if tally.faults[k] == least])
+            tally.faults[kind] += 1
+            line, failover = await asyncio.to_thread(
+                topology.fault, kind, site.site_id, random.uniform(*REDIS_DOWN_S),
+                random.randrange(3))
+            if failover is not None:
+                tally.failovers.append(failover)
         tally.fault_log.append(f"{begin:6.1f} s  {line} (over at {time.monotonic() - start:.1f} s)")
         print("  fault:", tally.fault_log[-1], flush=True)
 
@@ -373,9 +544,7 @@ async def read_stream(url: str, site_id: str) -> list[tuple[str, dict[str, Any]]
 
 
 def archive_rows(site: Site, query: str) -> list[tuple[Any, ...]]:
-    path = site.servers[0].data_dir / "archive.sqlite3"
-    with sqlite3.connect(path, timeout=30) as db:
-        return db.execute(query, (site.site_id,)).fetchall()
+    return site.archive.rows(query, site.site_id)
 
 
 async def drained(site: Site, last: str) -> tuple[bool, bool]:
@@ -521,26 +690,36 @@ def server_errors(sites: list[Site]) -> list[str]:
 
 # -- run -------------------------------------------------------------------------------------
 
-def deploy(root: Path, url: str, index: int, processes: int) -> Site:
+def deploy(root: Path, url: str, index: int, processes: int, archive: Archive | None) -> Site:
+    """A site's processes; `archive` shared by the sites, or else an SQLite file of its own."""
     site_id = f"chaos{index}"
     data = root / site_id
     data.mkdir()
     config = write_site(data / "site.toml", site_id, counters=COUNTERS)
-    env = {**BENCH_ENV, "ANTRIAN_DATABASE_URL": f"sqlite:///{data / 'archive.sqlite3'}"}
+    archive = archive or Archive(sqlite=data / "archive.sqlite3")
+    env = {**BENCH_ENV, "ANTRIAN_DATABASE_URL": archive.url}
     servers = [ServerProcess(config, url, data, extra_env=env).start() for _ in range(processes)]
-    return Site(site_id, servers)
+    return Site(site_id, servers, archive)
 
 
 async def run(args: argparse.Namespace, root: Path) -> int:
     topology = Topology(args.redis, root / "redis")
     sites: list[Site] = []
     tasks: list[asyncio.Task[None]] = []
+    postgres: PostgresServer | None = None
     try:
         url = await asyncio.to_thread(topology.start)
+        shared: Archive | None = None
+        if args.postgres:
+            postgres = await asyncio.to_thread(PostgresServer(free_port()).start)
+            database = (await asyncio.to_thread(postgres.create_database)).rsplit("/", 1)[1]
+            shared = Archive(postgres=(postgres.port, database))
         for i in range(args.sites):
-            sites.append(await asyncio.to_thread(deploy, root, url, i, args.processes))
+            sites.append(await asyncio.to_thread(deploy, root, url, i, args.processes, shared))
         print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-              f"redis {args.redis} ({url}); {args.sites} sites x {COUNTERS} counters, "
+              f"redis {args.redis} ({url}); archive "
+              f"{'PostgreSQL, one database for the sites' if shared else 'SQLite per site'}; "
+              f"{args.sites} sites x {COUNTERS} counters, "
               f"{args.processes} processes each, {args.screens} screens; faults for "
               f"{args.seconds:g} s, one every ~{args.every:g} s; seed {args.seed}", flush=True)
         for k in range(args.screens):
@@ -566,7 +745,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
             if not all(sc.base for sc in site.screens):
                 failures.append(f"{site.site_id}: a screen never had its first snapshot")
                 continue
-            redis_killed = sum(tally.faults.values()) > tally.faults["server process killed"]
+            redis_killed = any(tally.faults[k] for k in topology.master_faults)
             failures += await check(site, url, redis_killed)
         outage = max(tally.outages, default=0.0)
         print(f"{tally.actions} actions answered in {elapsed:.0f} s ({tally.actions / elapsed:.1f}"
@@ -574,6 +753,10 @@ async def run(args: argparse.Namespace, root: Path) -> int:
         kinds = ", ".join(f"{v} {k}" for k, v in sorted(tally.faults.items()))
         print(f"faults: {sum(tally.faults.values())} ({kinds}); "
               f"screen links lost and resumed: {sum(sc.drops for s in sites for sc in s.screens)}")
+        if tally.failovers:
+            print(f"failovers (a master killed to its successor named): {len(tally.failovers)}, "
+                  f"{min(tally.failovers):.1f}-{max(tally.failovers):.1f} s, median "
+                  f"{statistics.median(tally.failovers):.1f} s")
         print(f"longest outage a counter or kiosk saw (first unanswered send to the answer): "
               f"{outage:.1f} s; presses sent again: {len(tally.outages)}; slowest press, first "
               f"send to answer: {tally.slowest:.1f} s; presses answered after > {SLOW_S:g} s: "
@@ -594,6 +777,8 @@ async def run(args: argparse.Namespace, root: Path) -> int:
             for server in site.servers:
                 await asyncio.to_thread(server.stop)
         topology.stop()
+        if postgres is not None:
+            await asyncio.to_thread(postgres.stop)
 
 
 def interrupted(*_: Any) -> None:
@@ -604,6 +789,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--redis", choices=("cluster", "sentinel"), default="cluster")
+    parser.add_argument("--postgres", action="store_true",
+                        help="archive to a real PostgreSQL server (one database for the sites)")
     parser.add_argument("--sites", type=int, default=2)
     parser.add_argument("--processes", type=int, default=2, choices=(2, 3))
     parser.add_argument("--screens", type=int, default=200)
