@@ -462,7 +462,7 @@ def test_overdue_on_the_dashboard_and_in_the_report(desk: Desk, database_url: st
                  "--from", "2026-11-25", "--to", "2026-11-30", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Kode,Nama,Diterima,Dijawab,Ditutup")
-    assert "Lewat tenggat,Umur tertua belum dijawab (hari),Median" in lines[0]
+    assert "Lewat tenggat,Hari terlama belum dijawab,Median" in lines[0]
     assert lines[1].startswith("capil,Disdukcapil,1,1,0,0,0,,")
     assert lines[2].startswith("-,Belum diteruskan,2,1,0,1,2,5,")
     assert main(["report", "--complaints", "--config", str(config), "--from", "2026-11-25",
