@@ -146,16 +146,26 @@ def seconds_to_site_midnight(now: datetime) -> float:
     return (midnight - local).total_seconds()
 
 
-@pytest.fixture(autouse=True)
-def clear_of_site_midnight() -> None:
-    """A test does not start in the last MIDNIGHT_MARGIN_S seconds of the site's day: it waits
-    for the new day instead. Servers run on the real clock, and at local midnight the queue
-    numbers start again at 001 and "today" (reports, the dashboard, status links) changes, so a
-    test issuing A001 at 23:59:59 WIB and reading it at 00:00:01 would fail. Waits at most once
-    a run, and only in a run that passes 17:00 UTC."""
-    left = seconds_to_site_midnight(datetime.now(UTC))
-    if left < MIDNIGHT_MARGIN_S:
-        time.sleep(left + 1)
+def midnight_wait(now: datetime) -> float:
+    """How long a test starting at `now` waits: nothing, or, in the last MIDNIGHT_MARGIN_S
+    seconds of the site's day, until a second into the next one."""
+    left = seconds_to_site_midnight(now)
+    return left + 1 if left < MIDNIGHT_MARGIN_S else 0.0
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """clear_of_site_midnight: a test does not start in the last MIDNIGHT_MARGIN_S seconds of
+    the site's day: it waits for the new day instead. Servers run on the real clock, and at
+    local midnight the queue numbers start again at 001 and "today" (reports, the dashboard,
+    status links) changes, so a test issuing A001 at 23:59:59 WIB and reading it at 00:00:01
+    would fail. A hook, not a fixture, so it runs before any fixture of the test is set up,
+    also a module's or the session's that writes a site relative to "now" (an autouse
+    function fixture came after those). Per process, so under pytest-xdist each worker waits
+    for itself; at most once a run, and only in a run that passes 17:00 UTC."""
+    wait = midnight_wait(datetime.now(UTC))
+    if wait:
+        time.sleep(wait)
 
 
 # Wednesday 25 November 2026, 10:00 WIB

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from conftest import Api, FakeClock, seconds_to_site_midnight
+from conftest import MIDNIGHT_MARGIN_S, Api, FakeClock, midnight_wait, seconds_to_site_midnight
 
 
 def test_numbering_restarts_after_local_midnight_not_utc(api: Api, clock: FakeClock) -> None:
@@ -44,3 +44,16 @@ def test_the_tests_wait_out_the_sites_midnight_not_utcs() -> None:
     assert seconds_to_site_midnight(datetime(2026, 11, 25, 16, 59, 59, tzinfo=UTC)) == 1
     assert seconds_to_site_midnight(datetime(2026, 11, 25, 17, 0, tzinfo=UTC)) == 86400
     assert seconds_to_site_midnight(datetime(2026, 11, 26, 0, 0, tzinfo=UTC)) == 17 * 3600
+
+
+def test_only_a_test_starting_in_the_sites_last_minutes_waits_and_into_the_new_day() -> None:
+    """The guard waits only inside the margin before 17:00 UTC, and then until a second past
+    midnight WIB; never at UTC midnight or any other hour."""
+    midnight = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+    assert midnight_wait(midnight - timedelta(seconds=MIDNIGHT_MARGIN_S + 1)) == 0
+    assert midnight_wait(midnight - timedelta(seconds=MIDNIGHT_MARGIN_S - 1)) == \
+        MIDNIGHT_MARGIN_S
+    assert midnight_wait(midnight - timedelta(seconds=0.5)) == 1.5
+    for hour in range(24):
+        if hour != 16:
+            assert midnight_wait(datetime(2026, 11, 25, hour, 59, 59, tzinfo=UTC)) == 0, hour
