@@ -3,6 +3,7 @@ is what uvicorn loads in every worker process."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -86,8 +87,20 @@ def create_from_env() -> Starlette | HostSites:
             apps.append((one, build_app(one, url, own,
                                         settings=Settings.from_env(kiosk=one.kiosk),
                                         database_url=database_url(own))))
+        freeze_start_up()
         return HostSites(apps)
     site = load_config(None)
-    return build_app(site, default_url(None, directory), directory,
-                     settings=Settings.from_env(kiosk=site.kiosk),
-                     database_url=database_url(directory))
+    app = build_app(site, default_url(None, directory), directory,
+                    settings=Settings.from_env(kiosk=site.kiosk),
+                    database_url=database_url(directory))
+    freeze_start_up()
+    return app
+
+
+def freeze_start_up() -> None:
+    """Take what start-up made (the modules, the config, the app: ~170,000 objects) out of the
+    garbage collector's view, after collecting its garbage: a full collection, which pauses
+    everything the process does (a fan-out to the screens too), then walks only what serving
+    added. Measured: a full collection of a started app took 100-130 ms, 0.0 ms once frozen."""
+    gc.collect()
+    gc.freeze()
