@@ -100,23 +100,24 @@ def clean_photo(data: bytes, max_bytes: int) -> tuple[bytes, str]:
     try:
         with Image.open(io.BytesIO(data), formats=list(PHOTO_TYPES)) as image:
             kind = image.format or ""
+            kind = "JPEG" if kind == "MPO" else kind  # a phone's JPEG with more pictures in it
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ApiError("invalid_field", t("complaint.error.photo_broken"))
+                raise ApiError("invalid_field", message=t("complaint.error.photo_unreadable"))
             image.verify()
         if kind not in PHOTO_TYPES:
-            raise ApiError("unsupported_media_type", t("complaint.error.photo_type"))
+            raise ApiError("unsupported_media_type", message=t("complaint.error.photo_kind"))
         with Image.open(io.BytesIO(data), formats=[kind]) as image:
             if kind == "JPEG":  # decoded at 1/2, 1/4 or 1/8 of its size when that is enough
                 image.draft(image.mode, _stored_size(width, height))
             image.load()
             return _reencode(image, kind), PHOTO_TYPES[kind]
     except UnidentifiedImageError:
-        raise ApiError("unsupported_media_type", t("complaint.error.photo_type")) from None
+        raise ApiError("unsupported_media_type", message=t("complaint.error.photo_kind")) from None
     except ApiError:
         raise
     except Exception:  # Pillow's decoders raise many kinds (OSError, SyntaxError, ValueError...)
-        raise ApiError("invalid_field", t("complaint.error.photo_broken")) from None
+        raise ApiError("invalid_field", message=t("complaint.error.photo_unreadable")) from None
 
 
 def _stored_size(width: int, height: int) -> tuple[int, int]:

@@ -71,13 +71,15 @@ ERRORS: dict[str, tuple[int, str]] = {
 class ApiError(Exception):
     """An error answered with the contract's body: {"error": {"code", "message"}}."""
 
-    def __init__(self, code: str, detail: str = "") -> None:
+    def __init__(self, code: str, detail: str = "", *, message: str = "") -> None:
+        """`detail` follows the code's own message in brackets; `message` (a whole sentence
+        for a visitor) stands instead of both, where the code's message would mislead."""
         if code not in ERRORS:
             raise ValueError(f"unknown error code {code!r}")
         self.code = code
         self.status, key = ERRORS[code]
         base = t(key)
-        self.message = f"{base} ({detail})" if detail else base
+        self.message = message or (f"{base} ({detail})" if detail else base)
         super().__init__(self.message)
 
     def body(self) -> dict[str, dict[str, str]]:
