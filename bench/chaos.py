@@ -778,6 +778,7 @@ async def run(args: argparse.Namespace, root: Path) -> int:
                 await asyncio.to_thread(server.stop)
         topology.stop()
         if postgres is not None:
+            shutil.copy(postgres.directory / "log", root / "postgres.log")  # kept on a FAIL
             await asyncio.to_thread(postgres.stop)
 
 
@@ -813,7 +814,8 @@ def main() -> int:
         if code == 0:
             shutil.rmtree(root, ignore_errors=True)
         else:
-            print(f"logs kept in {root} (server-<port>.log per site, redis/<port>/log)")
+            print(f"logs kept in {root} (server-<port>.log per site, redis/<port>/log, "
+                  "redis/sentinel-<port>.log, postgres.log)")
     return code
 
 
