@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from conftest import WEDNESDAY_10AM, make_site
 
-from display_server.fanout import Fanout, Subscriber
+from display_server.fanout import HEARTBEAT_SLICES, Fanout, Subscriber
 from display_server.store import Event
 
 
@@ -72,6 +72,22 @@ async def test_heartbeats_carry_the_last_event_each_screen_was_sent() -> None:
              for sub in (everything, only_b, fresh)]
     assert all(b["type"] == "heartbeat" and b["at"] == "2026-11-25T10:00:00+07:00" for b in beats)
     assert [b.get("event_id") for b in beats] == ["1007-0", "1006-0", None]
+
+
+def test_heartbeats_go_out_a_slice_at_a_time_and_reach_every_screen_once_a_period() -> None:
+    """The beat sends each tenth of the period to a tenth of the screens: over one period
+    (the ten slices) every screen gets exactly one heartbeat, and no slice goes to more than
+    a tenth of them (1,000 screens never all at once, in front of a call)."""
+    f = fanout()
+    subs = [f.subscribe(None) for _ in range(95)]
+    sizes = []
+    for slot in range(HEARTBEAT_SLICES):
+        f.heartbeat(slot)
+        sizes.append(sum(sub.queue.qsize() for sub in subs) - sum(sizes))
+    assert [sub.queue.qsize() for sub in subs] == [1] * len(subs)
+    assert max(sizes) == 10 and sum(sizes) == 95
+    f.heartbeat()  # every screen, whatever its slice
+    assert [sub.queue.qsize() for sub in subs] == [2] * len(subs)
 
 
 def test_unsubscribed_screens_get_nothing() -> None:
