@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, PipelineCommand, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
+from redis.asyncio.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import (
@@ -164,6 +164,35 @@ class _BoundedPipeline(ClusterPipeline):
             return await super().execute(raise_on_error, allow_redirections)
 
 
+class MajoritySentinel(Sentinel):
+    """Sentinel that asks every sentinel for the primary and takes the address named by more
+    than half of those that answer (redis-py's takes the first sane answer). A sentinel just
+    restarted names the primary of its config file until the others' hello messages reach it
+    (tens of ms); the old primary, restarted meanwhile with its stale data, is a master until
+    the sentinels turn it into a replica (seconds): a connection made on the stale word would
+    write there, answered, then wiped. One sentinel answering is enough; two that disagree
+    are asked again (MasterNotFoundError: the action answers 503 and its client retries)."""
+
+    async def discover_master(self, service_name: str) -> tuple[str, int]:
+        async def ask(sentinel: Any) -> dict[str, Any] | None:
+            try:
+                masters: dict[str, Any] = await sentinel.sentinel_masters()
+            except (ConnectionError, TimeoutError):
+                return None
+            return masters.get(service_name) or {}
+
+        answers = [a for a in await asyncio.gather(*(ask(s) for s in self.sentinels))
+                   if a is not None]
+        named = [(str(a["ip"]), int(a["port"])) for a in answers
+                 if a and self.check_master_state(a, service_name)]
+        for address in set(named):
+            if 2 * named.count(address) > len(answers):
+                return address
+        raise MasterNotFoundError(
+            f"No master named by a majority of the sentinels for {service_name!r} "
+            f"({len(answers)} of {len(self.sentinels)} answered: {sorted(set(named))})")
+
+
 class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
     """Sentinel's pool of connections to the primary it names, waiting up to `timeout`
     seconds for a free one as BlockingConnectionPool does (redis-py's SentinelConnectionPool
@@ -189,7 +218,7 @@ def _connect_distributed(url: str, *, pool_size: int, pool_timeout: float, retri
                                  pool_size=max(pool_size, 2), pool_timeout=pool_timeout,
                                  **common)
         return cast(aioredis.Redis, cluster)  # the same commands, spread over the nodes
-    sentinel = Sentinel(list(parsed.nodes), socket_timeout=timeout,  # type: ignore[no-untyped-call]
+    sentinel = MajoritySentinel(list(parsed.nodes), socket_timeout=timeout,  # type: ignore[no-untyped-call]
                         socket_connect_timeout=timeout)
     return cast(aioredis.Redis, sentinel.master_for(
         parsed.service, db=parsed.db, connection_pool_class=BlockingSentinelPool,
