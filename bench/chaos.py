@@ -666,9 +666,14 @@ async def check(site: Site, url: str, redis_killed: bool) -> list[str]:
                   "no_show" if site.finished.get(c) == "skip" else None) for c in site.issued}
     got_visits = {c: v[0] for c, v in visits.items()}
     if got_visits != expect:
-        diff = sorted(set(got_visits.items()) ^ set(expect.items()))
-        fail.append(f"{s}: archive visits differ from the answers in {len(diff)} entries, "
-                    f"e.g. {diff[:6]}")
+        codes = sorted(c for c in set(got_visits) | set(expect)
+                       if got_visits.get(c, "-") != expect.get(c, "-"))
+        detail = [f"{c}: answered {expect.get(c, '(no ticket)')}, archived "
+                  f"{got_visits.get(c, '(no visit)')}, stream "
+                  f"{[(eid, e['type']) for eid, e in stream if e.get('ticket') == c]}"
+                  for c in codes[:4]]
+        fail.append(f"{s}: archive visits differ from the answers for {len(codes)} tickets, "
+                    f"e.g. {detail}")
     print(f"{s}: {len(site.issued)} tickets, {len(site.calls)} called, "
           f"{sum(1 for k in site.finished.values() if k == 'done')} done, "
           f"{sum(1 for k in site.finished.values() if k == 'skip')} skipped, "
