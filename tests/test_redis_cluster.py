@@ -142,7 +142,10 @@ def test_every_action_on_a_cluster_then_a_master_killed(cluster: Cluster, tmp_pa
                    timeout=30, what="the old master back as a replica")
         warned = server.log.read_text().count("no replica confirmed")
         every_action(server, fresh=False)
-        assert server.log.read_text().count("no replica confirmed") == warned
+        unconfirmed = server.log.read_text().count("no replica confirmed") - warned
+        # ~14 actions waited for the replica: on a busy machine a WAIT now and then passes its
+        # 500 ms (CI saw one), while a replica that never confirmed would leave all of them
+        assert unconfirmed <= 3, f"{unconfirmed} actions not confirmed by the returned replica"
         # the archiver follows the stream across the failover: every event once in the archive
         reader = sync_redis.RedisCluster(host="127.0.0.1", port=cluster.alive()[0].port)
         added = int(reader.xlen(SiteKeys(site_id)("events")))
