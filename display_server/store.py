@@ -20,7 +20,12 @@ from urllib.parse import unquote
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, PipelineCommand, RedisCluster
 from redis.asyncio.retry import Retry
-from redis.asyncio.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
+from redis.asyncio.sentinel import (
+    MasterNotFoundError,
+    Sentinel,
+    SentinelConnectionPool,
+    SentinelManagedConnection,
+)
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import (
@@ -170,7 +175,8 @@ class MajoritySentinel(Sentinel):
     restarted names the primary of its config file until the others' hello messages reach it
     (tens of ms); the old primary, restarted meanwhile with its stale data, is a master until
     the sentinels turn it into a replica (seconds): a connection made on the stale word would
-    write there, answered, then wiped. One sentinel answering is enough; two that disagree
+    write there, answered, then wiped (bench/chaos.py's logs show such a window of 80-210 ms).
+    One sentinel answering is enough; two that disagree
     are asked again (MasterNotFoundError: the action answers 503 and its client retries)."""
 
     async def discover_master(self, service_name: str) -> tuple[str, int]:
@@ -191,6 +197,21 @@ class MajoritySentinel(Sentinel):
         raise MasterNotFoundError(
             f"No master named by a majority of the sentinels for {service_name!r} "
             f"({len(answers)} of {len(self.sentinels)} answered: {sorted(set(named))})")
+
+
+class SentinelConnection(SentinelManagedConnection):
+    """A connection to the primary that asks the sentinels again whenever it reconnects.
+    redis-py 8's send_packed_command reconnects a dropped connection to its last address
+    without asking (connect_check_health), so a command retried over a failover went back to
+    the old primary: refused while it was down, then, once it was restarted as a master with
+    its old data and before the sentinels turned it into a replica, written there, answered,
+    and wiped (seen in bench/chaos.py); or READONLY until the retries ran out."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if not self.is_connected:
+            # SentinelManagedConnection's connect: to the primary the sentinels name now
+            await self.connect()  # type: ignore[no-untyped-call]
+        await super().send_packed_command(command, check_health)
 
 
 class BlockingSentinelPool(SentinelConnectionPool, aioredis.BlockingConnectionPool):
@@ -222,7 +243,8 @@ def _connect_distributed(url: str, *, pool_size: int, pool_timeout: float, retri
                         socket_connect_timeout=timeout)
     return cast(aioredis.Redis, sentinel.master_for(
         parsed.service, db=parsed.db, connection_pool_class=BlockingSentinelPool,
-        max_connections=pool_size, timeout=pool_timeout, **common))
+        connection_class=SentinelConnection, max_connections=pool_size, timeout=pool_timeout,
+        **common))
 
 
 def is_distributed(redis: aioredis.Redis) -> bool:

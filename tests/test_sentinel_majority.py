@@ -75,3 +75,28 @@ async def test_sentinels_that_disagree_name_no_primary(
         await client.aclose()
     assert old.client().get("written") is None
     assert sentinels.primary.client().get("written") is None
+
+
+async def test_a_command_retried_over_a_failover_goes_to_the_new_primary(
+        tmp_path: Path) -> None:
+    """A connection to the old primary, dropped by a failover (READONLY: redis-py disconnects
+    it and retries), reconnects to the primary the sentinels name now, not to its last address
+    (redis-py 8 reconnected there: READONLY until the retries ran out, or, with the old primary
+    restarted as a master, the write landed on it and was wiped)."""
+    sentinels = SentinelSet(tmp_path).start()
+    try:
+        client = connect(sentinels.url, pool_size=1, pool_timeout=5)
+        try:
+            await client.set("before", "1")  # the one connection: to the primary
+            old = sentinels.primary_port()
+            sentinel = redis.Redis(port=sentinels.sentinel_ports[0], socket_timeout=2)
+            sentinel.execute_command("SENTINEL", "FAILOVER", sentinels.service)  # type: ignore[no-untyped-call]
+            wait_until(lambda: sentinels.primary_port() != old
+                       and sentinels.primary.client().info("replication")["role"] == "slave",
+                       timeout=30, what="the replica promoted, the old primary its replica")
+            await client.set("after", "2")
+        finally:
+            await client.aclose()
+        assert sentinels.replica.client().get("after") == "2"  # the new primary
+    finally:
+        sentinels.stop()
