@@ -253,6 +253,20 @@ def sentinels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelSet]
     started.stop()
 
 
+def primary_killed_nothing_lost(sentinels: SentinelSet, server: ServerProcess) -> None:
+    """Kill the primary; the sentinels promote the replica, the server answers from it, and
+    its counters and queues are what they were before."""
+    api = server.api
+    before = api.state()
+    sentinels.primary.kill()
+    wait_until(lambda: sentinels.primary_port() == sentinels.replica.port, timeout=30,
+               what="sentinels promote the replica")
+    wait_until(lambda: api.client.get("/api/state").status_code == 200, timeout=30,
+               what="the server on the promoted replica")
+    after = api.state()
+    assert (after["counters"], after["waiting"]) == (before["counters"], before["waiting"])
+
+
 def test_sentinel_the_server_follows_the_promoted_replica(sentinels: SentinelSet,
                                                           tmp_path: Path) -> None:
     site_id = f"s{uuid.uuid4().hex[:6]}"
@@ -260,18 +274,8 @@ def test_sentinel_the_server_follows_the_promoted_replica(sentinels: SentinelSet
     try:
         every_action(server)
         api = server.api
-        before = api.state()
         assert sentinels.primary_port() == sentinels.primary.port
-        sentinels.primary.kill()
-        wait_until(lambda: sentinels.primary_port() == sentinels.replica.port, timeout=30,
-                   what="sentinels promote the replica")
-
-        def answers() -> bool:
-            return api.client.get("/api/state").status_code == 200
-        wait_until(answers, timeout=30, what="the server on the promoted replica")
-        after = api.state()
-        assert after["counters"] == before["counters"]
-        assert after["waiting"] == before["waiting"]
+        primary_killed_nothing_lost(sentinels, server)
         every_action(server, fresh=False)  # writes: the server writes to the new primary
         assert sentinels.replica.client().info("replication")["role"] == "master"
         # the old primary comes back: the Sentinels make it the new primary's replica, and each
@@ -313,8 +317,6 @@ def test_sentinel_with_a_password_as_documented(tmp_path: Path) -> None:
         server = serve(tmp_path, sentinels.url, site_id)
         try:
             every_action(server)
-            api = server.api
-            before = api.state()
             keys = SiteKeys(site_id)
             assert sentinels.primary.client().exists(keys("events"))
             out = tmp_path / "cadangan.tar.gz"
@@ -325,14 +327,7 @@ def test_sentinel_with_a_password_as_documented(tmp_path: Path) -> None:
             assert done.returncode == 0, done.stdout + done.stderr
             with tarfile.open(out) as tar:
                 assert "redis.jsonl" in tar.getnames()
-            sentinels.primary.kill()
-            wait_until(lambda: sentinels.primary_port() == sentinels.replica.port, timeout=30,
-                       what="sentinels promote the replica")
-            wait_until(lambda: api.client.get("/api/state").status_code == 200, timeout=30,
-                       what="the server on the promoted replica")
-            after = api.state()
-            assert (after["counters"], after["waiting"]) == (before["counters"],
-                                                             before["waiting"])
+            primary_killed_nothing_lost(sentinels, server)
             every_action(server, fresh=False)
         finally:
             server.stop()
