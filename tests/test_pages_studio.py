@@ -199,8 +199,13 @@ def test_recording_every_clip_of_a_small_pack(tiny: ServerProcess, studio_browse
         samples = processing.samples_of(clip)
         level = processing.loudness(samples, clip.rate)
         assert abs(level - processing.TARGET_LUFS) <= 1.0, (key, level)
-        loud = np.flatnonzero(np.abs(samples) > 10 ** (-40 / 20))
-        edge = processing.KEEP_SECONDS + 0.015
+        # trimmed as the server trims: each end within KEEP_SECONDS (and the fade) of the last
+        # sample less than TRIM_BELOW_PEAK_DB under the peak (1 dB of slack for the resampling
+        # and the rounding; an absolute -40 dBFS failed a take whose peak sat ~5 dB under full
+        # scale after levelling: its kept tail was then just under -40 dBFS)
+        floor = np.max(np.abs(samples)) * 10 ** (-(processing.TRIM_BELOW_PEAK_DB + 1) / 20)
+        loud = np.flatnonzero(np.abs(samples) > floor)
+        edge = processing.KEEP_SECONDS + processing.FADE_SECONDS + 0.005
         assert loud[0] / clip.rate <= edge and (len(samples) - loud[-1]) / clip.rate <= edge, key
         # a take of ~1.7 s (longer when the machine is slow to stop the recorder), trimmed
         longest = processing.MAX_WORD_SECONDS if len(key) == 1 else processing.MAX_PHRASE_SECONDS
