@@ -33,7 +33,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from antrian import host_sites
     from display_server.archive import commands as archive_commands
-    from display_server.guard import GuardedH11, GuardedWebSocket
+    from display_server.guard import GuardedHttpTools, GuardedWebSocket
     from display_server.redis_local import LocalRedis, RedisNotFoundError
 
     configs: list[str] = args.config or []
@@ -81,14 +81,13 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(
             "antrian.main:create_from_env", factory=True, host=args.host, port=args.port,
             workers=args.workers, log_level=args.log_level, timeout_graceful_shutdown=5,
-            http=GuardedH11, ws=GuardedWebSocket, ws_max_size=64 * 1024,
+            http=GuardedHttpTools, ws=GuardedWebSocket, ws_max_size=64 * 1024,
             ws_per_message_deflate=False,
             # X-Forwarded-For is believed only from the proxies the site names
             proxy_headers=bool(settings.trusted_proxies),
             forwarded_allow_ips=list(settings.trusted_proxies) or None,
             limit_concurrency=settings.max_connections,
             timeout_keep_alive=math.ceil(settings.keep_alive_s),
-            h11_max_incomplete_event_size=settings.max_header_bytes,
             log_config=(log_config() if args.log_format == "text"
                         else action_log.json_log_config(log_config())),
         )

@@ -1,5 +1,6 @@
 """What the connection guard costs: the same app served by uvicorn with httptools (the floor),
-plain h11, and the guard (h11 with its cap, deadline and header limit), printed as figures.
+plain h11, and the guard (httptools with its cap, deadline and header limit; on h11 until
+2026-11-30), printed as figures.
 
 Each server answers GET /api/services (a snapshot read from Redis, the page's most frequent
 call) from 8 keep-alive clients; the figure is the server's CPU time per request, which other
@@ -34,7 +35,7 @@ from conftest import RedisServer, free_port, wait_until, write_site  # noqa: E40
 PROTOCOLS = {
     "httptools": "'httptools'",
     "h11": "'h11'",
-    "guard": "__import__('display_server.guard', fromlist=['GuardedH11']).GuardedH11",
+    "guard": "__import__('display_server.guard', fromlist=['GuardedHttpTools']).GuardedHttpTools",
 }
 LAUNCH = ("import uvicorn; uvicorn.run('antrian.main:create_from_env', factory=True, "
           "port={port}, log_level='warning', ws='websockets-sansio', http={http})")

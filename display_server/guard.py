@@ -1,11 +1,12 @@
-"""The connection guard: uvicorn's h11 HTTP protocol with a cap on open connections per client
-address, a deadline for a request's headers, and a header size limit.
+"""The connection guard: uvicorn's httptools HTTP protocol with a cap on open connections per
+client address, a deadline for a request's headers, and a header size limit.
 
 uvicorn keeps a connection that never sends a byte forever, and its httptools protocol accepts
 headers of any size; this protocol closes the first with 408 after `request_timeout_s`, answers
-the second with 431, and refuses a client's connections past `max_connections_per_client` with
-429 (clients behind a trusted proxy are counted at the proxy, so the proxy is not capped). A
-connection upgraded to a WebSocket keeps its place in the count until it closes.
+the second with 431 (counted before httptools buffers them), and refuses a client's
+connections past `max_connections_per_client` with 429 (clients behind a trusted proxy are
+counted at the proxy, so the proxy is not capped). A connection upgraded to a WebSocket keeps
+its place in the count until it closes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import re
 from collections import Counter
 from http import HTTPStatus
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 from websockets.protocol import State
@@ -27,7 +27,7 @@ from websockets.protocol import State
 from display_server.errors import ApiError
 from display_server.settings import Settings
 
-HEAD_END = re.compile(rb"\n\r?\n")  # the blank line that ends a request's head, as h11 finds it
+HEAD_END = re.compile(rb"\n\r?\n")  # the blank line that ends a request's head (bare LF too)
 
 
 class Peers:
@@ -132,11 +132,18 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
         super().connection_lost(exc)
 
 
-class GuardedH11(H11Protocol):
-    """uvicorn's h11 protocol with the guard's cap, deadline and header limit."""
+class GuardedHttpTools(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the guard's cap, deadline and header limit.
+
+    The head of a request is counted from the bytes received while it is being read (from the
+    end of the previous request, or the connection's start, until its blank line), before
+    httptools sees them: it buffers a header line of any length itself."""
 
     peer: str | None = None
     deadline: asyncio.TimerHandle | None = None
+    reading_head = True   # no request begun, or its head not complete yet
+    head_bytes = 0        # of the head being read, received so far
+    head_tail = b""       # the last bytes of it, where its blank line may have begun
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -155,25 +162,31 @@ class GuardedH11(H11Protocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.head_too_large(data):
-            self.refuse("headers_too_large")
-            return
+        if self.reading_head:
+            tail = self.head_tail
+            size = head_size(tail + data) - len(tail)
+            if self.head_bytes + size > peers().settings.max_header_bytes:
+                self.refuse("headers_too_large")
+                return
+            self.head_bytes += len(data)
+            self.head_tail = data[-3:]
         super().data_received(data)
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+        if self.reading_head and self.head_bytes and not self.transport.is_closing():
             self.arm()  # a request's head has begun: it gets until the deadline to finish
         else:
             self.disarm()
 
-    def head_too_large(self, data: bytes) -> bool:
-        """Whether the head of the request being received (what h11 holds, then `data`) is past
-        `max_header_bytes`."""
-        if self.conn.their_state is not h11.IDLE:
-            return False
-        return head_size(self.conn.trailing_data[0] + data) > peers().settings.max_header_bytes
+    def on_headers_complete(self) -> None:
+        self.reading_head, self.head_bytes, self.head_tail = False, 0, b""
+        super().on_headers_complete()
 
-    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.reading_head = True
+
+    def handle_websocket_upgrade(self) -> None:
         self.disarm()
-        super().handle_websocket_upgrade(event)
+        super().handle_websocket_upgrade()
         protocol = self.transport.get_protocol()
         if isinstance(protocol, GuardedWebSocket):
             protocol.peer, self.peer = self.peer, None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import resource
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,28 @@ def test_normal_headers_and_large_bodies_still_pass(server_factory: Any) -> None
     r = httpx.post(server.url + "/api/tickets", content=b" " * 70_000,
                    headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and r.json()["error"]["code"] == "payload_too_large"
+
+
+def test_heads_split_anywhere_and_pipelined_requests_are_served(server_factory: Any) -> None:
+    """The header limit counts a head's own bytes wherever the sends cut it: a head whose blank
+    line is split over two sends, followed by a 70 KB body in a third, meets the body cap (413),
+    not the header limit; two requests sent in one packet are both answered."""
+    server = server_factory()
+    body = b" " * 70_000
+    head = (b"POST /api/tickets HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            b"Connection: close\r\nX-Long: " + b"a" * 8000
+            + b"\r\nContent-Length: %d\r\n\r" % len(body))
+    with open_socket(server.port) as sock:
+        for piece in (head, b"\n", body):
+            sock.sendall(piece)
+            time.sleep(0.05)  # each send its own read on the server
+        answer = read_to_end(sock)
+    assert answer.startswith(b"HTTP/1.1 413 ") and b'"payload_too_large"' in answer
+    with open_socket(server.port) as sock:
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: t\r\n\r\n"
+                     b"GET /api/services HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        answers = read_to_end(sock)
+    assert answers.startswith(b"HTTP/1.1 200 ") and answers.count(b"HTTP/1.1 200 ") == 2
 
 
 def test_ten_floods_of_unfinished_headers_do_not_grow_the_server(server_factory: Any) -> None:
