@@ -239,7 +239,7 @@ class Fanout:
         last_ids: list[str | None] = [None] * len(groups)
         for event in events:
             try:
-                fields = json.loads(event.data)
+                fields = event.object()
                 message = event.message()
                 frame: bytes | None = None
                 for i, group in enumerate(groups):
@@ -253,7 +253,7 @@ class Fanout:
                         batches[i].append(frame)
                         last_ids[i] = event.id
                 if self.on_call is not None and fields.get("type") == "call":
-                    self.on_call(fields.get("at"), self.clock())
+                    self.on_call(fields.get("at", ""), self.clock())
             except Exception:
                 self.state.errors += 1
                 log.exception("event %s skipped: it could not be sent to screens", event.id)

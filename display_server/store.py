@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, cast
 from urllib.parse import unquote
@@ -289,23 +289,29 @@ SCRIPTS = ("issue", "call", "counter_action", "snapshot", "ticket_status", "skip
 
 @dataclass(frozen=True)
 class Event:
-    """One entry of the events stream: its id and its JSON text (without the id)."""
+    """One entry of the events stream: its id and its JSON text (without the id); `parsed`, the
+    object that text holds, as the reader that checked it parsed it (not for changing)."""
 
     id: str
     data: str
+    parsed: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+
+    def object(self) -> dict[str, Any]:
+        """The event's JSON object (parsed once)."""
+        return self.parsed if self.parsed is not None else json.loads(self.data)
 
     def message(self) -> str:
         """The WebSocket message: the event JSON with `event_id` first, without `officer` (who
         pressed the button is for the archive and the reports, not for the lobby's screens)."""
         data = self.data
         if '"officer":' in data:
-            fields = json.loads(data)
+            fields = dict(self.object())
             fields.pop("officer", None)
             data = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
         return f'{{"event_id":"{self.id}",{data[1:]}'
 
     def fields(self) -> dict[str, Any]:
-        return dict(json.loads(self.data), event_id=self.id)
+        return dict(self.object(), event_id=self.id)
 
 
 class Store:
@@ -326,6 +332,7 @@ class Store:
         }
         self._snapshot_read = SingleFlight(self._read_snapshot)
         self.waits = is_distributed(redis)  # actions wait for a replica (WAIT 1)
+        self._reading: aioredis.connection.AbstractConnection | None = None  # read_new's own
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
@@ -615,12 +622,39 @@ class Store:
                        count: int = 500) -> tuple[str, list[Event]]:
         """Block until entries after `after` exist (or `block_ms` passes). Return the id of the
         last entry read (where the next read starts, past any malformed entry) and the events
-        in order."""
-        reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
-        if not reply:
+        in order. On a plain or Sentinel client the read keeps one connection of the client's
+        pool for itself: the follower's hot path, one XREAD at a time, without the pool's
+        checkout or the reply's callbacks (a cluster client reads as any command)."""
+        if isinstance(self.redis, RedisCluster):
+            reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
+            rows = cast(list[Any], reply)[0][1] if reply else None
+        else:
+            rows = await self._xread(after, block_ms, count)
+        if not rows:
             return after, []
-        rows = cast(list[Any], reply)[0][1]
         return str(rows[-1][0]), _events(rows)
+
+    async def _xread(self, after: str, block_ms: int, count: int) -> list[Any] | None:
+        """XREAD on the read's own connection, retried by the client's Retry as any command is
+        (a failed attempt drops the connection: the next one connects again, on Sentinel to the
+        primary it names then); its entries as (id, fields) pairs."""
+        conn = self._reading
+        if conn is None:
+            conn = self._reading = await cast(Any, self.redis.connection_pool).get_connection()
+        command = ("XREAD", "COUNT", count, "BLOCK", block_ms, "STREAMS", self.events_key, after)
+
+        async def read() -> Any:
+            await conn.send_command(*command)
+            return await conn.read_response()
+
+        async def failed(_: Exception) -> None:
+            await conn.disconnect()
+
+        reply = await conn.retry.call_with_retry(read, failed)
+        if not reply:
+            return None
+        entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
+        return [(i, _field_map(fields)) for i, fields in entries]
 
     async def count_after(self, event_id: str, limit: int) -> int:
         """How many events the stream holds after `event_id`, counting at most `limit`."""
@@ -699,24 +733,33 @@ def _raise_error(answer: Any) -> None:
         raise ApiError(answer["error"]["code"], answer["error"]["detail"])
 
 
+def _field_map(fields: Any) -> Any:
+    """A stream entry's flat [field, value, ...] reply as a dict (anything else as it is)."""
+    if isinstance(fields, list) and len(fields) % 2 == 0:
+        return dict(zip(fields[::2], fields[1::2], strict=True))
+    return fields
+
+
 def _events(rows: Any) -> list[Event]:
     """Stream entries (decoded: id, {"d": json object}) as Events. A malformed entry (written
     by something else than the scripts) is skipped and logged: it must never stop a reader."""
     events = []
     for i, fields in rows or ():
         data = fields.get("d") if isinstance(fields, dict) else None
-        if _is_json_object(data):
-            events.append(Event(str(i), str(data)))
+        parsed = _json_object(data)
+        if parsed is not None:
+            events.append(Event(str(i), str(data), parsed))
         else:
             log.warning("skipped malformed events-stream entry %s: %.200r", i, fields)
     return events
 
 
-def _is_json_object(data: Any) -> bool:
+def _json_object(data: Any) -> dict[str, Any] | None:
+    """The JSON object `data` holds, or None when it holds none."""
     if not isinstance(data, str) or not data.startswith("{"):
-        return False
+        return None
     try:
-        return isinstance(json.loads(data), dict)
+        parsed = json.loads(data)
     except ValueError:
-        return False
-
+        return None
+    return parsed if isinstance(parsed, dict) else None
