@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any, cast
 from urllib.parse import unquote
 
+import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, PipelineCommand, RedisCluster
 from redis.asyncio.retry import Retry
@@ -56,6 +57,7 @@ WAIT_MS = 500
 # how long an action is retried on a cluster whose slot moved or whose master is gone: well
 # inside the life of its attempt key, so a retry after a lost reply still finds the answer
 RETRY_SECONDS = ATTEMPT_SECONDS / 5
+KEPT_CONNECTIONS = 2  # idle connections a store keeps for its own script calls (single Redis)
 # Errors after which the cluster's slots are asked again and the action tried again: its
 # script did not run (a moved slot, a cluster between masters) or the node is gone.
 _REROUTE = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
@@ -333,6 +335,9 @@ class Store:
         self._snapshot_read = SingleFlight(self._read_snapshot)
         self.waits = is_distributed(redis)  # actions wait for a replica (WAIT 1)
         self._reading: aioredis.connection.AbstractConnection | None = None  # read_new's own
+        # a single Redis (not Sentinel, not a cluster): scripts run on connections kept here
+        self._kept: list[aioredis.connection.AbstractConnection] | None = (
+            [] if type(redis) is aioredis.Redis and not self.waits else None)
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
@@ -372,7 +377,39 @@ class Store:
         ]
         if waited and self.waits:
             return str(await self._eval_waited(self._scripts[name], declared, argv))
-        return str(await self._scripts[name](keys=declared, args=argv))
+        return str(await self._evalsha(self._scripts[name], declared, argv))
+
+    async def _evalsha(self, script: AsyncScript, keys: list[str], argv: list[Any]) -> Any:
+        """Run `script`. On a single Redis, on a connection this store keeps (up to
+        KEPT_CONNECTIONS idle, taken from the client's bounded pool when none is), sent and
+        read directly: an action's path to Redis without the pool's checkout, redis-py's
+        command layers or its Python packing, retried by the client's own Retry as any command
+        (a retry of an action is answered from its idempotency key), and a script Redis does not
+        have loaded first. Otherwise the script object's own call."""
+        kept = self._kept
+        if kept is None:
+            return await script(keys=keys, args=argv)
+        conn = kept.pop() if kept else await cast(Any, self.redis.connection_pool).get_connection()
+        packed = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv))
+
+        async def run() -> Any:
+            await conn.send_packed_command(packed)
+            return await conn.read_response()
+
+        async def failed(_: Exception) -> None:
+            await conn.disconnect()
+
+        try:
+            try:
+                return await conn.retry.call_with_retry(run, failed)
+            except NoScriptError:
+                await self.redis.script_load(script.script)
+                return await conn.retry.call_with_retry(run, failed)
+        finally:
+            if len(kept) < KEPT_CONNECTIONS:
+                kept.append(conn)
+            else:
+                await self.redis.connection_pool.release(conn)
 
     def _queues(self, day: str, services: Any) -> list[str]:
         """The day's normal and priority queues of each of `services`, in order (as
