@@ -58,6 +58,7 @@ WAIT_MS = 500
 # inside the life of its attempt key, so a retry after a lost reply still finds the answer
 RETRY_SECONDS = ATTEMPT_SECONDS / 5
 KEPT_CONNECTIONS = 2  # idle connections a store keeps for its own script calls (single Redis)
+KEPT_SHARE = 4  # ... and never more than a quarter of its client's pool (a small pool: none)
 # Errors after which the cluster's slots are asked again and the action tried again: its
 # script did not run (a moved slot, a cluster between masters) or the node is gone.
 _REROUTE = (AskError, TryAgainError, ClusterDownError, ConnectionError, TimeoutError)
@@ -338,6 +339,10 @@ class Store:
         # a single Redis (not Sentinel, not a cluster): scripts run on connections kept here
         self._kept: list[aioredis.connection.AbstractConnection] | None = (
             [] if type(redis) is aioredis.Redis and not self.waits else None)
+        self._pool_size: int = getattr(getattr(redis, "connection_pool", None),
+                                       "max_connections", 0)
+        self._keep = 0 if self._kept is None else min(KEPT_CONNECTIONS,
+                                                      self._pool_size // KEPT_SHARE)
 
     def today(self) -> str:
         return day_of(local_now(self.clock, self.site.tz))
@@ -381,7 +386,8 @@ class Store:
 
     async def _evalsha(self, script: AsyncScript, keys: list[str], argv: list[Any]) -> Any:
         """Run `script`. On a single Redis, on a connection this store keeps (up to
-        KEPT_CONNECTIONS idle, taken from the client's bounded pool when none is), sent and
+        KEPT_CONNECTIONS idle, and at most a quarter of the client's bounded pool, so commands
+        of a small pool never wait for one; taken from the pool when none is), sent and
         read directly: an action's path to Redis without the pool's checkout, redis-py's
         command layers or its Python packing, retried by the client's own Retry as any command
         (a retry of an action is answered from its idempotency key), and a script Redis does not
@@ -396,6 +402,10 @@ class Store:
             await conn.send_packed_command(packed)
             return await conn.read_response()
 
+        async def load() -> Any:  # on this connection: a pool of one has no other
+            await conn.send_command("SCRIPT", "LOAD", script.script)
+            return await conn.read_response()
+
         async def failed(_: Exception) -> None:
             await conn.disconnect()
 
@@ -403,10 +413,10 @@ class Store:
             try:
                 return await conn.retry.call_with_retry(run, failed)
             except NoScriptError:
-                await self.redis.script_load(script.script)
+                await conn.retry.call_with_retry(load, failed)
                 return await conn.retry.call_with_retry(run, failed)
         finally:
-            if len(kept) < KEPT_CONNECTIONS:
+            if len(kept) < self._keep:
                 kept.append(conn)
             else:
                 await self.redis.connection_pool.release(conn)
@@ -660,9 +670,10 @@ class Store:
         """Block until entries after `after` exist (or `block_ms` passes). Return the id of the
         last entry read (where the next read starts, past any malformed entry) and the events
         in order. On a plain or Sentinel client the read keeps one connection of the client's
-        pool for itself: the follower's hot path, one XREAD at a time, without the pool's
-        checkout or the reply's callbacks (a cluster client reads as any command)."""
-        if isinstance(self.redis, RedisCluster):
+        pool for itself (a pool of 2 or more): the follower's hot path, one XREAD at a time,
+        without the pool's checkout or the reply's callbacks (a cluster client reads as any
+        command)."""
+        if isinstance(self.redis, RedisCluster) or self._pool_size < 2:
             reply = await self.redis.xread({self.events_key: after}, count=count, block=block_ms)
             rows = cast(list[Any], reply)[0][1] if reply else None
         else:

@@ -78,3 +78,21 @@ async def test_the_follower_read_resumes_after_its_connection_is_killed(store: S
     cursor2, events = await asyncio.wait_for(reader, 10)
     assert [e.object()["ticket"] for e in events] == ["A002"]
     assert cursor2 == events[-1].id
+
+
+async def test_a_one_connection_client_keeps_none_back(site: SiteConfig, clock: FakeClock,
+                                                       redis_url: str) -> None:
+    """The command-line tools' clients have a pool of 1 or 2: actions there give their
+    connection back, so the next plain command (a snapshot, a count) does not wait for one."""
+    client = connect(redis_url, pool_size=1, pool_timeout=0.5)
+    try:
+        await client.flushall()
+        store = Store(client, site, clock)
+        await store.issue("A")
+        await store.call(1)
+        assert store._kept == []
+        snapshot = await store.snapshot()   # a script again, then plain reads
+        assert [c["ticket"]["code"] for c in snapshot["counters"] if c["number"] == 1] == ["A001"]
+        assert await store.count_after("0-0", 10) == 2
+    finally:
+        await client.aclose()
