@@ -128,7 +128,9 @@ def test_buttons_and_shortcuts_drive_the_queue(live: Live, make_page: Any) -> No
 def press(page: Page, key: str) -> None:
     """A key, as an officer presses it: after the previous action's answer, since a key pressed
     while a request is still out is dropped on purpose (no double actions)."""
-    page.wait_for_function("() => !state.busy")
+    # the console's script may not have run yet when sign_in's button shows (the new page's
+    # markup comes first): until it has, there is no `state` to ask
+    page.wait_for_function("() => { try { return !state.busy; } catch { return false; } }")
     page.keyboard.press(key)
 
 
