@@ -11,7 +11,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, cast
@@ -397,24 +397,12 @@ class Store:
             return await script(keys=keys, args=argv)
         conn = kept.pop() if kept else await cast(Any, self.redis.connection_pool).get_connection()
         packed = hiredis.pack_command(("EVALSHA", script.sha, len(keys), *keys, *argv))
-
-        async def run() -> Any:
-            await conn.send_packed_command(packed)
-            return await conn.read_response()
-
-        async def load() -> Any:  # on this connection: a pool of one has no other
-            await conn.send_command("SCRIPT", "LOAD", script.script)
-            return await conn.read_response()
-
-        async def failed(_: Exception) -> None:
-            await conn.disconnect()
-
         try:
             try:
-                return await conn.retry.call_with_retry(run, failed)
-            except NoScriptError:
-                await conn.retry.call_with_retry(load, failed)
-                return await conn.retry.call_with_retry(run, failed)
+                return await _ask(conn, lambda: conn.send_packed_command(packed))
+            except NoScriptError:  # loaded on this connection: a pool of one has no other
+                await _ask(conn, lambda: conn.send_command("SCRIPT", "LOAD", script.script))
+                return await _ask(conn, lambda: conn.send_packed_command(packed))
         finally:
             if len(kept) < self._keep:
                 kept.append(conn)
@@ -683,22 +671,12 @@ class Store:
         return str(rows[-1][0]), _events(rows)
 
     async def _xread(self, after: str, block_ms: int, count: int) -> list[Any] | None:
-        """XREAD on the read's own connection, retried by the client's Retry as any command is
-        (a failed attempt drops the connection: the next one connects again, on Sentinel to the
-        primary it names then); its entries as (id, fields) pairs."""
+        """XREAD on the read's own connection (`_ask`); its entries as (id, fields) pairs."""
         conn = self._reading
         if conn is None:
             conn = self._reading = await cast(Any, self.redis.connection_pool).get_connection()
-        command = ("XREAD", "COUNT", count, "BLOCK", block_ms, "STREAMS", self.events_key, after)
-
-        async def read() -> Any:
-            await conn.send_command(*command)
-            return await conn.read_response()
-
-        async def failed(_: Exception) -> None:
-            await conn.disconnect()
-
-        reply = await conn.retry.call_with_retry(read, failed)
+        reply = await _ask(conn, lambda: conn.send_command(
+            "XREAD", "COUNT", count, "BLOCK", block_ms, "STREAMS", self.events_key, after))
         if not reply:
             return None
         entries = next(iter(reply.values())) if isinstance(reply, dict) else reply[0][1]
@@ -779,6 +757,21 @@ def _raise_error(answer: Any) -> None:
     """Raise the ApiError a script answered with ({"error": {"code", "detail"}}), if any."""
     if isinstance(answer, dict) and "error" in answer:
         raise ApiError(answer["error"]["code"], answer["error"]["detail"])
+
+
+async def _ask(conn: Any, send: Callable[[], Awaitable[None]]) -> Any:
+    """One command's reply on `conn`, the store's own connection: `send` it, then read the
+    reply, retried by the client's Retry as any command is; a failed attempt drops the
+    connection, so the next one connects again (on Sentinel to the primary it names then)."""
+
+    async def attempt() -> Any:
+        await send()
+        return await conn.read_response()
+
+    async def failed(_: Exception) -> None:
+        await conn.disconnect()
+
+    return await conn.retry.call_with_retry(attempt, failed)
 
 
 def _field_map(fields: Any) -> Any:
